@@ -1,0 +1,220 @@
+/*
+ * upres — image upscaling library: the C ABI.
+ *
+ * This header is the one binary contract of upres. It compiles as C99 and as C++.
+ * Stability rules (see docs/c-abi.md):
+ *   - functions are only ever added, never changed or removed, within a major version;
+ *   - status code values, sample type values and flag bits are fixed forever;
+ *   - the only public struct, upres_image, starts with struct_size so it can grow at its end;
+ *     everything else is an opaque handle configured through typed setters.
+ *
+ * Conventions:
+ *   - every function that can fail returns an int32_t status (UPRES_OK == 0); the message of the
+ *     last failure on the calling thread is upres_last_error();
+ *   - on failure, output parameters are left untouched;
+ *   - every *_destroy(NULL) is a no-op;
+ *   - anything upres allocates is freed by an upres_ function; the caller owns the pixels it passes.
+ */
+#ifndef UPRES_H
+#define UPRES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  if defined(UPRES_BUILDING_LIBRARY)
+#    define UPRES_API __declspec(dllexport)
+#  elif defined(UPRES_STATIC)
+#    define UPRES_API
+#  else
+#    define UPRES_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define UPRES_API __attribute__((visibility("default")))
+#else
+#  define UPRES_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define UPRES_VERSION_MAJOR 0
+#define UPRES_VERSION_MINOR 1
+#define UPRES_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, as returned by upres_version(). */
+#define UPRES_VERSION_NUMBER \
+    (UPRES_VERSION_MAJOR * 10000 + UPRES_VERSION_MINOR * 100 + UPRES_VERSION_PATCH)
+
+/* The version of the library actually linked (compare with UPRES_VERSION_NUMBER). */
+UPRES_API uint32_t upres_version(void);
+/* "MAJOR.MINOR.PATCH", static storage. */
+UPRES_API const char* upres_version_string(void);
+
+/* ----------------------------------------------------------------- status */
+
+#define UPRES_OK                   0
+#define UPRES_E_INVALID_ARGUMENT   1  /* NULL pointer, bad size, bad stride, unknown name, ... */
+#define UPRES_E_UNSUPPORTED        2  /* valid request this build or resampler cannot do */
+#define UPRES_E_IO                 3  /* a file could not be opened, read or written */
+#define UPRES_E_FORMAT             4  /* an image file is malformed or of an unknown format */
+#define UPRES_E_MODEL              5  /* a model file is malformed, unsafe or of an unknown architecture */
+#define UPRES_E_OUT_OF_MEMORY      6
+#define UPRES_E_CANCELLED          7  /* the run was cancelled through a token or the progress callback */
+#define UPRES_E_LIMIT              8  /* a size exceeds a configured or built-in limit */
+#define UPRES_E_NOT_FOUND          9  /* a named model or option does not exist */
+#define UPRES_E_INTERNAL          99  /* a bug in upres: please report it with upres_last_error() */
+
+/* The message of the last failure on the calling thread ("" if none). The pointer stays valid
+ * until the next upres_ call on this thread. A successful call does not clear it. */
+UPRES_API const char* upres_last_error(void);
+/* A constant name for a status code ("UPRES_E_FORMAT"), "UPRES_E_UNKNOWN" for others. */
+UPRES_API const char* upres_status_name(int32_t status);
+
+/* ------------------------------------------------------------------ image */
+
+/* Sample types (values fixed forever). */
+#define UPRES_SAMPLE_U8   1
+#define UPRES_SAMPLE_U16  2
+#define UPRES_SAMPLE_F32  3   /* nominal range [0, 1] */
+
+/* Image flags (bits fixed forever). */
+#define UPRES_IMAGE_PREMULTIPLIED  0x1u  /* colour channels are already multiplied by alpha */
+#define UPRES_IMAGE_SRGB           0x2u  /* samples are sRGB-encoded (enables linear-light resampling) */
+
+/* A view of pixels the caller owns: rows of width * channels interleaved samples, row r at
+ * (uint8_t*)data + r * stride_bytes. Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.
+ * Set struct_size = sizeof(upres_image) (upres_image_init does it). */
+typedef struct upres_image {
+    uint32_t struct_size;
+    int32_t  width;
+    int32_t  height;
+    int32_t  channels;
+    int32_t  sample_type;   /* UPRES_SAMPLE_* */
+    uint32_t flags;         /* UPRES_IMAGE_* */
+    int64_t  stride_bytes;  /* >= width * channels * sample size */
+    void*    data;
+} upres_image;
+
+/* Fills *image with a tightly packed descriptor (stride = width * channels * sample size). */
+UPRES_API int32_t upres_image_init(upres_image* image, int32_t width, int32_t height,
+                                   int32_t channels, int32_t sample_type, void* data);
+/* Bytes needed for a tightly packed image of that shape (checked for overflow). */
+UPRES_API int32_t upres_image_required_bytes(int32_t width, int32_t height, int32_t channels,
+                                             int32_t sample_type, uint64_t* out_bytes);
+
+/* An image whose pixels upres owns (decoded files, results of upres_resample_new). */
+typedef struct upres_bitmap upres_bitmap;
+
+/* Allocates a zeroed, tightly packed image; refused with UPRES_E_LIMIT above the max-pixels
+ * limit (see upres_set_max_pixels) before any allocation. */
+UPRES_API int32_t upres_bitmap_create(int32_t width, int32_t height, int32_t channels,
+                                      int32_t sample_type, upres_bitmap** out);
+/* A view of the bitmap's pixels (valid until the bitmap is destroyed). */
+UPRES_API int32_t upres_bitmap_view(const upres_bitmap* bitmap, upres_image* out_view);
+UPRES_API void    upres_bitmap_destroy(upres_bitmap* bitmap);
+
+/* Process-wide default limit on width * height for every image upres allocates or accepts
+ * (default 2^28 = 268 435 456 pixels). The option "max_pixels" overrides it per call. */
+UPRES_API int32_t upres_set_max_pixels(uint64_t max_pixels);
+UPRES_API uint64_t upres_get_max_pixels(void);
+
+/* ---------------------------------------------------------------- options */
+
+/* A bag of named, typed options (see docs/c-abi.md for the list). Unknown names and values of
+ * the wrong type or out of bounds are refused with UPRES_E_INVALID_ARGUMENT.
+ * Not thread-safe: build it on one thread; upres copies what it needs when it takes it. */
+typedef struct upres_options upres_options;
+
+#define UPRES_OPTION_INT     1
+#define UPRES_OPTION_DOUBLE  2
+#define UPRES_OPTION_STRING  3
+
+UPRES_API int32_t upres_options_create(upres_options** out);
+UPRES_API int32_t upres_options_clone(const upres_options* options, upres_options** out);
+UPRES_API void    upres_options_destroy(upres_options* options);
+UPRES_API int32_t upres_options_set_int(upres_options* options, const char* name, int64_t value);
+UPRES_API int32_t upres_options_set_double(upres_options* options, const char* name, double value);
+UPRES_API int32_t upres_options_set_string(upres_options* options, const char* name, const char* value);
+/* Getters return the value set, or the option's default when it was not set. */
+UPRES_API int32_t upres_options_get_int(const upres_options* options, const char* name, int64_t* out);
+UPRES_API int32_t upres_options_get_double(const upres_options* options, const char* name, double* out);
+/* Copies the value with a terminating NUL into buffer (truncated to capacity);
+ * *out_length (may be NULL) receives the full length without the NUL. */
+UPRES_API int32_t upres_options_get_string(const upres_options* options, const char* name,
+                                           char* buffer, size_t capacity, size_t* out_length);
+
+/* Describes option number index (0 .. upres_option_count()-1): its name, type (UPRES_OPTION_*),
+ * and bounds (numeric options; both 0 for strings). Any out pointer may be NULL. */
+UPRES_API int32_t upres_option_count(void);
+UPRES_API int32_t upres_option_describe(int32_t index, const char** out_name, int32_t* out_type,
+                                        double* out_min, double* out_max, const char** out_help);
+
+/* ------------------------------------------------------------- resamplers */
+
+/* A configured resampler: a classical filter ("bicubic", "lanczos3", ...) or a neural model
+ * ("srcnn", "esrgan", or "model" with the option "model" naming a file).
+ * Immutable once created: one resampler may run on many threads at the same time. */
+typedef struct upres_resampler upres_resampler;
+
+/* Cancels runs from any thread. A token may be shared by several runs. */
+typedef struct upres_cancel_token upres_cancel_token;
+
+/* Progress: called from the thread that called upres_resample with done/total work units
+ * (rows, tiles). Return 0 to go on, anything else to cancel the run. */
+typedef int32_t (*upres_progress_fn)(uint64_t done, uint64_t total, void* user_data);
+
+/* Method names known to this build (index 0 .. upres_method_count()-1), static strings. */
+UPRES_API int32_t upres_method_count(void);
+UPRES_API const char* upres_method_name(int32_t index);
+
+/* options may be NULL (defaults). The options are copied; the caller keeps ownership. */
+UPRES_API int32_t upres_resampler_create(const char* method, const upres_options* options,
+                                         upres_resampler** out);
+UPRES_API void    upres_resampler_destroy(upres_resampler* resampler);
+/* The resampler's native integer scale (e.g. 4 for an x4 model), 0 when any size is native. */
+UPRES_API int32_t upres_resampler_scale(const upres_resampler* resampler, int32_t* out_scale);
+
+/* Resamples src into dst (dst's width/height/channels/sample_type/stride describe the output).
+ * src and dst must have the same channels; sample types may differ. progress, user_data and
+ * cancel may be NULL. On failure (including cancellation) dst's contents are unspecified but
+ * nothing outside dst is written. */
+UPRES_API int32_t upres_resample(const upres_resampler* resampler, const upres_image* src,
+                                 const upres_image* dst, upres_progress_fn progress,
+                                 void* user_data, upres_cancel_token* cancel);
+/* Like upres_resample into a new bitmap of width x height with src's channels and sample type.
+ * *out is set only on success. */
+UPRES_API int32_t upres_resample_new(const upres_resampler* resampler, const upres_image* src,
+                                     int32_t width, int32_t height, upres_progress_fn progress,
+                                     void* user_data, upres_cancel_token* cancel,
+                                     upres_bitmap** out);
+
+UPRES_API int32_t upres_cancel_token_create(upres_cancel_token** out);
+UPRES_API void    upres_cancel_token_destroy(upres_cancel_token* token);
+/* Thread-safe; runs sharing the token stop at their next check and return UPRES_E_CANCELLED. */
+UPRES_API int32_t upres_cancel_token_cancel(upres_cancel_token* token);
+UPRES_API int32_t upres_cancel_token_reset(upres_cancel_token* token);
+UPRES_API int32_t upres_cancel_token_is_cancelled(const upres_cancel_token* token, int32_t* out);
+
+/* ------------------------------------------------------------ image files */
+/* A convenience layer over stb_image; the core never touches files. */
+
+/* Reads PNG (8/16-bit), JPEG, BMP, TGA, GIF (first frame), PSD or HDR. 16-bit PNG gives u16,
+ * HDR gives f32, others u8; channels as stored. options may be NULL ("max_pixels"). */
+UPRES_API int32_t upres_image_load(const char* path, const upres_options* options, upres_bitmap** out);
+UPRES_API int32_t upres_image_load_memory(const void* data, size_t size, const upres_options* options,
+                                          upres_bitmap** out);
+/* Reads only the header: fills width, height, channels and sample type; data is set to NULL. */
+UPRES_API int32_t upres_image_probe(const char* path, upres_image* out_info);
+/* Writes by extension: .png (u8 or u16), .jpg/.jpeg ("jpeg_quality"), .bmp, .tga, .hdr (f32).
+ * Samples are converted when the format needs it. The file is written under a temporary name and
+ * renamed, so a failure never leaves a partial file. options may be NULL. */
+UPRES_API int32_t upres_image_save(const char* path, const upres_image* image, const upres_options* options);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* UPRES_H */

@@ -1,0 +1,50 @@
+// The options upres knows. Adding a row is the only change needed to add an option to the
+// library, the C ABI (upres_option_describe) and the CLI's --set NAME=VALUE.
+#include <cstdint>
+
+#include "core/options.hpp"
+
+namespace upres {
+
+namespace {
+constexpr double kNoText = 0;
+}
+
+const std::vector<OptionSpec>& option_table() {
+    static const std::vector<OptionSpec> table = {
+        // name, type, default number, default text, min, max, choices, help
+        {"threads", OptionType::integer, 0, "", 0, 1024, nullptr,
+         "worker threads (0 = one per hardware thread)"},
+        {"max_pixels", OptionType::integer, 0, "", 0, double(int64_t(1) << 40), nullptr,
+         "largest width*height accepted or allocated (0 = process default)"},
+        // Classical resampling
+        {"antialias", OptionType::integer, 1, "", 0, 1, nullptr, "widen the kernel when downscaling"},
+        {"edge", OptionType::text, kNoText, "clamp", 0, 0, "clamp|reflect|wrap", "how samples outside the image are made"},
+        {"cubic_a", OptionType::real, -0.5, "", -2.0, 0.0, nullptr, "Keys cubic parameter of 'bicubic'"},
+        {"linear_light", OptionType::integer, 0, "", 0, 1, nullptr,
+         "decode sRGB to linear light before resampling and encode after"},
+        {"crop_x", OptionType::real, 0, "", -1e9, 1e9, nullptr, "source crop box left edge (pixels)"},
+        {"crop_y", OptionType::real, 0, "", -1e9, 1e9, nullptr, "source crop box top edge (pixels)"},
+        {"crop_width", OptionType::real, 0, "", 0, 1e9, nullptr, "source crop box width (0 = whole image)"},
+        {"crop_height", OptionType::real, 0, "", 0, 1e9, nullptr, "source crop box height (0 = whole image)"},
+        // Neural resampling
+        {"model", OptionType::text, kNoText, "", 0, 0, nullptr, "model file (.pth, .safetensors, .pt, .param)"},
+        {"model_path", OptionType::text, kNoText, "", 0, 0, nullptr,
+         "folders searched for named models (':'-separated; default $UPRES_MODEL_PATH)"},
+        {"model_scale", OptionType::integer, 0, "", 0, 16, nullptr, "scale of a TorchScript model (0 = unknown)"},
+        {"tile", OptionType::integer, 0, "", 0, 16384, nullptr, "tile size in input pixels (0 = automatic)"},
+        {"tile_overlap", OptionType::integer, -1, "", -1, 1024, nullptr, "tile overlap in input pixels (-1 = automatic)"},
+        {"precision", OptionType::text, kNoText, "auto", 0, 0, "auto|fp32|bf16|fp16", "arithmetic precision of models"},
+        {"device", OptionType::text, kNoText, "cpu", 0, 0, nullptr, "cpu or cuda[:N]"},
+        {"alpha", OptionType::text, kNoText, "classical", 0, 0, "classical|model",
+         "how a model resampler scales the alpha channel"},
+        {"padding", OptionType::text, kNoText, "auto", 0, 0, "auto|zero|replicate", "SRCNN border padding"},
+        {"final_method", OptionType::text, kNoText, "bicubic", 0, 0, nullptr,
+         "classical resampler that brings a model's output to the exact size asked for"},
+        // Image files
+        {"jpeg_quality", OptionType::integer, 90, "", 1, 100, nullptr, "JPEG quality when saving"},
+    };
+    return table;
+}
+
+}  // namespace upres

@@ -1,0 +1,22 @@
+// Entry points of the neural family. This header has no libtorch type in it, so the registry and
+// the C ABI compile without libtorch; the implementation behind it lives in src/nn/.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/resampler.hpp"
+#include "registry/registry.hpp"
+
+namespace upres::nn {
+
+// True when this build runs models (UPRES_WITH_TORCH=ON).
+bool available();
+
+// Named models ("srcnn", "esrgan", ...) and "model" (a file given by the option "model").
+const std::vector<MethodInfo>& methods();
+
+// nullptr when `name` is not a model method. Throws Error(unsupported) without libtorch.
+std::unique_ptr<Resampler> create(const std::string& name, const Options& options);
+
+}  // namespace upres::nn

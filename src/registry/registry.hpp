@@ -1,0 +1,27 @@
+// Creates resamplers by name: the classical filters, the named models and model files.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/resampler.hpp"
+
+namespace upres {
+
+struct MethodInfo {
+    std::string name;
+    std::string kind;         // "classical" or "model"
+    std::string description;
+};
+
+// Every method this build knows (models listed even when their weights are missing).
+const std::vector<MethodInfo>& methods();
+
+// Throws Error(not_found) for an unknown name, Error(unsupported) for models in a build without
+// libtorch, Error(model) for a bad model file.
+std::unique_ptr<Resampler> create_resampler(const std::string& method, const Options& options);
+
+// Runs a resampler on any pair of validated views: converts sample types when they differ.
+void run_resampler(const Resampler& r, const ImageView& src, const ImageView& dst, RunContext& run);
+
+}  // namespace upres
