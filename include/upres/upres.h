@@ -198,6 +198,22 @@ UPRES_API int32_t upres_cancel_token_cancel(upres_cancel_token* token);
 UPRES_API int32_t upres_cancel_token_reset(upres_cancel_token* token);
 UPRES_API int32_t upres_cancel_token_is_cancelled(const upres_cancel_token* token, int32_t* out);
 
+/* ---------------------------------------------------------------- quality */
+/* Metrics as the super-resolution literature computes them, after cropping `border` pixels from
+ * each side. Both images need the same width, height and channels; sample types may differ (all
+ * are compared on the 0..255 scale). */
+
+#define UPRES_METRIC_LUMA  1  /* BT.601 Y = 16 + (65.481 R + 128.553 G + 24.966 B), gray as R=G=B */
+#define UPRES_METRIC_ALL   2  /* every channel */
+
+/* Peak signal-to-noise ratio in dB (peak 255); +infinity for identical images. */
+UPRES_API int32_t upres_psnr(const upres_image* a, const upres_image* b, int32_t border,
+                             int32_t channels_mode, double* out_db);
+/* Structural similarity: 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, mean over the
+ * window positions inside the cropped image. */
+UPRES_API int32_t upres_ssim(const upres_image* a, const upres_image* b, int32_t border,
+                             int32_t channels_mode, double* out_ssim);
+
 /* ------------------------------------------------------------ image files */
 /* A convenience layer over stb_image; the core never touches files. */
 

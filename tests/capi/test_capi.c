@@ -251,6 +251,31 @@ static void test_files(void) {
     CHECK(b == (upres_bitmap*)0x1);
 }
 
+static void test_metrics(void) {
+    uint8_t a_px[16 * 16], b_px[16 * 16];
+    upres_image a, b, small;
+    double v = -1;
+    int k;
+    for (k = 0; k < 256; ++k) {
+        a_px[k] = (uint8_t)k;
+        b_px[k] = (uint8_t)(k ^ 1);
+    }
+    CHECK_STATUS(upres_image_init(&a, 16, 16, 1, UPRES_SAMPLE_U8, a_px), UPRES_OK);
+    CHECK_STATUS(upres_image_init(&b, 16, 16, 1, UPRES_SAMPLE_U8, b_px), UPRES_OK);
+    CHECK_STATUS(upres_image_init(&small, 8, 16, 1, UPRES_SAMPLE_U8, b_px), UPRES_OK);
+    CHECK_STATUS(upres_psnr(&a, &b, 0, UPRES_METRIC_ALL, &v), UPRES_OK);
+    CHECK(v > 48.1 && v < 48.2); /* every sample off by 1: 10 log10(255^2) = 48.13 dB */
+    CHECK_STATUS(upres_ssim(&a, &b, 0, UPRES_METRIC_LUMA, &v), UPRES_OK);
+    CHECK(v > 0.99 && v <= 1.0);
+    v = -1;
+    CHECK_STATUS(upres_psnr(&a, &small, 0, UPRES_METRIC_ALL, &v), UPRES_E_INVALID_ARGUMENT);
+    CHECK_STATUS(upres_psnr(&a, &b, 0, 3, &v), UPRES_E_INVALID_ARGUMENT);
+    CHECK_STATUS(upres_psnr(&a, &b, 8, UPRES_METRIC_ALL, &v), UPRES_E_INVALID_ARGUMENT);
+    CHECK_STATUS(upres_psnr(&a, NULL, 0, UPRES_METRIC_ALL, &v), UPRES_E_INVALID_ARGUMENT);
+    CHECK_STATUS(upres_ssim(&a, &b, 0, UPRES_METRIC_ALL, NULL), UPRES_E_INVALID_ARGUMENT);
+    CHECK(v == -1); /* untouched on failure */
+}
+
 int main(void) {
     test_version_and_status();
     test_destroy_null();
@@ -259,6 +284,7 @@ int main(void) {
     test_options();
     test_resampling();
     test_files();
+    test_metrics();
     printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
     return g_failures ? 1 : 0;
 }
