@@ -214,6 +214,16 @@ UPRES_API int32_t upres_psnr(const upres_image* a, const upres_image* b, int32_t
 UPRES_API int32_t upres_ssim(const upres_image* a, const upres_image* b, int32_t border,
                              int32_t channels_mode, double* out_ssim);
 
+/* Degrades src into a new bitmap (same channels and sample type) by a pipeline of steps run in
+ * order, separated by ';', each parameter a fixed value or a range "lo-hi" drawn per call:
+ *   down:SCALE[,METHOD]   downscale (default method "matlab", the SR literature's protocol)
+ *   blur:SIGMA            Gaussian blur        aniso:SIGMA_X,SIGMA_Y,DEGREES  anisotropic blur
+ *   noise:SIGMA           Gaussian noise (0..255 scale; graynoise: same on every channel)
+ *   poisson:SCALE         Poisson noise        jpeg:QUALITY   JPEG re-compression
+ * e.g. "blur:0.2-3; down:4; noise:1-25; jpeg:30-95". The same seed gives the same result. */
+UPRES_API int32_t upres_degrade(const upres_image* src, const char* pipeline, uint64_t seed,
+                                upres_bitmap** out);
+
 /* ------------------------------------------------------------ image files */
 /* A convenience layer over stb_image; the core never touches files. */
 

@@ -1,5 +1,7 @@
 // Quality metrics (PSNR, SSIM).
 #include "capi/boundary.hpp"
+#include "capi/handles.hpp"
+#include "quality/degradation.hpp"
 #include "quality/metrics.hpp"
 
 using namespace upres;
@@ -30,6 +32,18 @@ UPRES_API int32_t upres_ssim(const upres_image* a, const upres_image* b, int32_t
         require(out_ssim, "out_ssim");
         const ImageView va = view_from(a, "a"), vb = view_from(b, "b");
         *out_ssim = quality::ssim(va, vb, border, mode_of(channels_mode));
+    });
+}
+
+UPRES_API int32_t upres_degrade(const upres_image* src, const char* pipeline, uint64_t seed, upres_bitmap** out) {
+    return UPRES_BOUNDARY({
+        require(pipeline, "pipeline");
+        require(out, "out");
+        const ImageView v = view_from(src, "src");
+        const auto steps = quality::parse_degradations(pipeline);
+        auto bitmap = std::make_unique<upres_bitmap>();
+        bitmap->image = quality::degrade(v, steps, seed);
+        *out = bitmap.release();
     });
 }
 

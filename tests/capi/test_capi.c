@@ -274,6 +274,19 @@ static void test_metrics(void) {
     CHECK_STATUS(upres_psnr(&a, NULL, 0, UPRES_METRIC_ALL, &v), UPRES_E_INVALID_ARGUMENT);
     CHECK_STATUS(upres_ssim(&a, &b, 0, UPRES_METRIC_ALL, NULL), UPRES_E_INVALID_ARGUMENT);
     CHECK(v == -1); /* untouched on failure */
+    {
+        upres_bitmap* d1 = NULL;
+        upres_bitmap* d2 = (upres_bitmap*)0x1;
+        upres_image i1;
+        CHECK_STATUS(upres_degrade(&a, "blur:1; noise:3", 5, &d1), UPRES_OK);
+        CHECK_STATUS(upres_bitmap_view(d1, &i1), UPRES_OK);
+        CHECK(i1.width == 16 && i1.channels == 1);
+        CHECK_STATUS(upres_degrade(&a, "smear:1", 5, &d2), UPRES_E_INVALID_ARGUMENT);
+        CHECK(strstr(upres_last_error(), "smear") != NULL);
+        CHECK_STATUS(upres_degrade(&a, NULL, 5, &d2), UPRES_E_INVALID_ARGUMENT);
+        CHECK(d2 == (upres_bitmap*)0x1);
+        upres_bitmap_destroy(d1);
+    }
 }
 
 int main(void) {
