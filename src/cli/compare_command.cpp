@@ -15,20 +15,12 @@
 
 #include <upres/upres.hpp>
 
+#include "cli_common.hpp"
 #include "text_renderer.hpp"
 
 namespace upres_cli {
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string item;
-    while (std::getline(ss, item, sep))
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
 
 // RGB u8 copy of any bitmap (gray replicated, alpha dropped).
 std::vector<uint8_t> to_rgb8(const upres::Bitmap& b) {

@@ -11,54 +11,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include <upres/upres.hpp>
 
+#include "cli_common.hpp"
+
 namespace upres_cli {
 
 namespace {
-
-bool is_dir(const std::string& p) {
-    struct stat st {};
-    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool is_file(const std::string& p) {
-    struct stat st {};
-    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::vector<std::string> image_names(const std::string& dir) {
-    std::vector<std::string> names;
-    if (DIR* d = opendir(dir.c_str())) {
-        while (dirent* e = readdir(d)) {
-            std::string n = e->d_name;
-            const size_t dot = n.rfind('.');
-            if (n[0] == '.' || dot == std::string::npos) continue;
-            std::string ext = n.substr(dot + 1);
-            std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-            if (ext == "png" || ext == "bmp" || ext == "jpg" || ext == "jpeg" || ext == "tga") names.push_back(n);
-        }
-        closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string item;
-    while (std::getline(ss, item, sep))
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
 
 struct Row {
     std::string image, method;
@@ -67,7 +31,7 @@ struct Row {
 
 // A method name, or a model file (anything with a path separator or a model extension).
 upres::Resampler make_resampler(const std::string& method) {
-    const bool is_path = method.find('/') != std::string::npos || is_file(method);
+    const bool is_path = method.find('/') != std::string::npos || is_regular_file(method);
     if (!is_path) return upres::Resampler(method);
     upres::Options o;
     o.set("model", method);
@@ -126,7 +90,7 @@ int eval_command(int argc, char** argv) {
     }
     while (dataset.size() > 1 && dataset.back() == '/') dataset.pop_back();
     // Set5 -> Set5/x{scale}; Set5/x4 -> scale 4
-    if (!is_dir(dataset + "/hr")) {
+    if (!is_directory(dataset + "/hr")) {
         if (scale <= 0) scale = 4;
         dataset += "/x" + std::to_string(scale);
     }
@@ -139,16 +103,17 @@ int eval_command(int argc, char** argv) {
         return 2;
     }
     const std::string hr_dir = dataset + "/hr", lr_dir = dataset + "/lr";
-    if (!is_dir(hr_dir)) {
+    if (!is_directory(hr_dir)) {
         std::fprintf(stderr, "upres: %s: no hr/ folder\n", dataset.c_str());
         return 1;
     }
-    const std::vector<std::string> names = image_names(hr_dir);
+    std::vector<std::string> names;
+    for (const auto& path : images_in(hr_dir)) names.push_back(path.substr(path.find_last_of('/') + 1));
     if (names.empty()) {
         std::fprintf(stderr, "upres: %s: no images\n", hr_dir.c_str());
         return 1;
     }
-    const bool have_lr = is_dir(lr_dir);
+    const bool have_lr = is_directory(lr_dir);
 
     std::vector<Row> rows;
     try {

@@ -1,0 +1,24 @@
+// Small helpers every `upres` sub-command shares: exit codes, error lines, file-system checks.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace upres_cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;  // the job failed (bad file, model error, ...)
+constexpr int kExitUsage = 2;   // the command line was wrong
+
+// Prints "upres: <message>" as one line on stderr (library function prefixes dropped).
+void print_error(const std::string& message);
+
+bool is_directory(const std::string& path);
+bool is_regular_file(const std::string& path);
+// Image files directly inside a folder, sorted by name.
+std::vector<std::string> images_in(const std::string& dir);
+std::string base_name(const std::string& path);       // "a/b/photo.jpg" -> "photo"
+std::string extension_of(const std::string& path);     // "photo.JPG" -> "jpg"
+bool make_directories(const std::string& path);
+std::vector<std::string> split(const std::string& text, char separator);
+
+}  // namespace upres_cli

@@ -1,0 +1,82 @@
+#include "info_commands.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include <upres/upres.hpp>
+
+#include "cli_common.hpp"
+
+namespace upres_cli {
+
+int methods_command(int argc, char**) {
+    if (argc > 1) {
+        print_error("methods: takes no arguments");
+        return kExitUsage;
+    }
+    for (const std::string& m : upres::methods()) {
+        try {
+            upres::Resampler r(m);
+            const int s = r.native_scale();
+            std::printf("%-14s %s\n", m.c_str(), s ? ("model, x" + std::to_string(s)).c_str() : "classical, any size");
+        } catch (const upres::Error& e) {
+            // Models whose weights are missing (or a build without libtorch) say why.
+            std::string why = e.what();
+            const size_t colon = why.find(": ");
+            if (why.rfind("upres_", 0) == 0 && colon != std::string::npos) why = why.substr(colon + 2);
+            std::printf("%-14s unavailable: %s\n", m.c_str(), why.c_str());
+        }
+    }
+    return kExitOk;
+}
+
+namespace {
+const char* sample_name(int32_t t) {
+    return t == UPRES_SAMPLE_U8 ? "8-bit" : t == UPRES_SAMPLE_U16 ? "16-bit" : t == UPRES_SAMPLE_F32 ? "float" : "?";
+}
+const char* layout_name(int32_t c) {
+    static const char* names[] = {"?", "gray", "gray+alpha", "RGB", "RGBA"};
+    return c >= 1 && c <= 4 ? names[c] : "?";
+}
+}  // namespace
+
+int info_command(int argc, char** argv) {
+    if (argc < 2) {
+        print_error("info: give one or more files");
+        return kExitUsage;
+    }
+    int failures = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string path = argv[i];
+        try {
+            const upres::Image im = upres::probe_image(path);
+            std::printf("%s: image %dx%d, %s, %s samples\n", path.c_str(), im.width, im.height,
+                        layout_name(im.channels), sample_name(im.sample_type));
+            continue;
+        } catch (const upres::Error& e) {
+            if (e.status() != UPRES_E_FORMAT) {
+                print_error(e.what());
+                ++failures;
+                continue;
+            }
+            // Not an image: perhaps a model file.
+#ifdef UPRES_HAVE_MODEL_DESCRIBE
+            size_t n = 0;
+            if (upres_model_describe(path.c_str(), nullptr, 0, &n) == UPRES_OK) {
+                std::string text(n + 1, '\0');
+                upres::detail::check(upres_model_describe(path.c_str(), &text[0], text.size(), &n));
+                text.resize(n);
+                std::printf("%s: %s\n", path.c_str(), text.c_str());
+                continue;
+            }
+            print_error(path + ": neither an image nor a model file (" + upres_last_error() + ")");
+#else
+            print_error(e.what());
+#endif
+            ++failures;
+        }
+    }
+    return failures ? kExitFailed : kExitOk;
+}
+
+}  // namespace upres_cli
