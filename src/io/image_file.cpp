@@ -53,10 +53,61 @@ std::string reason() {
     return r ? r : "unknown decoding error";
 }
 
+uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+uint16_t le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
+int32_t le32s(const uint8_t* p) { return int32_t(uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24); }
+
+// The dimensions a header declares, read without stb so that an absurd size is reported as
+// exceeding the limit (stb refuses it as "corrupt" without saying why). False when unknown.
+bool declared_size(const uint8_t* d, size_t n, int64_t& w, int64_t& h) {
+    if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
+        w = be32(d + 16);
+        h = be32(d + 20);
+        return true;
+    }
+    if (n >= 10 && (std::memcmp(d, "GIF87a", 6) == 0 || std::memcmp(d, "GIF89a", 6) == 0)) {
+        w = le16(d + 6);
+        h = le16(d + 8);
+        return true;
+    }
+    if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
+        w = le32s(d + 18);
+        h = le32s(d + 22);
+        if (h < 0) h = -h;  // top-down bitmaps
+        return true;
+    }
+    if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {  // JPEG: find the first start-of-frame marker
+        size_t i = 2;
+        while (i + 9 < n) {
+            if (d[i] != 0xFF) return false;
+            const uint8_t m = d[i + 1];
+            if (m == 0xFF) { ++i; continue; }
+            const size_t len = size_t(d[i + 2]) << 8 | d[i + 3];
+            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                h = int64_t(d[i + 5]) << 8 | d[i + 6];
+                w = int64_t(d[i + 7]) << 8 | d[i + 8];
+                return true;
+            }
+            i += 2 + len;
+        }
+    }
+    return false;
+}
+
 // Header facts without decoding pixels.
-ImageDesc probe_memory(const uint8_t* data, size_t size, const std::string& name) {
+ImageDesc probe_memory(const uint8_t* data, size_t size, const std::string& name, uint64_t max_pixels = 0) {
     if (size == 0) file_error(Status::format, name, "empty file");
     if (size > size_t(INT32_MAX)) file_error(Status::limit, name, "file too large to decode");
+    int64_t dw = 0, dh = 0;
+    if (declared_size(data, size, dw, dh)) {
+        if (dw <= 0 || dh <= 0)
+            file_error(Status::format, name, "the header declares an empty image (" + std::to_string(dw) + "x" +
+                                                 std::to_string(dh) + ")");
+        const uint64_t limit = max_pixels ? max_pixels : default_max_pixels();
+        if (dw > kMaxSide || dh > kMaxSide || uint64_t(dw) * uint64_t(dh) > limit)
+            file_error(Status::limit, name, "the header declares " + std::to_string(dw) + "x" + std::to_string(dh) +
+                                                " pixels, over the limit of " + std::to_string(limit) + " pixels");
+    }
     int w = 0, h = 0, c = 0;
     if (!stbi_info_from_memory(data, int(size), &w, &h, &c))
         file_error(Status::format, name, "not a readable image (" + reason() + ")");
@@ -77,7 +128,7 @@ ImageDesc probe_memory(const uint8_t* data, size_t size, const std::string& name
 }  // namespace
 
 Image decode_image(const uint8_t* data, size_t size, const std::string& name, uint64_t max_pixels) {
-    const ImageDesc d = probe_memory(data, size, name);
+    const ImageDesc d = probe_memory(data, size, name, max_pixels);
     // Checked before stb allocates anything for the pixels.
     try {
         validate_shape(d.width, d.height, d.channels, int32_t(d.type), name.c_str(), max_pixels);
