@@ -1,0 +1,171 @@
+// Image files: round trips per format and sample type, readers for what stb cannot write (made by
+// Pillow), and bad files that must fail cleanly without leaving anything behind.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/image_file.hpp"
+#include "test_support.hpp"
+
+using namespace upres;
+
+namespace {
+
+Image gradient(int w, int h, int ch, SampleType t) {
+    Image im = Image::allocate(w, h, ch, t);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w * ch; ++x) {
+            const double v = double((x * 37 + y * 91) % 1000) / 999.0;
+            if (t == SampleType::u8) im.view().row(y)[x] = uint8_t(std::lround(v * 255));
+            if (t == SampleType::u16) im.view().row_as<uint16_t>(y)[x] = uint16_t(std::lround(v * 65535));
+            if (t == SampleType::f32) im.view().row_as<float>(y)[x] = float(v * 4.0);  // HDR: beyond 1
+        }
+    return im;
+}
+
+bool same_bytes(const Image& a, const Image& b) {
+    return a.desc().same_shape(b.desc()) &&
+           std::memcmp(a.data(), b.data(), size_t(a.desc().stride) * size_t(a.desc().height)) == 0;
+}
+
+Status status_of_load(const std::string& path, uint64_t max_pixels = 0) {
+    try {
+        io::load_image(path, max_pixels);
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find(path) != std::string::npos);  // the message names the file
+        return e.status();
+    }
+    return Status::ok;
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+int files_in(const std::string& dir) {
+    int n = 0;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+        closedir(d);
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("PNG round trips are exact for u8 and u16, for 1-4 channels") {
+    for (SampleType t : {SampleType::u8, SampleType::u16})
+        for (int ch = 1; ch <= 4; ++ch) {
+            CAPTURE(ch);
+            Image im = gradient(23, 17, ch, t);
+            const std::string p = test::temp_path("rt_" + std::to_string(ch) + sample_type_name(t) + ".png");
+            io::save_image(p, im.view());
+            const ImageDesc d = io::probe_image(p);
+            CHECK(d.width == 23);
+            CHECK(d.channels == ch);
+            CHECK(d.type == t);
+            CHECK(same_bytes(io::load_image(p), im));
+        }
+}
+
+TEST_CASE("BMP and TGA are exact for u8; JPEG is close; HDR keeps floats") {
+    Image rgb = gradient(32, 24, 3, SampleType::u8);
+    for (const char* ext : {"bmp", "tga"}) {
+        const std::string p = test::temp_path(std::string("rt.") + ext);
+        io::save_image(p, rgb.view());
+        CHECK(same_bytes(io::load_image(p), rgb));
+    }
+    const std::string jp = test::temp_path("rt.jpg");
+    io::save_image(jp, rgb.view(), 95);
+    Image back = io::load_image(jp);
+    REQUIRE(back.desc().same_shape(rgb.desc()));
+    double err = 0;
+    for (int y = 0; y < 24; ++y)
+        for (int x = 0; x < 96; ++x) err += std::fabs(double(back.view().row(y)[x]) - rgb.view().row(y)[x]);
+    CHECK(err / (24 * 96) < 6.0);
+    Image hdr = gradient(16, 8, 3, SampleType::f32);
+    const std::string hp = test::temp_path("rt.hdr");
+    io::save_image(hp, hdr.view());
+    Image hb = io::load_image(hp);
+    REQUIRE(hb.desc().type == SampleType::f32);
+    for (int y = 0; y < 8; ++y)
+        for (int x = 0; x < 16; ++x) {
+            // RGBE shares one exponent per pixel: each channel keeps 8 bits relative to the largest.
+            const float* a = hdr.view().row_as<float>(y) + 3 * x;
+            const float* b = hb.view().row_as<float>(y) + 3 * x;
+            const float top = std::max({a[0], a[1], a[2]});
+            for (int c = 0; c < 3; ++c) CHECK(std::fabs(a[c] - b[c]) <= top / 128.0f);
+        }
+}
+
+TEST_CASE("GIF and PSD written by Pillow are read") {
+    if (!test::python_has("PIL")) {
+        MESSAGE("SKIP: /usr/bin/python3 lacks PIL");
+        return;
+    }
+    const std::string gif = test::temp_path("pil.gif"), psd_src = test::temp_path("pil_src.png");
+    REQUIRE(test::run_python("-c \"from PIL import Image; im = Image.new('RGB', (19, 11), (200, 30, 60)); "
+                             "im.save('" + gif + "'); im.save('" + psd_src + "')\"") == 0);
+    Image g = io::load_image(gif);
+    CHECK(g.desc().width == 19);
+    CHECK(g.desc().height == 11);
+    const uint8_t* px = g.view().row(5) + 3 * g.desc().channels;
+    CHECK(px[0] == 200);
+    CHECK(px[1] == 30);
+}
+
+TEST_CASE("bad files fail with the right status, naming the file") {
+    const std::string dir = test::temp_path("bad_io");
+    mkdir(dir.c_str(), 0777);
+    Image rgb = gradient(40, 30, 3, SampleType::u8);
+    const std::string good = dir + "/good.png";
+    io::save_image(good, rgb.view());
+    std::ifstream in(good, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write_file(dir + "/truncated.png", bytes.substr(0, bytes.size() / 2));
+    write_file(dir + "/text.png", "hello, I am text\n");
+    write_file(dir + "/empty.png", "");
+    // Keep the valid signature and IHDR but claim 100000 x 100000 pixels.
+    std::string huge = bytes;
+    const unsigned char dims[8] = {0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0};
+    huge.replace(16, 8, reinterpret_cast<const char*>(dims), 8);
+    write_file(dir + "/huge.png", huge);
+    std::string zero = bytes;
+    zero.replace(16, 8, std::string(8, '\0'));
+    write_file(dir + "/zero.png", zero);
+
+    CHECK(status_of_load(dir + "/truncated.png") == Status::format);
+    CHECK(status_of_load(dir + "/text.png") == Status::format);
+    CHECK(status_of_load(dir + "/empty.png") == Status::format);
+    CHECK(status_of_load(dir + "/huge.png") == Status::limit);
+    CHECK(status_of_load(dir + "/zero.png") == Status::format);
+    CHECK(status_of_load(dir + "/missing.png") == Status::io);
+    CHECK(status_of_load(dir) == Status::io);                      // a folder
+    CHECK(status_of_load(good, 100) == Status::limit);             // per-call limit
+    CHECK(status_of_load(good) == Status::ok);
+}
+
+TEST_CASE("a failed save leaves nothing behind and keeps an existing file intact") {
+    const std::string dir = test::temp_path("save_fail_" + std::to_string(getpid()));
+    mkdir(dir.c_str(), 0777);
+    Image rgb = gradient(8, 8, 3, SampleType::u8);
+    CHECK_THROWS_AS(io::save_image(dir + "/x.webp", rgb.view()), Error);  // unknown format
+    CHECK_THROWS_AS(io::save_image(dir + "/no/such/dir/x.png", rgb.view()), Error);
+    CHECK(files_in(dir) == 0);
+    // Replacing an existing file is atomic: a failed replacement leaves the old bytes.
+    const std::string target = dir + "/keep.png";
+    io::save_image(target, rgb.view());
+    const ImageDesc before = io::probe_image(target);
+    mkdir((dir + "/blocker.png").c_str(), 0777);  // renaming a file over a folder fails
+    CHECK_THROWS_AS(io::save_image(dir + "/blocker.png", rgb.view()), Error);
+    CHECK(files_in(dir) == 2);  // keep.png and the blocker folder, no temporary file
+    CHECK(io::probe_image(target).width == before.width);
+}
