@@ -1,0 +1,112 @@
+#include "classical/coefficients.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace upres::classical {
+
+namespace {
+
+int32_t resolve(int64_t j, int32_t n, EdgeMode edge) {
+    if (j >= 0 && j < n) return int32_t(j);
+    switch (edge) {
+        case EdgeMode::clamp: return j < 0 ? 0 : n - 1;
+        case EdgeMode::reflect: {
+            // Symmetric (half-sample) reflection, as MATLAB's 'symmetric': -1 -> 0, n -> n-1.
+            const int64_t period = 2 * int64_t(n);
+            int64_t m = j % period;
+            if (m < 0) m += period;
+            return int32_t(m < n ? m : period - 1 - m);
+        }
+        case EdgeMode::truncate: return -1;  // dropped by the caller
+        case EdgeMode::wrap: {
+            int64_t m = j % n;
+            if (m < 0) m += n;
+            return int32_t(m);
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+AxisPlan build_axis(const Kernel& kernel, const AxisRequest& r) {
+    if (r.in_size <= 0 || r.out_size <= 0) fail(Status::invalid_argument, "resample: empty axis");
+    if (!(r.crop_length > 0) || !std::isfinite(r.crop_start))
+        fail(Status::invalid_argument, "resample: empty crop box");
+    AxisPlan plan;
+    plan.in_size = r.in_size;
+    plan.out_size = r.out_size;
+    const double step = r.crop_length / r.out_size;  // source pixels per output pixel
+    const bool nearest = kernel.kind == KernelKind::nearest;
+    const double filter_scale = (r.antialias && step > 1.0 && !nearest) ? step : 1.0;
+    const double support = kernel.support * filter_scale;
+    plan.first.resize(size_t(r.out_size));
+    plan.count.resize(size_t(r.out_size));
+    plan.offset.resize(size_t(r.out_size));
+
+    std::vector<double> dense;  // weights over the resolved window, per output
+    for (int32_t i = 0; i < r.out_size; ++i) {
+        const double centre = r.crop_start + (i + 0.5) * step;  // in continuous coordinates
+        std::vector<std::pair<int32_t, double>> taps;
+        if (nearest) {
+            // Pixel-centre exact: the source pixel whose area contains the centre.
+            const int64_t j = int64_t(std::floor(centre));
+            taps.emplace_back(resolve(j, r.in_size, r.edge == EdgeMode::truncate ? EdgeMode::clamp : r.edge), 1.0);
+        } else {
+            const int64_t lo = int64_t(std::floor(centre - support - 0.5));
+            const int64_t hi = int64_t(std::ceil(centre + support - 0.5));
+            if (hi - lo > (int64_t(1) << 24)) fail(Status::limit, "resample: kernel window too wide");
+            double sum = 0;
+            for (int64_t j = lo; j <= hi; ++j) {
+                const double w = kernel((j + 0.5 - centre) / filter_scale);
+                const int32_t index = resolve(j, r.in_size, r.edge);
+                if (w == 0.0 || index < 0) continue;
+                taps.emplace_back(index, w);
+                sum += w;
+            }
+            if (taps.empty() || sum == 0.0) {  // a box narrower than the pixel grid: take the nearest
+                const int64_t j = std::clamp<int64_t>(int64_t(std::floor(centre)), 0, r.in_size - 1);
+                taps.assign(1, {int32_t(j), 1.0});
+                sum = 1.0;
+            }
+            for (auto& t : taps) t.second /= sum;
+        }
+        int32_t first = taps[0].first, last = taps[0].first;
+        for (const auto& t : taps) {
+            first = std::min(first, t.first);
+            last = std::max(last, t.first);
+        }
+        const int32_t n = last - first + 1;
+        dense.assign(size_t(n), 0.0);
+        for (const auto& t : taps) dense[size_t(t.first - first)] += t.second;
+        plan.first[size_t(i)] = first;
+        plan.count[size_t(i)] = n;
+        plan.offset[size_t(i)] = int32_t(plan.weights.size());
+        plan.max_count = std::max(plan.max_count, n);
+        plan.weights.insert(plan.weights.end(), dense.begin(), dense.end());
+    }
+    plan.weights_f.assign(plan.weights.begin(), plan.weights.end());
+    // Fixed point: round each weight, then give the rounding remainder to the largest weight so
+    // every row sums to exactly 1 << kWeightBits (a constant image stays exactly constant).
+    plan.weights_q.resize(plan.weights.size());
+    const double one = double(1 << kWeightBits);
+    for (int32_t i = 0; i < r.out_size; ++i) {
+        const size_t o = size_t(plan.offset[size_t(i)]), n = size_t(plan.count[size_t(i)]);
+        int32_t sum = 0;
+        size_t biggest = o;
+        for (size_t k = o; k < o + n; ++k) {
+            const double q = std::nearbyint(plan.weights[k] * one);
+            if (q > 32767 || q < -32768) fail(Status::internal, "resample: weight out of fixed-point range");
+            plan.weights_q[k] = int16_t(q);
+            sum += plan.weights_q[k];
+            if (std::fabs(plan.weights[k]) > std::fabs(plan.weights[biggest])) biggest = k;
+        }
+        plan.weights_q[biggest] = int16_t(plan.weights_q[biggest] + ((1 << kWeightBits) - sum));
+    }
+    return plan;
+}
+
+}  // namespace upres::classical

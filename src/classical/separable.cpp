@@ -1,0 +1,349 @@
+#include "classical/separable.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "core/thread_pool.hpp"
+
+namespace upres::classical {
+
+namespace {
+
+std::atomic<bool> g_force_scalar{false};
+
+// Sample traits: how samples are accumulated, stored between passes and written out.
+template <class T>
+struct Traits;
+
+template <>
+struct Traits<uint8_t> {
+    using Mid = int32_t;   // value << kMidBits
+    using Acc = int32_t;
+    static constexpr int kMidBits = 6;
+    static constexpr int32_t kMax = 255;
+};
+
+template <>
+struct Traits<uint16_t> {
+    using Mid = int32_t;
+    using Acc = int64_t;   // 65535 << 2 times 2^14 overflows 32 bits
+    static constexpr int kMidBits = 2;
+    static constexpr int32_t kMax = 65535;
+};
+
+template <class Acc>
+inline Acc shift_round(Acc v, int bits) {
+    return (v + (Acc(1) << (bits - 1))) >> bits;  // arithmetic shift: floor, the same everywhere
+}
+
+// ---- integer passes ---------------------------------------------------------------------------
+// By default the intermediate keeps its overshoot, so the result is the exact separable 2-D filter
+// (as OpenCV computes it); with clamp_intermediate it is clamped to the sample range (as Pillow).
+// A pass reads rows of `In` and writes rows of `Out`. Horizontal: each output pixel is a weighted
+// sum of a window of input pixels on the same row. Vertical: each output row is a weighted sum
+// of a window of input rows. `finish` turns an accumulator into the stored value.
+
+template <int C, class In, class Out, class Acc, class Finish>
+void horizontal_rows(const AxisPlan& p, const int16_t* w, const uint8_t* in_base, int64_t in_stride,
+                     uint8_t* out_base, int64_t out_stride, int64_t r0, int64_t r1, int channels, Finish finish) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const In* in = reinterpret_cast<const In*>(in_base + r * in_stride);
+        Out* out = reinterpret_cast<Out*>(out_base + r * out_stride);
+        for (int32_t i = 0; i < p.out_size; ++i) {
+            const int32_t n = p.count[size_t(i)];
+            const int16_t* wi = w + p.offset[size_t(i)];
+            const In* s = in + size_t(p.first[size_t(i)]) * size_t(C > 0 ? C : channels);
+            if constexpr (C > 0) {
+                Acc acc[C] = {};
+                for (int32_t k = 0; k < n; ++k)
+                    for (int c = 0; c < C; ++c) acc[c] += Acc(wi[k]) * Acc(s[k * C + c]);
+                for (int c = 0; c < C; ++c) out[size_t(i) * C + size_t(c)] = finish(acc[c]);
+            }
+        }
+    }
+}
+
+// Vertical pass over a band of output rows, vectorisable across the row.
+template <class In, class Out, class Acc, class Finish>
+__attribute__((always_inline)) inline void vertical_rows_impl(const AxisPlan& p, const int16_t* w, const uint8_t* in_base, int64_t in_stride,
+                               uint8_t* out_base, int64_t out_stride, int64_t r0, int64_t r1, size_t row_len,
+                               Acc* acc, Finish finish) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const int32_t n = p.count[size_t(r)], first = p.first[size_t(r)];
+        const int16_t* wr = w + p.offset[size_t(r)];
+        std::fill(acc, acc + row_len, Acc(0));
+        for (int32_t k = 0; k < n; ++k) {
+            const In* s = reinterpret_cast<const In*>(in_base + int64_t(first + k) * in_stride);
+            const Acc wk = wr[k];
+            for (size_t x = 0; x < row_len; ++x) acc[x] += wk * Acc(s[x]);
+        }
+        Out* out = reinterpret_cast<Out*>(out_base + r * out_stride);
+        for (size_t x = 0; x < row_len; ++x) out[x] = finish(acc[x]);
+    }
+}
+
+// ---- float passes -----------------------------------------------------------------------------
+
+template <int C>
+void horizontal_rows_f(const AxisPlan& p, const float* in_base, int64_t in_stride_f, float* out_base,
+                       int64_t out_stride_f, int64_t r0, int64_t r1, int channels, bool round_u8) {
+    const int ch = C > 0 ? C : channels;
+    std::vector<double> acc(static_cast<size_t>(ch));
+    for (int64_t r = r0; r < r1; ++r) {
+        const float* in = in_base + r * in_stride_f;
+        float* out = out_base + r * out_stride_f;
+        for (int32_t i = 0; i < p.out_size; ++i) {
+            const int32_t n = p.count[size_t(i)];
+            const double* wi = p.weights.data() + p.offset[size_t(i)];
+            const float* s = in + size_t(p.first[size_t(i)]) * size_t(ch);
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (int32_t k = 0; k < n; ++k)
+                for (int c = 0; c < ch; ++c) acc[size_t(c)] += wi[k] * double(s[k * ch + c]);
+            for (int c = 0; c < ch; ++c) {
+                double v = acc[size_t(c)];
+                if (round_u8) v = std::clamp(std::nearbyint(v * 255.0), 0.0, 255.0) / 255.0;
+                out[size_t(i) * size_t(ch) + size_t(c)] = float(v);
+            }
+        }
+    }
+}
+
+void vertical_rows_f(const AxisPlan& p, const float* in_base, int64_t in_stride_f, float* out_base,
+                     int64_t out_stride_f, int64_t r0, int64_t r1, size_t row_len, double* acc, bool round_u8) {
+    for (int64_t r = r0; r < r1; ++r) {
+        const int32_t n = p.count[size_t(r)], first = p.first[size_t(r)];
+        const double* wr = p.weights.data() + p.offset[size_t(r)];
+        std::fill(acc, acc + row_len, 0.0);
+        for (int32_t k = 0; k < n; ++k) {
+            const float* s = in_base + int64_t(first + k) * in_stride_f;
+            const double wk = wr[k];
+            for (size_t x = 0; x < row_len; ++x) acc[x] += wk * double(s[x]);
+        }
+        float* out = out_base + r * out_stride_f;
+        for (size_t x = 0; x < row_len; ++x) {
+            double v = acc[x];
+            if (round_u8) v = std::clamp(std::nearbyint(v * 255.0), 0.0, 255.0) / 255.0;
+            out[x] = float(v);
+        }
+    }
+}
+
+}  // namespace
+
+void set_force_scalar(bool on) { g_force_scalar.store(on); }
+
+namespace {
+
+// Row bands: work is reported between bands (calling thread) and split inside a band.
+constexpr int64_t kBand = 64;
+
+template <class Body>
+void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t total, const Body& body) {
+    for (int64_t b0 = 0; b0 < rows; b0 += kBand) {
+        const int64_t b1 = std::min(rows, b0 + kBand);
+        parallel_for(b1 - b0, threads, [&](int64_t s, int64_t e) {
+            run.check_cancelled();
+            body(b0 + s, b0 + e);
+        });
+        done += uint64_t(b1 - b0);
+        run.report(done, total);
+    }
+}
+
+// Each vertical kernel is compiled twice, for AVX2 and for the baseline, and chosen at run time;
+// integer arithmetic makes both give identical bits (tests compare them).
+#define UPRES_DEFINE_VERTICAL(NAME, PARAMS, ARGS, ...)                                          \
+    __attribute__((always_inline)) inline void NAME##_body PARAMS __VA_ARGS__                      \
+    __attribute__((target("avx2"), flatten)) void NAME##_avx2 PARAMS { NAME##_body ARGS; }   \
+    __attribute__((flatten)) void NAME##_base PARAMS { NAME##_body ARGS; }                    \
+    void NAME PARAMS {                                                                         \
+        static const bool avx2 = __builtin_cpu_supports("avx2");                               \
+        if (avx2 && !g_force_scalar.load(std::memory_order_relaxed))                           \
+            NAME##_avx2 ARGS;                                                                  \
+        else                                                                                   \
+            NAME##_base ARGS;                                                                  \
+    }
+
+#define UPRES_V_PARAMS(ACC) (const AxisPlan& p, const int16_t* w, const uint8_t* in, int64_t is, uint8_t* out, \
+                             int64_t os, int64_t r0, int64_t r1, size_t len, ACC* acc, bool matlab, bool clamp)
+#define UPRES_V_ARGS (p, w, in, is, out, os, r0, r1, len, acc, matlab, clamp)
+
+UPRES_DEFINE_VERTICAL(vertical_u8_to_mid, UPRES_V_PARAMS(int32_t), UPRES_V_ARGS, {
+    if (matlab)
+        vertical_rows_impl<uint8_t, int32_t, int32_t>(p, w, in, is, out, os, r0, r1, len, acc, [](int32_t a) {
+            return std::clamp(shift_round<int32_t>(a, kWeightBits), 0, 255) << Traits<uint8_t>::kMidBits;
+        });
+    else
+        vertical_rows_impl<uint8_t, int32_t, int32_t>(p, w, in, is, out, os, r0, r1, len, acc, [clamp](int32_t a) {
+            const int32_t v = shift_round<int32_t>(a, kWeightBits - Traits<uint8_t>::kMidBits);
+            return clamp ? std::clamp(v, 0, 255 << Traits<uint8_t>::kMidBits) : v;
+        });
+})
+
+UPRES_DEFINE_VERTICAL(vertical_mid_to_u8, UPRES_V_PARAMS(int32_t), UPRES_V_ARGS, {
+    (void)matlab;
+    (void)clamp;
+    vertical_rows_impl<int32_t, uint8_t, int32_t>(p, w, in, is, out, os, r0, r1, len, acc, [](int32_t a) {
+        return uint8_t(std::clamp(shift_round<int32_t>(a, kWeightBits + Traits<uint8_t>::kMidBits), 0, 255));
+    });
+})
+
+UPRES_DEFINE_VERTICAL(vertical_u16_to_mid, UPRES_V_PARAMS(int64_t), UPRES_V_ARGS, {
+    if (matlab)
+        vertical_rows_impl<uint16_t, int32_t, int64_t>(p, w, in, is, out, os, r0, r1, len, acc, [](int64_t a) {
+            return int32_t(std::clamp<int64_t>(shift_round<int64_t>(a, kWeightBits), 0, 65535))
+                   << Traits<uint16_t>::kMidBits;
+        });
+    else
+        vertical_rows_impl<uint16_t, int32_t, int64_t>(p, w, in, is, out, os, r0, r1, len, acc, [clamp](int64_t a) {
+            const int64_t v = shift_round<int64_t>(a, kWeightBits - Traits<uint16_t>::kMidBits);
+            return int32_t(clamp ? std::clamp<int64_t>(v, 0, int64_t(65535) << Traits<uint16_t>::kMidBits) : v);
+        });
+})
+
+UPRES_DEFINE_VERTICAL(vertical_mid_to_u16, UPRES_V_PARAMS(int64_t), UPRES_V_ARGS, {
+    (void)matlab;
+    (void)clamp;
+    vertical_rows_impl<int32_t, uint16_t, int64_t>(p, w, in, is, out, os, r0, r1, len, acc, [](int64_t a) {
+        return uint16_t(std::clamp<int64_t>(shift_round<int64_t>(a, kWeightBits + Traits<uint16_t>::kMidBits), 0, 65535));
+    });
+})
+
+// Horizontal passes dispatch on the channel count so the inner loops unroll.
+template <class In, class Out, class Acc, class Finish>
+void horizontal_any(const AxisPlan& p, const uint8_t* in, int64_t is, uint8_t* out, int64_t os, int64_t r0,
+                    int64_t r1, int channels, Finish f) {
+    const int16_t* w = p.weights_q.data();
+    switch (channels) {
+        case 1: return horizontal_rows<1, In, Out, Acc>(p, w, in, is, out, os, r0, r1, 1, f);
+        case 2: return horizontal_rows<2, In, Out, Acc>(p, w, in, is, out, os, r0, r1, 2, f);
+        case 3: return horizontal_rows<3, In, Out, Acc>(p, w, in, is, out, os, r0, r1, 3, f);
+        default: return horizontal_rows<4, In, Out, Acc>(p, w, in, is, out, os, r0, r1, 4, f);
+    }
+}
+
+void horizontal_float(const AxisPlan& p, const float* in, int64_t is, float* out, int64_t os, int64_t r0,
+                      int64_t r1, int channels, bool round_u8) {
+    switch (channels) {
+        case 1: return horizontal_rows_f<1>(p, in, is, out, os, r0, r1, 1, round_u8);
+        case 2: return horizontal_rows_f<2>(p, in, is, out, os, r0, r1, 2, round_u8);
+        case 3: return horizontal_rows_f<3>(p, in, is, out, os, r0, r1, 3, round_u8);
+        default: return horizontal_rows_f<4>(p, in, is, out, os, r0, r1, 4, round_u8);
+    }
+}
+
+struct Buffer {
+    std::unique_ptr<uint8_t[]> bytes;
+    int64_t stride = 0;
+    Buffer(int64_t rows, int64_t stride_bytes) : bytes(new uint8_t[size_t(rows * stride_bytes)]), stride(stride_bytes) {}
+};
+
+// Integer pipeline for u8 / u16.
+template <class T>
+void run_integer(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    using Tr = Traits<T>;
+    using Acc = typename Tr::Acc;
+    const int ch = src.desc.channels;
+    const AxisPlan& px = *job.x;
+    const AxisPlan& py = *job.y;
+    const bool matlab = job.round_between_passes;
+    const bool clamp = job.clamp_intermediate;
+    // Pass 1 writes an intermediate of int32 "mid" samples.
+    const int64_t mid_w = job.vertical_first ? px.in_size : px.out_size;
+    const int64_t mid_h = job.vertical_first ? py.out_size : py.in_size;
+    Buffer mid(mid_h, mid_w * ch * int64_t(sizeof(int32_t)));
+    uint64_t done = 0;
+    const uint64_t total = uint64_t(mid_h + py.out_size);
+    auto h_to_mid = [&](const uint8_t* in, int64_t is, int64_t r0, int64_t r1) {
+        if (matlab)
+            horizontal_any<T, int32_t, Acc>(px, in, is, mid.bytes.get(), mid.stride, r0, r1, ch, [](Acc a) {
+                return int32_t(std::clamp<Acc>(shift_round<Acc>(a, kWeightBits), 0, Tr::kMax)) << Tr::kMidBits;
+            });
+        else
+            horizontal_any<T, int32_t, Acc>(px, in, is, mid.bytes.get(), mid.stride, r0, r1, ch, [clamp](Acc a) {
+                const Acc v = shift_round<Acc>(a, kWeightBits - Tr::kMidBits);
+                return int32_t(clamp ? std::clamp<Acc>(v, 0, Acc(Tr::kMax) << Tr::kMidBits) : v);
+            });
+    };
+    const int threads = job.threads;
+    if (!job.vertical_first) {
+        banded(mid_h, threads, run, done, total, [&](int64_t r0, int64_t r1) { h_to_mid(src.data, src.desc.stride, r0, r1); });
+        const size_t len = size_t(px.out_size) * size_t(ch);
+        banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<Acc> acc(len);
+            if constexpr (sizeof(T) == 1)
+                vertical_mid_to_u8(py, py.weights_q.data(), mid.bytes.get(), mid.stride, dst.data, dst.desc.stride, r0,
+                                   r1, len, acc.data(), false, false);
+            else
+                vertical_mid_to_u16(py, py.weights_q.data(), mid.bytes.get(), mid.stride, dst.data, dst.desc.stride,
+                                    r0, r1, len, acc.data(), false, false);
+        });
+    } else {
+        const size_t len = size_t(px.in_size) * size_t(ch);
+        banded(mid_h, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<Acc> acc(len);
+            if constexpr (sizeof(T) == 1)
+                vertical_u8_to_mid(py, py.weights_q.data(), src.data, src.desc.stride, mid.bytes.get(), mid.stride, r0,
+                                   r1, len, acc.data(), matlab, clamp);
+            else
+                vertical_u16_to_mid(py, py.weights_q.data(), src.data, src.desc.stride, mid.bytes.get(), mid.stride,
+                                    r0, r1, len, acc.data(), matlab, clamp);
+        });
+        banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            horizontal_any<int32_t, T, Acc>(px, mid.bytes.get(), mid.stride, dst.data, dst.desc.stride, r0, r1, ch,
+                                            [](Acc a) {
+                                                return T(std::clamp<Acc>(shift_round<Acc>(a, kWeightBits + Tr::kMidBits),
+                                                                         0, Tr::kMax));
+                                            });
+        });
+    }
+}
+
+void run_float(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    const int ch = src.desc.channels;
+    const AxisPlan& px = *job.x;
+    const AxisPlan& py = *job.y;
+    const int64_t mid_w = job.vertical_first ? px.in_size : px.out_size;
+    const int64_t mid_h = job.vertical_first ? py.out_size : py.in_size;
+    Buffer mid(mid_h, mid_w * ch * int64_t(sizeof(float)));
+    const int64_t ms = mid.stride / 4, ss = src.desc.stride / 4, ds = dst.desc.stride / 4;
+    auto* m = reinterpret_cast<float*>(mid.bytes.get());
+    const auto* s = reinterpret_cast<const float*>(src.data);
+    auto* d = reinterpret_cast<float*>(dst.data);
+    const bool round = job.round_between_passes;
+    uint64_t done = 0;
+    const uint64_t total = uint64_t(mid_h + py.out_size);
+    if (!job.vertical_first) {
+        banded(mid_h, job.threads, run, done, total,
+               [&](int64_t r0, int64_t r1) { horizontal_float(px, s, ss, m, ms, r0, r1, ch, round); });
+        const size_t len = size_t(px.out_size) * size_t(ch);
+        banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<double> acc(len);
+            vertical_rows_f(py, m, ms, d, ds, r0, r1, len, acc.data(), false);
+        });
+    } else {
+        const size_t len = size_t(px.in_size) * size_t(ch);
+        banded(mid_h, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<double> acc(len);
+            vertical_rows_f(py, s, ss, m, ms, r0, r1, len, acc.data(), round);
+        });
+        banded(py.out_size, job.threads, run, done, total,
+               [&](int64_t r0, int64_t r1) { horizontal_float(px, m, ms, d, ds, r0, r1, ch, false); });
+    }
+}
+
+}  // namespace
+
+void run_separable(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    switch (src.desc.type) {
+        case SampleType::u8: return run_integer<uint8_t>(job, src, dst, run);
+        case SampleType::u16: return run_integer<uint16_t>(job, src, dst, run);
+        case SampleType::f32: return run_float(job, src, dst, run);
+    }
+}
+
+}  // namespace upres::classical

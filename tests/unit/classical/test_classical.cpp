@@ -1,0 +1,380 @@
+// Classical resamplers: an Eigen dense-matrix oracle, invariants that need no oracle, and parity
+// with Pillow, OpenCV and MATLAB (through the LR images MATLAB made for Set5/Set14).
+#include <doctest/doctest.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "classical/classical.hpp"
+#include "classical/coefficients.hpp"
+#include "classical/filters.hpp"
+#include "classical/separable.hpp"
+#include "io/image_file.hpp"
+#include "test_support.hpp"
+
+using namespace upres;
+using namespace upres::classical;
+
+namespace {
+
+const char* kFilters[] = {"nearest", "box", "bilinear", "bicubic", "catmull-rom", "mitchell",
+                          "bspline", "lanczos2", "lanczos3", "lanczos4", "matlab"};
+
+Image random_image(int w, int h, int ch, SampleType t, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    Image f = Image::allocate(w, h, ch, SampleType::f32);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w * ch; ++x) f.view().row_as<float>(y)[x] = u(rng);
+    Image out = Image::allocate(w, h, ch, t);
+    convert_samples(f.view(), out.view());
+    return out;
+}
+
+Image resize(const std::string& method, const ImageView& src, int w, int h, Options o = {}) {
+    auto r = create(method, o);
+    REQUIRE(r);
+    Image dst = Image::allocate(w, h, src.desc.channels, src.desc.type);
+    dst.set_flags(src.desc.flags);
+    RunContext run;
+    r->resample(src, dst.view(), run);
+    return dst;
+}
+
+bool same_bytes(const Image& a, const Image& b) {
+    if (!a.desc().same_shape(b.desc())) return false;
+    for (int y = 0; y < a.desc().height; ++y)
+        if (std::memcmp(a.view().row(y), b.view().row(y), a.desc().row_bytes()) != 0) return false;
+    return true;
+}
+
+// The resampling matrix of one axis, built here from the kernel definitions, not from the plan.
+Eigen::MatrixXd oracle_matrix(const Kernel& k, int in, int out, bool antialias, EdgeMode edge) {
+    Eigen::MatrixXd W = Eigen::MatrixXd::Zero(out, in);
+    const double step = double(in) / out;
+    const double fs = (antialias && step > 1 && k.kind != KernelKind::nearest) ? step : 1.0;
+    for (int i = 0; i < out; ++i) {
+        const double centre = (i + 0.5) * step;
+        double sum = 0;
+        std::vector<std::pair<long, double>> taps;
+        if (k.kind == KernelKind::nearest) {
+            taps.push_back({long(std::floor(centre)), 1.0});
+            sum = 1;
+        } else {
+            for (long j = long(std::floor(centre - k.support * fs)) - 2; j <= long(std::ceil(centre + k.support * fs)) + 2; ++j) {
+                const double w = k((j + 0.5 - centre) / fs);
+                if (w != 0) taps.push_back({j, w}), sum += w;
+            }
+        }
+        if (edge == EdgeMode::truncate && k.kind != KernelKind::nearest) {
+            double inside = 0;
+            for (auto [j, w] : taps)
+                if (j >= 0 && j < in) inside += w;
+            for (auto [j, w] : taps)
+                if (j >= 0 && j < in) W(i, j) += w / inside;
+            continue;
+        }
+        for (auto [j, w] : taps) {
+            long m = j;
+            if (edge == EdgeMode::clamp) m = std::clamp<long>(j, 0, in - 1);
+            if (edge == EdgeMode::wrap) m = ((j % in) + in) % in;
+            if (edge == EdgeMode::reflect) {
+                long p = ((j % (2 * in)) + 2 * in) % (2 * in);
+                m = p < in ? p : 2 * in - 1 - p;
+            }
+            W(i, m) += w / sum;
+        }
+    }
+    return W;
+}
+
+int max_abs_diff(const Image& a, const Image& b) {
+    int worst = 0;
+    for (int y = 0; y < a.desc().height; ++y)
+        for (size_t x = 0; x < a.desc().row_bytes(); ++x)
+            worst = std::max(worst, std::abs(int(a.view().row(y)[x]) - int(b.view().row(y)[x])));
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("f32 results equal the Eigen oracle W_y X W_x^T within 1e-5") {
+    const int sizes[][4] = {{17, 13, 40, 29}, {40, 31, 9, 14}, {23, 19, 23 * 3, 7}, {64, 48, 37, 100}};
+    for (const char* name : {"bilinear", "bicubic", "mitchell", "bspline", "lanczos3", "lanczos4", "box"}) {
+        for (const char* edge : {"clamp", "reflect", "wrap", "truncate"}) {
+            for (bool aa : {true, false}) {
+                for (auto& s : sizes) {
+                    CAPTURE(name);
+                    CAPTURE(edge);
+                    CAPTURE(aa);
+                    CAPTURE(s[2]);
+                    Options o;
+                    o.set_string("edge", edge);
+                    o.set_int("antialias", aa);
+                    MethodSpec spec;
+                    REQUIRE(method_spec(name, o, spec));
+                    Image src = random_image(s[0], s[1], 2, SampleType::f32, 3);
+                    src.set_flags(kPremultiplied);  // keep the linear path: no alpha handling
+                    Image dst = resize(name, src.view(), s[2], s[3], o);
+                    const EdgeMode e = std::string(edge) == "reflect"    ? EdgeMode::reflect
+                                       : std::string(edge) == "wrap"     ? EdgeMode::wrap
+                                       : std::string(edge) == "truncate" ? EdgeMode::truncate
+                                                                         : EdgeMode::clamp;
+                    const Eigen::MatrixXd Wx = oracle_matrix(spec.kernel, s[0], s[2], aa, e);
+                    const Eigen::MatrixXd Wy = oracle_matrix(spec.kernel, s[1], s[3], aa, e);
+                    double worst = 0;
+                    for (int c = 0; c < 2; ++c) {
+                        Eigen::MatrixXd X(s[1], s[0]);
+                        for (int y = 0; y < s[1]; ++y)
+                            for (int x = 0; x < s[0]; ++x) X(y, x) = src.view().row_as<float>(y)[x * 2 + c];
+                        const Eigen::MatrixXd Y = Wy * X * Wx.transpose();
+                        for (int y = 0; y < s[3]; ++y)
+                            for (int x = 0; x < s[2]; ++x)
+                                worst = std::max(worst, std::fabs(Y(y, x) - dst.view().row_as<float>(y)[x * 2 + c]));
+                    }
+                    CHECK(worst < 1e-5);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("a constant image stays exactly constant for every filter, type and size") {
+    for (const char* name : kFilters)
+        for (SampleType t : {SampleType::u8, SampleType::u16, SampleType::f32})
+            for (int ch : {1, 3, 4}) {
+                CAPTURE(name);
+                CAPTURE(int(t));
+                Image src = Image::allocate(31, 17, ch, t);
+                for (int y = 0; y < 17; ++y)
+                    for (int x = 0; x < 31 * ch; ++x) {
+                        if (t == SampleType::u8) src.view().row(y)[x] = 201;
+                        if (t == SampleType::u16) src.view().row_as<uint16_t>(y)[x] = 54321;
+                        if (t == SampleType::f32) src.view().row_as<float>(y)[x] = 0.3137f;
+                    }
+                for (auto [w, h] : {std::pair{97, 51}, std::pair{8, 5}, std::pair{31, 40}, std::pair{13, 17}}) {
+                    Image dst = resize(name, src.view(), w, h);
+                    Image expect = Image::allocate(w, h, ch, t);
+                    for (int y = 0; y < h; ++y) std::memcpy(expect.view().row(y), src.view().row(0), expect.desc().row_bytes());
+                    CHECK(same_bytes(dst, expect));
+                }
+            }
+}
+
+TEST_CASE("same-size resize is the identity; integer nearest upscale is pure replication") {
+    Image src = random_image(29, 23, 3, SampleType::u8, 5);
+    for (const char* name : kFilters) CHECK(same_bytes(resize(name, src.view(), 29, 23), src));
+    Image up = resize("nearest", src.view(), 29 * 3, 23 * 2);
+    bool ok = true;
+    for (int y = 0; y < 46; ++y)
+        for (int x = 0; x < 87; ++x)
+            for (int c = 0; c < 3; ++c) ok &= up.view().row(y)[x * 3 + c] == src.view().row(y / 2)[(x / 3) * 3 + c];
+    CHECK(ok);
+    // Pixel-centre exact nearest on a downscale: source index floor((i + 0.5) * in / out).
+    Image down = resize("nearest", src.view(), 10, 7);
+    for (int x = 0; x < 10; ++x) CHECK(down.view().row(0)[x * 3] == src.view().row(int((0 + 0.5) * 23 / 7))[int((x + 0.5) * 29 / 10) * 3]);
+}
+
+TEST_CASE("coefficient rows sum to one (fixed point exactly 2^14) and kernels are symmetric") {
+    Options o;
+    for (const char* name : kFilters) {
+        MethodSpec spec;
+        REQUIRE(method_spec(name, o, spec));
+        // (box and nearest are half-open at +-0.5 by design, so one tap wins a tie)
+        for (double x : {0.1, 0.4, 0.9, 1.3, 1.7, 2.5, 3.2})
+            CHECK(spec.kernel(x) == doctest::Approx(spec.kernel(-x)).epsilon(1e-15));
+        for (auto [in, out] : {std::pair{10, 37}, std::pair{100, 7}, std::pair{33, 33 * 4}, std::pair{1, 5}, std::pair{5, 1}}) {
+            const AxisPlan p = build_axis(spec.kernel, {in, out, 0.0, double(in), true, EdgeMode::clamp});
+            for (int i = 0; i < out; ++i) {
+                double s = 0;
+                int q = 0;
+                for (int k = 0; k < p.count[i]; ++k) {
+                    s += p.weights[p.offset[i] + k];
+                    q += p.weights_q[p.offset[i] + k];
+                    CHECK(p.first[i] + k >= 0);
+                    CHECK(p.first[i] + k < in);
+                }
+                CHECK(s == doctest::Approx(1.0).epsilon(1e-12));
+                CHECK(q == (1 << kWeightBits));
+            }
+        }
+    }
+}
+
+TEST_CASE("bit-identical for any thread count and for the vectorised and portable paths") {
+    for (SampleType t : {SampleType::u8, SampleType::u16, SampleType::f32}) {
+        Image src = random_image(211, 157, 3, t, 9);
+        for (const char* name : {"bicubic", "lanczos3", "matlab"}) {
+            for (auto [w, h] : {std::pair{640, 480}, std::pair{70, 50}}) {
+                CAPTURE(name);
+                Options o1;
+                o1.set_int("threads", 1);
+                Image ref = resize(name, src.view(), w, h, o1);
+                for (int threads : {2, 3, 7}) {
+                    Options o;
+                    o.set_int("threads", threads);
+                    CHECK(same_bytes(resize(name, src.view(), w, h, o), ref));
+                }
+                set_force_scalar(true);
+                CHECK(same_bytes(resize(name, src.view(), w, h, o1), ref));
+                set_force_scalar(false);
+            }
+        }
+    }
+}
+
+TEST_CASE("alpha: opaque alpha changes nothing; transparent pixels never bleed colour") {
+    Image rgb = random_image(40, 30, 3, SampleType::u8, 12);
+    Image rgba = Image::allocate(40, 30, 4, SampleType::u8);
+    for (int y = 0; y < 30; ++y)
+        for (int x = 0; x < 40; ++x) {
+            std::memcpy(rgba.view().row(y) + x * 4, rgb.view().row(y) + x * 3, 3);
+            rgba.view().row(y)[x * 4 + 3] = 255;
+        }
+    for (const char* name : {"bilinear", "bicubic", "lanczos3"}) {
+        Image a = resize(name, rgb.view(), 97, 71), b = resize(name, rgba.view(), 97, 71);
+        bool same = true;
+        for (int y = 0; y < 71; ++y)
+            for (int x = 0; x < 97; ++x) same &= std::memcmp(a.view().row(y) + x * 3, b.view().row(y) + x * 4, 3) == 0;
+        CHECK(same);
+    }
+    // Left half opaque white, right half fully transparent but coloured pure red.
+    Image half = Image::allocate(20, 10, 4, SampleType::u8);
+    for (int y = 0; y < 10; ++y)
+        for (int x = 0; x < 20; ++x) {
+            uint8_t* p = half.view().row(y) + x * 4;
+            if (x < 10) p[0] = p[1] = p[2] = p[3] = 255;
+            else p[0] = 255, p[1] = p[2] = p[3] = 0;
+        }
+    Image out = resize("lanczos3", half.view(), 53, 10);
+    for (int x = 0; x < 53; ++x) {
+        const uint8_t* p = out.view().row(5) + x * 4;
+        if (p[3] > 0) {  // wherever anything is visible, it is white: no red from transparent pixels
+            CHECK(p[0] == 255);
+            CHECK(p[1] == 255);
+            CHECK(p[2] == 255);
+        }
+    }
+}
+
+TEST_CASE("linear light: a 1-px checkerboard halved gives 188, 128 when encoded") {
+    Image cb = Image::allocate(64, 64, 1, SampleType::u8);
+    for (int y = 0; y < 64; ++y)
+        for (int x = 0; x < 64; ++x) cb.view().row(y)[x] = ((x + y) & 1) ? 255 : 0;
+    Options lin;
+    lin.set_int("linear_light", 1);
+    Image l = resize("bilinear", cb.view(), 32, 32, lin);
+    Image e = resize("bilinear", cb.view(), 32, 32);
+    CHECK(int(l.view().row(10)[10]) == doctest::Approx(188).epsilon(0.01));
+    CHECK(std::abs(int(e.view().row(10)[10]) - 128) <= 1);
+}
+
+TEST_CASE("crop boxes: sub-pixel regions and clear errors outside the image") {
+    Image src = random_image(50, 40, 3, SampleType::f32, 2);
+    Options o;
+    o.set_double("crop_x", 10);
+    o.set_double("crop_y", 5);
+    o.set_double("crop_width", 20);
+    o.set_double("crop_height", 20);
+    // A crop of whole pixels at scale 1 with nearest is a plain copy of the region.
+    Image c = resize("nearest", src.view(), 20, 20, o);
+    CHECK(std::memcmp(c.view().row(0), src.view().row(5) + 10 * 12, 20 * 12) == 0);
+    o.set_double("crop_x", 40);
+    auto r = create("bilinear", o);
+    Image dst = Image::allocate(10, 10, 3, SampleType::f32);
+    RunContext run;
+    CHECK_THROWS_AS(r->resample(src.view(), dst.view(), run), Error);
+}
+
+TEST_CASE("MATLAB parity: the matlab downscale reproduces Set5/Set14 LR images") {
+    if (!test::have_shared("data/Set5/x2/hr")) return;
+    for (const char* set : {"Set5", "Set14"}) {
+        for (int scale : {2, 3, 4}) {
+            const std::string dir = test::shared_dir() + "/data/" + set + "/x" + std::to_string(scale);
+            std::vector<std::string> names;
+            for (const char* n : {"baby", "bird", "butterfly", "head", "woman", "baboon", "barbara", "bridge",
+                                  "coastguard", "comic", "face", "flowers", "foreman", "lenna", "man", "monarch",
+                                  "pepper", "ppt3", "zebra"}) {
+                FILE* f = std::fopen((dir + "/hr/" + n + ".png").c_str(), "rb");
+                if (f) names.push_back(n), std::fclose(f);
+            }
+            REQUIRE(!names.empty());
+            double identical_sum = 0;
+            int worst_inner = 0;
+            for (const auto& n : names) {
+                Image hr = io::load_image(dir + "/hr/" + n + ".png");
+                Image lr = io::load_image(dir + "/lr/" + n + ".png");
+                Image ours = resize("matlab", hr.view(), lr.desc().width, lr.desc().height);
+                const int ch = lr.desc().channels;
+                size_t same = 0, total = 0;
+                for (int y = 0; y < lr.desc().height; ++y)
+                    for (int x = 0; x < lr.desc().width; ++x)
+                        for (int c = 0; c < ch; ++c) {
+                            const int d = std::abs(int(ours.view().row(y)[x * ch + c]) - int(lr.view().row(y)[x * ch + c]));
+                            same += d == 0;
+                            ++total;
+                            if (x >= 3 && y >= 3 && x < lr.desc().width - 3 && y < lr.desc().height - 3)
+                                worst_inner = std::max(worst_inner, d);
+                        }
+                identical_sum += double(same) / double(total);
+            }
+            const double mean_identical = identical_sum / double(names.size());
+            MESSAGE(set << " x" << scale << ": " << mean_identical * 100 << "% identical, worst inner " << worst_inner);
+            CHECK(mean_identical >= 0.98);
+            CHECK(worst_inner <= 2);
+        }
+    }
+}
+
+TEST_CASE("Pillow parity on the astronaut photo (antialiased)") {
+    if (!test::python_has("PIL, skimage")) {
+        MESSAGE("SKIP: /usr/bin/python3 lacks PIL/skimage");
+        return;
+    }
+    const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/peer_resize.py";
+    const std::string photo = test::temp_path("astronaut.png");
+    REQUIRE(test::run_python(script + " astronaut " + photo) == 0);
+    Image src = io::load_image(photo);
+    const int targets[][2] = {{2048, 2048}, {128, 128}, {189, 189}, {333, 777}};
+    for (auto [name, tolerance] : {std::pair{"bilinear", 1}, std::pair{"bicubic", 2}, std::pair{"lanczos3", 2}}) {
+        for (auto& t : targets) {
+            CAPTURE(name);
+            CAPTURE(t[0]);
+            const std::string out = test::temp_path(std::string("pillow_") + name + ".png");
+            REQUIRE(test::run_python(script + " pillow " + name + " " + photo + " " + std::to_string(t[0]) + " " +
+                                     std::to_string(t[1]) + " " + out) == 0);
+            Image theirs = io::load_image(out);
+            Options pillow_edges;
+            pillow_edges.set_string("edge", "truncate");       // Pillow cuts the kernel at the border
+            pillow_edges.set_int("clamp_intermediate", 1);      // and clamps between the passes
+            Image ours = resize(name, src.view(), t[0], t[1], pillow_edges);
+            CHECK(max_abs_diff(ours, theirs) <= tolerance);
+        }
+    }
+}
+
+TEST_CASE("OpenCV parity: INTER_CUBIC upscaling with a = -0.75 and no antialias") {
+    if (!test::python_has("cv2, PIL, skimage")) {
+        MESSAGE("SKIP: /usr/bin/python3 lacks cv2");
+        return;
+    }
+    const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/peer_resize.py";
+    const std::string photo = test::temp_path("astronaut_cv.png");
+    REQUIRE(test::run_python(script + " astronaut " + photo) == 0);
+    Image src = io::load_image(photo);
+    Options o;
+    o.set_double("cubic_a", -0.75);
+    o.set_int("antialias", 0);
+    for (auto [w, h] : {std::pair{2048, 2048}, std::pair{700, 1100}}) {
+        const std::string out = test::temp_path("opencv_cubic.png");
+        REQUIRE(test::run_python(script + " opencv-cubic " + photo + " " + std::to_string(w) + " " + std::to_string(h) +
+                                 " " + out) == 0);
+        Image theirs = io::load_image(out);
+        Image ours = resize("bicubic", src.view(), w, h, o);
+        CHECK(max_abs_diff(ours, theirs) <= 1);
+    }
+}
