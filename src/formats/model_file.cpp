@@ -1,0 +1,71 @@
+#include "formats/model_file.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <sys/stat.h>
+#include <vector>
+
+#include "core/error.hpp"
+#include "formats/safetensors.hpp"
+
+namespace upres::formats {
+
+namespace {
+
+constexpr uint64_t kMaxModelBytes = uint64_t(8) << 30;
+
+std::vector<uint8_t> read_all(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) fail(Status::io, path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        std::fclose(f);
+        fail(Status::io, path + ": not a regular file");
+    }
+    if (uint64_t(st.st_size) > kMaxModelBytes) {
+        std::fclose(f);
+        fail(Status::limit, path + ": larger than 8 GiB");
+    }
+    std::vector<uint8_t> bytes(size_t(st.st_size));
+    const size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    if (got != bytes.size()) fail(Status::io, path + ": read failed");
+    return bytes;
+}
+
+}  // namespace
+
+ModelFile read_model_memory(const uint8_t* data, size_t size, const std::string& name) {
+    if (size >= 4 && std::memcmp(data, "PK\x03\x04", 4) == 0)
+        fail(Status::unsupported, name + ": zip-format .pth / TorchScript files are not supported by this build yet "
+                                         "(convert to .safetensors)");
+    if (size >= 2 && data[0] == 0x80 && data[1] <= 5)
+        fail(Status::unsupported, name + ": legacy pickle .pth files are not supported by this build yet "
+                                         "(convert to .safetensors)");
+    if (size >= 9 && data[8] == '{') return read_safetensors(data, size, name);
+    fail(Status::model, name + ": not a recognised model file (expected .safetensors)");
+}
+
+ModelFile read_model_file(const std::string& path) {
+    const std::vector<uint8_t> bytes = read_all(path);
+    return read_model_memory(bytes.data(), bytes.size(), path);
+}
+
+void write_safetensors(const std::string& path, const TensorMap& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+    const std::string bytes = encode_safetensors(tensors, metadata);
+    std::random_device rd;
+    const std::string tmp = path + ".tmp-upres-" + std::to_string(rd());
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) fail(Status::io, path + ": cannot create: " + std::strerror(errno));
+    bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        fail(Status::io, path + ": write failed");
+    }
+}
+
+}  // namespace upres::formats
