@@ -198,6 +198,18 @@ UPRES_API int32_t upres_cancel_token_cancel(upres_cancel_token* token);
 UPRES_API int32_t upres_cancel_token_reset(upres_cancel_token* token);
 UPRES_API int32_t upres_cancel_token_is_cancelled(const upres_cancel_token* token, int32_t* out);
 
+/* ----------------------------------------------------------------- models */
+/* Model files are untrusted input: they are parsed by readers that never execute anything, and
+ * every malformed file gives UPRES_E_MODEL with a message naming the file and the problem. */
+
+/* A one-line description of a model file: format, architecture, scale, channels, parameters.
+ * Works in builds without libtorch. Copies with a NUL into buffer (truncated to capacity);
+ * *out_length (may be NULL) receives the full length. */
+UPRES_API int32_t upres_model_describe(const char* path, char* buffer, size_t capacity, size_t* out_length);
+/* Reads a model in any supported format, checks its architecture, and writes it as .safetensors
+ * (weights in their stored precision, architecture facts as metadata). */
+UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path);
+
 /* ---------------------------------------------------------------- quality */
 /* Metrics as the super-resolution literature computes them, after cropping `border` pixels from
  * each side. Both images need the same width, height and channels; sample types may differ (all

@@ -59,20 +59,20 @@ int info_command(int argc, char** argv) {
                 ++failures;
                 continue;
             }
-            // Not an image: perhaps a model file.
-#ifdef UPRES_HAVE_MODEL_DESCRIBE
+            // Not an image: perhaps a model file (a file named like an image keeps the image error).
+            static const char* kImageExtensions[] = {"png", "jpg", "jpeg", "bmp", "tga", "gif", "psd", "hdr"};
+            const std::string ext = extension_of(path);
+            bool image_name = false;
+            for (const char* x : kImageExtensions) image_name |= ext == x;
             size_t n = 0;
-            if (upres_model_describe(path.c_str(), nullptr, 0, &n) == UPRES_OK) {
+            if (!image_name && upres_model_describe(path.c_str(), nullptr, 0, &n) == UPRES_OK) {
                 std::string text(n + 1, '\0');
                 upres::detail::check(upres_model_describe(path.c_str(), &text[0], text.size(), &n));
                 text.resize(n);
-                std::printf("%s: %s\n", path.c_str(), text.c_str());
+                std::printf("%s: model, %s\n", path.c_str(), text.c_str());
                 continue;
             }
-            print_error(path + ": neither an image nor a model file (" + upres_last_error() + ")");
-#else
-            print_error(e.what());
-#endif
+            print_error(image_name ? std::string(e.what()) : std::string(upres_last_error()));
             ++failures;
         }
     }

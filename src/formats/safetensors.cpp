@@ -67,7 +67,7 @@ ModelFile read_safetensors(const uint8_t* data, size_t size, const std::string& 
         for (const JsonValue& d : shape->array) {
             if (d.kind != JsonValue::Kind::number || !d.is_integer || d.integer < 0) bad(where + ": bad dimension");
             t.shape.push_back(d.integer);
-            numel = checked_mul(numel, uint64_t(d.integer), "tensor size");
+            if (__builtin_mul_overflow(numel, uint64_t(d.integer), &numel)) bad(where + ": shape overflows 64 bits");
         }
         uint64_t range[2];
         for (int i = 0; i < 2; ++i) {
@@ -78,7 +78,8 @@ ModelFile read_safetensors(const uint8_t* data, size_t size, const std::string& 
         if (range[1] < range[0] || range[1] > data_size)
             bad(where + ": data [" + std::to_string(range[0]) + ", " + std::to_string(range[1]) +
                 ") lies outside the " + std::to_string(data_size) + " data bytes");
-        const uint64_t bytes = checked_mul(numel, dtype_bytes(t.dtype), "tensor size");
+        uint64_t bytes = 0;
+        if (__builtin_mul_overflow(numel, uint64_t(dtype_bytes(t.dtype)), &bytes)) bad(where + ": size overflows 64 bits");
         if (bytes != range[1] - range[0])
             bad(where + ": " + std::to_string(range[1] - range[0]) + " bytes stored but dtype x shape needs " +
                 std::to_string(bytes));

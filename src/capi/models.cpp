@@ -1,0 +1,45 @@
+// Model files: describe and convert (no libtorch needed).
+#include <cstring>
+
+#include "capi/boundary.hpp"
+#include "formats/model_file.hpp"
+#include "nn/detect.hpp"
+
+using namespace upres;
+using namespace upres::capi;
+
+extern "C" {
+
+UPRES_API int32_t upres_model_describe(const char* path, char* buffer, size_t capacity, size_t* out_length) {
+    return UPRES_BOUNDARY({
+        require(path, "path");
+        if (!buffer && capacity) fail(Status::invalid_argument, "buffer is NULL but capacity is not 0");
+        formats::ModelFile file = formats::read_model_file(path);
+        const std::string format = file.format;
+        const std::string text = format + ", " + nn::detect(std::move(file), path).describe();
+        if (capacity) {
+            const size_t n = std::min(capacity - 1, text.size());
+            std::memcpy(buffer, text.data(), n);
+            buffer[n] = '\0';
+        }
+        if (out_length) *out_length = text.size();
+    });
+}
+
+UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path) {
+    return UPRES_BOUNDARY({
+        require(src_path, "src_path");
+        require(dst_path, "dst_path");
+        formats::ModelFile file = formats::read_model_file(src_path);
+        std::map<std::string, std::string> metadata = file.metadata;
+        const nn::Architecture a = nn::detect(std::move(file), src_path);
+        metadata["arch"] = a.arch == nn::Arch::srcnn ? "srcnn" : a.arch == nn::Arch::rrdbnet ? "rrdbnet" : "compact";
+        if (a.scale) metadata["scale"] = std::to_string(a.scale);
+        metadata["in_channels"] = std::to_string(a.in_channels);
+        metadata["out_channels"] = std::to_string(a.out_channels);
+        metadata["converted_from"] = src_path;
+        formats::write_safetensors(dst_path, a.tensors, metadata);
+    });
+}
+
+}  // extern "C"

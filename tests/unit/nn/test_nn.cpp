@@ -1,0 +1,221 @@
+// Networks against the PyTorch reference (tests/reference/nn_reference.py), the SRCNN authors'
+// model against its published Set5 figure, tiling, threads, progress and cancellation.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "io/image_file.hpp"
+#include "quality/metrics.hpp"
+#include "registry/registry.hpp"
+#include "test_support.hpp"
+
+using namespace upres;
+
+namespace {
+
+struct Fixture {
+    std::string name;
+    int w = 0, h = 0, scale = 0;
+};
+
+// Generates the reference fixtures once per test run.
+const std::vector<Fixture>& fixtures() {
+    static std::vector<Fixture> list = [] {
+        std::vector<Fixture> v;
+        const std::string dir = test::temp_path("nnref");
+        const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/nn_reference.py";
+        if (test::run_python(script + " " + dir) != 0) return v;
+        std::ifstream f(dir + "/fixtures.txt");
+        Fixture x;
+        while (f >> x.name >> x.w >> x.h >> x.scale) v.push_back(x);
+        return v;
+    }();
+    return list;
+}
+
+std::string fixture_path(const std::string& name, const char* suffix) { return test::temp_path("nnref") + "/" + name + suffix; }
+
+Image read_raw(const std::string& path, int w, int h) {
+    Image im = Image::allocate(w, h, 3, SampleType::f32);
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    REQUIRE(f);
+    REQUIRE(std::fread(im.data(), 4, size_t(w) * h * 3, f) == size_t(w) * h * 3);
+    std::fclose(f);
+    return im;
+}
+
+Image run_model(const std::string& path, const ImageView& src, int w, int h, Options o = {}) {
+    o.set_string("model", path);
+    if (!o.is_set("precision")) o.set_string("precision", "fp32");
+    auto r = create_resampler("model", o);
+    Image dst = Image::allocate(w, h, src.desc.channels, src.desc.type);
+    RunContext run;
+    r->resample(src, dst.view(), run);
+    return dst;
+}
+
+double max_diff(const Image& a, const Image& b) {
+    double worst = 0;
+    for (int y = 0; y < a.desc().height; ++y)
+        for (int x = 0; x < a.desc().width * a.desc().channels; ++x)
+            worst = std::max(worst, double(std::fabs(a.view().row_as<float>(y)[x] - b.view().row_as<float>(y)[x])));
+    return worst;
+}
+
+bool have_reference() {
+    if (!test::python_has("torch")) {
+        MESSAGE("SKIP: /usr/bin/python3 has no torch; PyTorch reference comparisons skipped");
+        return false;
+    }
+    REQUIRE(!fixtures().empty());
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("every fixture equals the PyTorch reference within 1e-4 (three key schemes, unshuffle x2/x1, compact)") {
+    if (!have_reference()) return;
+    for (const auto& f : fixtures()) {
+        CAPTURE(f.name);
+        Image in = read_raw(fixture_path(f.name, ".in.raw"), f.w, f.h);
+        Image expected = read_raw(fixture_path(f.name, ".out.raw"), f.w * f.scale, f.h * f.scale);
+        Image ours = run_model(fixture_path(f.name, ".safetensors"), in.view(), f.w * f.scale, f.h * f.scale);
+        CHECK(max_diff(ours, expected) <= 1e-4);
+        auto r = create_resampler("model", [&] {
+            Options o;
+            o.set_string("model", fixture_path(f.name, ".safetensors"));
+            return o;
+        }());
+        CHECK(r->native_scale() == f.scale);
+    }
+}
+
+TEST_CASE("tiled output equals untiled output within 1/255") {
+    if (!have_reference()) return;
+    for (const char* name : {"compact_x4", "rrdb_x4_new", "rrdb_x2_unshuffle"}) {
+        CAPTURE(name);
+        const std::string path = fixture_path(name, ".safetensors");
+        Image in = Image::allocate(70, 52, 3, SampleType::f32);
+        for (int y = 0; y < 52; ++y)
+            for (int x = 0; x < 210; ++x) in.view().row_as<float>(y)[x] = float(0.5 + 0.45 * std::sin(x * 0.17 + y * 0.31));
+        auto r = create_resampler("model", [&] {
+            Options o;
+            o.set_string("model", path);
+            return o;
+        }());
+        const int s = r->native_scale();
+        Options whole, tiled;
+        whole.set_int("tile", 4096);
+        tiled.set_int("tile", 16);
+        tiled.set_int("tile_overlap", 24);
+        const Image a = run_model(path, in.view(), 70 * s, 52 * s, whole);
+        const Image b = run_model(path, in.view(), 70 * s, 52 * s, tiled);
+        CHECK(max_diff(a, b) <= 1.0 / 255);
+    }
+}
+
+TEST_CASE("one model on two threads at once gives identical results; progress counts tiles; cancel stops") {
+    if (!have_reference()) return;
+    Options o;
+    o.set_string("model", fixture_path("compact_x4", ".safetensors"));
+    o.set_string("precision", "fp32");
+    o.set_int("tile", 16);
+    auto r = create_resampler("model", o);
+    Image in = read_raw(fixture_path("compact_x4", ".in.raw"), 21, 17);
+    Image a = Image::allocate(84, 68, 3, SampleType::f32), b = Image::allocate(84, 68, 3, SampleType::f32);
+    std::thread t1([&] {
+        RunContext run;
+        r->resample(in.view(), a.view(), run);
+    });
+    std::thread t2([&] {
+        RunContext run;
+        r->resample(in.view(), b.view(), run);
+    });
+    t1.join();
+    t2.join();
+    CHECK(max_diff(a, b) == 0.0);
+
+    std::vector<std::pair<uint64_t, uint64_t>> seen;
+    RunContext counting([&](uint64_t d, uint64_t t) { return seen.emplace_back(d, t), true; }, nullptr);
+    r->resample(in.view(), a.view(), counting);
+    REQUIRE(seen.size() == 4);  // 21x17 in 16-pixel tiles: 2 x 2
+    for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == std::pair<uint64_t, uint64_t>(i + 1, 4));
+
+    RunContext stop_after_one([](uint64_t, uint64_t) { return false; }, nullptr);
+    CHECK_THROWS_AS(r->resample(in.view(), a.view(), stop_after_one), Error);
+    std::atomic<bool> flag{true};
+    RunContext cancelled({}, &flag);
+    CHECK_THROWS_AS(r->resample(in.view(), a.view(), cancelled), Error);
+}
+
+TEST_CASE("gray, alpha, 8-bit and any output size") {
+    if (!have_reference()) return;
+    const std::string path = fixture_path("compact_x4", ".safetensors");
+    Options o;
+    o.set_string("model", path);
+    o.set_string("precision", "fp32");
+    auto r = create_resampler("model", o);
+    Image rgba = Image::allocate(16, 12, 4, SampleType::u8);
+    for (int y = 0; y < 12; ++y)
+        for (int x = 0; x < 64; ++x) rgba.view().row(y)[x] = uint8_t((x % 4) == 3 ? 128 : (x * 7 + y * 11) % 256);
+    Image out = Image::allocate(50, 37, 4, SampleType::u8);  // not a multiple of the x4 scale
+    RunContext run;
+    r->resample(rgba.view(), out.view(), run);
+    for (int y = 0; y < 37; ++y)
+        for (int x = 0; x < 50; ++x) CHECK(out.view().row(y)[x * 4 + 3] == 128);  // alpha resized classically
+    Image gray = Image::allocate(16, 12, 1, SampleType::u16);
+    Image gout = Image::allocate(64, 48, 1, SampleType::u16);
+    r->resample(gray.view(), gout.view(), run);
+}
+
+TEST_CASE("bad device and precision requests are refused") {
+    if (!have_reference()) return;
+    for (auto [key, value] : {std::pair{"device", "cuda:0"}, std::pair{"device", "tpu"}, std::pair{"precision", "fp16"}}) {
+        Options o;
+        o.set_string("model", fixture_path("compact_x4", ".safetensors"));
+        o.set_string(key, value);
+        CHECK_THROWS_AS(create_resampler("model", o), Error);
+    }
+}
+
+TEST_CASE("bf16 stays within 50 dB of fp32 where the CPU has AVX512-BF16") {
+    if (!have_reference()) return;
+    if (!__builtin_cpu_supports("avx512bf16")) {
+        MESSAGE("SKIP: this CPU has no AVX512-BF16");
+        return;
+    }
+    const std::string path = fixture_path("rrdb_x4_new", ".safetensors");
+    Image in = read_raw(fixture_path("rrdb_x4_new", ".in.raw"), 20, 16);
+    Options bf;
+    bf.set_string("precision", "bf16");
+    const Image a = run_model(path, in.view(), 80, 64), b = run_model(path, in.view(), 80, 64, bf);
+    const double p = quality::psnr(a.view(), b.view(), 0, quality::MetricChannels::all);
+    MESSAGE("bf16 vs fp32: " << p << " dB");
+    CHECK(p >= 50.0);
+}
+
+TEST_CASE("the SRCNN authors' x4 model reaches 30.48 dB on Set5 (edge replication)") {
+    if (!test::have_shared("models/srcnn-x4-955-official.safetensors")) return;
+    const std::string dir = test::shared_dir() + "/data/Set5/x4";
+    Options o;
+    o.set_string("model", test::shared_dir() + "/models/srcnn-x4-955-official.safetensors");
+    auto srcnn = create_resampler("model", o);
+    double sum = 0;
+    int n = 0;
+    for (const char* name : {"baby", "bird", "butterfly", "head", "woman"}) {
+        Image hr = io::load_image(dir + "/hr/" + name + ".png"), lr = io::load_image(dir + "/lr/" + name + ".png");
+        Image sr = Image::allocate(hr.desc().width, hr.desc().height, 3, SampleType::u8);
+        RunContext run;
+        srcnn->resample(lr.view(), sr.view(), run);
+        sum += quality::psnr(sr.view(), hr.view(), 4, quality::MetricChannels::luma);
+        ++n;
+    }
+    MESSAGE("SRCNN x4 Set5 mean Y-PSNR " << sum / n);
+    CHECK(sum / n == doctest::Approx(30.48).epsilon(0.02 / 30.48));
+}
