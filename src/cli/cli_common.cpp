@@ -87,4 +87,16 @@ std::vector<std::string> split(const std::string& text, char separator) {
     return out;
 }
 
+upres::Resampler resampler_for(const std::string& method) {
+    const bool is_path = method.find('/') != std::string::npos || is_regular_file(method);
+    if (!is_path) return upres::Resampler(method);
+    upres::Options o;
+    o.set("model", method);
+    return upres::Resampler("model", o);
+}
+
+std::string method_label(const std::string& method) {
+    return method.find('/') != std::string::npos || is_regular_file(method) ? base_name(method) : method;
+}
+
 }  // namespace upres_cli

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <upres/upres.hpp>
+
 namespace upres_cli {
 
 constexpr int kExitOk = 0;
@@ -20,5 +22,10 @@ std::string base_name(const std::string& path);       // "a/b/photo.jpg" -> "pho
 std::string extension_of(const std::string& path);     // "photo.JPG" -> "jpg"
 bool make_directories(const std::string& path);
 std::vector<std::string> split(const std::string& text, char separator);
+
+// A resampler for a method name, or for a model file (a name with a '/' or an existing file).
+upres::Resampler resampler_for(const std::string& method_or_file);
+// How a method is labelled in tables and pictures: model files by their base name.
+std::string method_label(const std::string& method_or_file);
 
 }  // namespace upres_cli

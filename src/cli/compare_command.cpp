@@ -125,18 +125,20 @@ int compare_command(int argc, char** argv) {
         std::vector<Tile> tiles;
         tiles.push_back({to_rgb8(hr), W, "ground truth"});
         for (const auto& m : methods) {
-            upres::Resampler r(m);
+            upres::Resampler r = resampler_for(m);
             upres::Bitmap sr = r.run(lr, W, H);
             double psnr = 0;
             const upres::Image a = sr.view(), b = hr.view();
             upres::detail::check(upres_psnr(&a, &b, scale, UPRES_METRIC_LUMA, &psnr));
             char label[128];
-            std::snprintf(label, sizeof label, "%s  %.2f dB", m.c_str(), psnr);
+            std::snprintf(label, sizeof label, "%s  %.2f dB", method_label(m).c_str(), psnr);
             tiles.push_back({to_rgb8(sr), W, label});
         }
 
         const int tw = crop[2] * zoom, th = crop[3] * zoom, gap = 8, label_h = 26;
-        const int cols = int(std::min<size_t>(tiles.size(), 4)), rows = int((tiles.size() + 3) / 4);
+        const int per_row = tiles.size() <= 5 ? 5 : 4;
+        const int cols = int(std::min<size_t>(tiles.size(), size_t(per_row)));
+        const int rows = int((tiles.size() + size_t(per_row) - 1) / size_t(per_row));
         const int mw = cols * tw + (cols + 1) * gap, mh = rows * (th + label_h) + (rows + 1) * gap;
         upres::Bitmap mosaic(mw, mh, 3, UPRES_SAMPLE_U8);
         const upres::Image mv = mosaic.view();
@@ -144,14 +146,16 @@ int compare_command(int argc, char** argv) {
         std::memset(px, 255, size_t(mv.stride_bytes) * size_t(mh));
         const uint8_t black[3] = {0, 0, 0};
         for (size_t t = 0; t < tiles.size(); ++t) {
-            const int ox = gap + int(t % 4) * (tw + gap), oy = gap + int(t / 4) * (th + label_h + gap);
+            const int ox = gap + int(t % size_t(per_row)) * (tw + gap), oy = gap + int(t / size_t(per_row)) * (th + label_h + gap);
             for (int y = 0; y < th; ++y)
                 for (int x = 0; x < tw; ++x) {
                     const int sx = crop[0] + x / zoom, sy = crop[1] + y / zoom;
                     const uint8_t* s = &tiles[t].rgb[(size_t(sy) * size_t(W) + size_t(sx)) * 3];
                     std::memcpy(px + (oy + y) * mv.stride_bytes + (ox + x) * 3, s, 3);
                 }
-            const float size = std::min(18.0f, float(tw) / std::max<size_t>(8, tiles[t].label.size()) * 1.8f);
+            // Shrink long labels to the tile's width, but keep them readable.
+            float size = 18.0f;
+            while (size > 10.0f && text.measure(size, tiles[t].label) > tw) size -= 1.0f;
             text.draw(px, mw, mh, mv.stride_bytes, ox, oy + th + 4, size, tiles[t].label, black);
         }
         upres::save_image(out_path, mosaic);

@@ -29,15 +29,6 @@ struct Row {
     double psnr = 0, ssim = 0, seconds = 0;
 };
 
-// A method name, or a model file (anything with a path separator or a model extension).
-upres::Resampler make_resampler(const std::string& method) {
-    const bool is_path = method.find('/') != std::string::npos || is_regular_file(method);
-    if (!is_path) return upres::Resampler(method);
-    upres::Options o;
-    o.set("model", method);
-    return upres::Resampler("model", o);
-}
-
 double metric(int32_t (*fn)(const upres_image*, const upres_image*, int32_t, int32_t, double*),
               const upres::Bitmap& a, const upres::Bitmap& b, int border) {
     double v = 0;
@@ -118,7 +109,7 @@ int eval_command(int argc, char** argv) {
     std::vector<Row> rows;
     try {
         std::vector<upres::Resampler> resamplers;
-        for (const auto& m : methods) resamplers.push_back(make_resampler(m));
+        for (const auto& m : methods) resamplers.push_back(resampler_for(m));
         for (const auto& name : names) {
             upres::Bitmap hr = upres::load_image(hr_dir + "/" + name);
             upres::Bitmap lr;
@@ -141,7 +132,7 @@ int eval_command(int argc, char** argv) {
                 const auto t1 = std::chrono::steady_clock::now();
                 Row r;
                 r.image = name.substr(0, name.rfind('.'));
-                r.method = methods[m];
+                r.method = method_label(methods[m]);
                 r.seconds = std::chrono::duration<double>(t1 - t0).count();
                 r.psnr = metric(upres_psnr, sr, hr, scale);
                 r.ssim = metric(upres_ssim, sr, hr, scale);
@@ -156,7 +147,7 @@ int eval_command(int argc, char** argv) {
     // Markdown: one row per image, a PSNR/SSIM column pair per method, then the means.
     std::ostringstream md;
     md << "| image |";
-    for (const auto& m : methods) md << " " << m << " PSNR | " << m << " SSIM |";
+    for (const auto& m : methods) md << " " << method_label(m) << " PSNR | " << method_label(m) << " SSIM |";
     md << "\n|---|";
     for (size_t i = 0; i < methods.size(); ++i) md << "---:|---:|";
     md << "\n";
@@ -171,7 +162,7 @@ int eval_command(int argc, char** argv) {
         md << "| " << base << " |";
         for (size_t m = 0; m < methods.size(); ++m)
             for (const Row& r : rows)
-                if (r.image == base && r.method == methods[m]) {
+                if (r.image == base && r.method == method_label(methods[m])) {
                     md << " " << fmt(r.psnr, 2) << " | " << fmt(r.ssim, 4) << " |";
                     sum_p[m] += r.psnr;
                     sum_s[m] += r.ssim;
@@ -183,7 +174,7 @@ int eval_command(int argc, char** argv) {
     md << "| **mean** |";
     for (size_t m = 0; m < methods.size(); ++m) md << " **" << fmt(sum_p[m] / n, 2) << "** | **" << fmt(sum_s[m] / n, 4) << "** |";
     md << "\n\nTime per image (s):";
-    for (size_t m = 0; m < methods.size(); ++m) md << " " << methods[m] << " " << fmt(sum_t[m] / n, 4) << ";";
+    for (size_t m = 0; m < methods.size(); ++m) md << " " << method_label(methods[m]) << " " << fmt(sum_t[m] / n, 4) << ";";
     md << "\n";
 
     std::ostringstream csv;
@@ -192,7 +183,7 @@ int eval_command(int argc, char** argv) {
         csv << r.image << "," << r.method << "," << scale << "," << fmt(r.psnr, 4) << "," << fmt(r.ssim, 6) << ","
             << fmt(r.seconds, 6) << "\n";
     for (size_t m = 0; m < methods.size(); ++m)
-        csv << "mean," << methods[m] << "," << scale << "," << fmt(sum_p[m] / n, 4) << "," << fmt(sum_s[m] / n, 6)
+        csv << "mean," << method_label(methods[m]) << "," << scale << "," << fmt(sum_p[m] / n, 4) << "," << fmt(sum_s[m] / n, 6)
             << "," << fmt(sum_t[m] / n, 6) << "\n";
 
     std::printf("%s: x%d, %zu images\n\n%s", dataset.c_str(), scale, names.size(), md.str().c_str());
