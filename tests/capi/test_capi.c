@@ -289,6 +289,40 @@ static void test_metrics(void) {
     }
 }
 
+static void test_models(void) {
+    char buf[16];
+    size_t len = 99;
+    static const char junk[] = "not a model at all";
+    FILE* f;
+    CHECK_STATUS(upres_model_describe(NULL, buf, sizeof buf, &len), UPRES_E_INVALID_ARGUMENT);
+    CHECK_STATUS(upres_model_describe("/nonexistent/model.safetensors", buf, sizeof buf, &len), UPRES_E_IO);
+    CHECK(strstr(upres_last_error(), "/nonexistent/model.safetensors") != NULL);
+    CHECK(len == 99);
+    f = fopen("capi_junk_model.bin", "wb");
+    if (f) {
+        fwrite(junk, 1, sizeof junk, f);
+        fclose(f);
+        CHECK_STATUS(upres_model_describe("capi_junk_model.bin", buf, sizeof buf, &len), UPRES_E_MODEL);
+        CHECK_STATUS(upres_model_convert("capi_junk_model.bin", "capi_out.safetensors"), UPRES_E_MODEL);
+        CHECK(fopen("capi_out.safetensors", "rb") == NULL); /* nothing written on failure */
+        remove("capi_junk_model.bin");
+    }
+    CHECK_STATUS(upres_model_convert(NULL, "x"), UPRES_E_INVALID_ARGUMENT);
+    CHECK_STATUS(upres_model_convert("x", NULL), UPRES_E_INVALID_ARGUMENT);
+    {
+        upres_options* o = NULL;
+        upres_resampler* r = (upres_resampler*)0x1;
+        CHECK_STATUS(upres_options_create(&o), UPRES_OK);
+        /* a model method without a model file: refused (unsupported in builds without libtorch) */
+        CHECK(upres_resampler_create("model", o, &r) != UPRES_OK);
+        CHECK(r == (upres_resampler*)0x1);
+        CHECK_STATUS(upres_options_set_string(o, "model", "capi_junk_model_missing.safetensors"), UPRES_OK);
+        CHECK(upres_resampler_create("model", o, &r) != UPRES_OK);
+        CHECK(r == (upres_resampler*)0x1);
+        upres_options_destroy(o);
+    }
+}
+
 int main(void) {
     test_version_and_status();
     test_destroy_null();
@@ -298,6 +332,7 @@ int main(void) {
     test_resampling();
     test_files();
     test_metrics();
+    test_models();
     printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
     return g_failures ? 1 : 0;
 }
