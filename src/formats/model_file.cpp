@@ -38,6 +38,13 @@ std::vector<uint8_t> read_all(const std::string& path) {
 }  // namespace
 
 ModelFile read_model_memory(const uint8_t* data, size_t size, const std::string& name) {
+    // safetensors first: its 8-byte little-endian header length can begin with 0x80 and so look
+    // like a pickle protocol marker; a '{' right after a length that fits the file settles it.
+    if (size >= 10 && data[8] == '{') {
+        uint64_t header_len = 0;
+        for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | data[i];
+        if (header_len >= 2 && header_len <= size - 8) return read_safetensors(data, size, name);
+    }
     if (size >= 4 && std::memcmp(data, "PK\x03\x04", 4) == 0)
         fail(Status::unsupported, name + ": zip-format .pth / TorchScript files are not supported by this build yet "
                                          "(convert to .safetensors)");
