@@ -85,6 +85,8 @@ public:
         }
         const int iw = input.desc().width, ih = input.desc().height;
         const bool y_model = arch_.in_channels == 1 && colour == 3;
+        // 1-channel models are trained on studio-range Y: a gray pixel g is Y = (16 + 219 g) / 255.
+        const bool y_gray = arch_.in_channels == 1 && colour == 1;
         const int net_in = arch_.in_channels;
         at::Tensor planes = at::empty({1, net_in, ih, iw}, at::kFloat);
         std::vector<float> ycc;  // Y model on RGB: keep Cb, Cr of the enlarged input
@@ -100,6 +102,8 @@ public:
                     if (y_model) {
                         rgb_to_ycbcr(px, &ycc[i * 3]);
                         p[i] = ycc[i * 3];
+                    } else if (y_gray) {
+                        p[i] = (16.0f + 219.0f * px[0]) / 255.0f;
                     } else {
                         for (int c = 0; c < net_in; ++c) p[size_t(c) * plane + i] = px[colour == 1 ? 0 : c];
                     }
@@ -124,6 +128,8 @@ public:
                     if (y_model) {
                         const float yc[3] = {p[i], ycc[i * 3 + 1], ycc[i * 3 + 2]};
                         ycbcr_to_rgb(yc, px);
+                    } else if (y_gray) {
+                        px[0] = (p[i] * 255.0f - 16.0f) / 219.0f;
                     } else if (colour == 1) {
                         float s = 0;
                         for (int c = 0; c < arch_.out_channels; ++c) s += p[size_t(c) * plane + i];
