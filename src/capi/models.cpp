@@ -33,6 +33,8 @@ UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path
         formats::ModelFile file = formats::read_model_file(src_path);
         std::map<std::string, std::string> metadata = file.metadata;
         const nn::Architecture a = nn::detect(std::move(file), src_path);
+        if (a.arch == nn::Arch::torchscript)
+            fail(Status::unsupported, std::string(src_path) + ": a TorchScript program has no weights to convert");
         metadata["arch"] = a.arch == nn::Arch::srcnn ? "srcnn" : a.arch == nn::Arch::rrdbnet ? "rrdbnet" : "compact";
         if (a.scale) metadata["scale"] = std::to_string(a.scale);
         metadata["in_channels"] = std::to_string(a.in_channels);

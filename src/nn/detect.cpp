@@ -168,6 +168,8 @@ std::string Architecture::describe() const {
             s = "SRVGGNetCompact x" + std::to_string(scale) + ", " + std::to_string(num_conv) + " convs, " +
                 std::to_string(num_feat) + " features";
             break;
+        case Arch::torchscript:
+            return "TorchScript program" + (scale ? ", x" + std::to_string(scale) : std::string(", scale found by a trial run"));
     }
     return s + ", " + std::to_string(in_channels) + " -> " + std::to_string(out_channels) + " channels, " +
            std::to_string(parameters) + " parameters";

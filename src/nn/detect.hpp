@@ -7,7 +7,7 @@
 
 namespace upres::nn {
 
-enum class Arch { srcnn, rrdbnet, compact };
+enum class Arch { srcnn, rrdbnet, compact, torchscript };
 
 struct Architecture {
     Arch arch = Arch::srcnn;
@@ -21,6 +21,7 @@ struct Architecture {
     int kernels[3] = {0, 0, 0};  // SRCNN kernel sizes
     std::string padding;   // SRCNN: "zero" / "replicate" from metadata, or ""
     formats::TensorMap tensors;  // canonical names
+    std::string script_path;     // TorchScript: the archive libtorch loads
     int64_t parameters = 0;
 
     std::string describe() const;

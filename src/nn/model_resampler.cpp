@@ -60,6 +60,7 @@ public:
         final_method_ = o.get_string("final_method");
         c10::InferenceMode guard;
         net_ = build_network(arch_, padding_, device_, dtype_);
+        if (arch_.arch == Arch::torchscript) arch_.scale = net_->measured_scale();
         if (overlap_ < 0) overlap_ = std::min(net_->receptive_radius(), 24);
     }
 

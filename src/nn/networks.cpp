@@ -139,11 +139,13 @@ private:
 
 std::unique_ptr<Network> build_network(const Architecture& a, const std::string& padding, const at::Device& device,
                                        at::ScalarType dtype) {
+    if (a.arch == Arch::torchscript) return load_torchscript(a.script_path, a.scale, device, dtype);
     Weights w = load(a.tensors, device, dtype);
     switch (a.arch) {
         case Arch::srcnn: return std::make_unique<Srcnn>(a, std::move(w), padding == "replicate");
         case Arch::compact: return std::make_unique<Compact>(a, std::move(w));
         case Arch::rrdbnet: return std::make_unique<Rrdb>(a, std::move(w));
+        case Arch::torchscript: break;
     }
     return nullptr;
 }

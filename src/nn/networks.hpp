@@ -20,7 +20,14 @@ public:
     virtual int size_multiple() const { return 1; }
     // Context a tile needs on each side for its centre to match the whole image.
     virtual int receptive_radius() const = 0;
+    // Output / input size when the weights alone do not say (TorchScript); 0 otherwise.
+    virtual int measured_scale() const { return 0; }
 };
+
+// A TorchScript archive as a Network (torchscript_network.cpp). `scale` 0: found by running the
+// program once on a small input.
+std::unique_ptr<Network> load_torchscript(const std::string& path, int scale, const at::Device& device,
+                                          at::ScalarType dtype);
 
 // `padding` ("zero" / "replicate") applies to SRCNN.
 std::unique_ptr<Network> build_network(const Architecture& a, const std::string& padding, const at::Device& device,

@@ -219,3 +219,35 @@ TEST_CASE("the SRCNN authors' x4 model reaches 30.48 dB on Set5 (edge replicatio
     MESSAGE("SRCNN x4 Set5 mean Y-PSNR " << sum / n);
     CHECK(sum / n == doctest::Approx(30.48).epsilon(0.02 / 30.48));
 }
+
+TEST_CASE("a TorchScript program runs only when allowed, at its probed scale, like the same weights") {
+    if (!have_reference()) return;
+    const std::string dir = test::temp_path("torchscript");
+    const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/torchscript_fixture.py";
+    REQUIRE(test::run_python(script + " " + dir) == 0);
+    const std::string pt = dir + "/compact.pt";
+    Image in = read_raw(fixture_path("compact_x4", ".in.raw"), 21, 17);
+
+    // Refused by default: the archive carries code.
+    Options plain;
+    plain.set_string("model", pt);
+    try {
+        create_resampler("model", plain);
+        FAIL("a TorchScript file loaded without torchscript=1");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::unsupported);
+        CHECK(std::string(e.what()).find("compact.pt") != std::string::npos);
+    }
+
+    Options o;
+    o.set_int("torchscript", 1);
+    o.set_string("model", pt);
+    auto r = create_resampler("model", o);
+    CHECK(r->native_scale() == 2);  // probed: the traced compact model doubles
+    Image ours = run_model(pt, in.view(), 42, 34, o);
+    Image weights = run_model(dir + "/compact.safetensors", in.view(), 42, 34);
+    CHECK(max_diff(ours, weights) <= 1e-4);
+
+    o.set_int("model_scale", 4);  // contradicts the program
+    CHECK_THROWS_AS(create_resampler("model", o), Error);
+}
