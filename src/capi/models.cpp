@@ -32,12 +32,14 @@ UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path
         require(dst_path, "dst_path");
         formats::ModelFile file = formats::read_model_file(src_path);
         std::map<std::string, std::string> metadata = file.metadata;
+        const std::string source = src_path, format = file.format;
         const nn::Architecture a = nn::detect(std::move(file), src_path);
         metadata["arch"] = a.arch == nn::Arch::srcnn ? "srcnn" : a.arch == nn::Arch::rrdbnet ? "rrdbnet" : "compact";
         if (a.scale) metadata["scale"] = std::to_string(a.scale);
         metadata["in_channels"] = std::to_string(a.in_channels);
         metadata["out_channels"] = std::to_string(a.out_channels);
-        metadata["converted_from"] = src_path;
+        // The file's base name only: a full path would record the converting machine's folders.
+        metadata["converted_from"] = source.substr(source.find_last_of('/') + 1) + " (" + format + ")";
         formats::write_safetensors(dst_path, a.tensors, metadata);
     });
 }
