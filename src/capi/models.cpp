@@ -2,8 +2,10 @@
 #include <cstring>
 
 #include "capi/boundary.hpp"
+#include "capi/handles.hpp"
 #include "formats/model_file.hpp"
 #include "nn/detect.hpp"
+#include "registry/registry.hpp"
 
 using namespace upres;
 using namespace upres::capi;
@@ -17,6 +19,21 @@ UPRES_API int32_t upres_model_describe(const char* path, char* buffer, size_t ca
         formats::ModelFile file = formats::read_model_file(path);
         const std::string format = file.format;
         const std::string text = format + ", " + nn::detect(std::move(file), path).describe();
+        if (capacity) {
+            const size_t n = std::min(capacity - 1, text.size());
+            std::memcpy(buffer, text.data(), n);
+            buffer[n] = '\0';
+        }
+        if (out_length) *out_length = text.size();
+    });
+}
+
+UPRES_API int32_t upres_method_describe(const char* method, const upres_options* options, char* buffer,
+                                        size_t capacity, size_t* out_length) {
+    return UPRES_BOUNDARY({
+        require(method, "method");
+        if (!buffer && capacity) fail(Status::invalid_argument, "buffer is NULL but capacity is not 0");
+        const std::string text = describe_method(method, options ? options->options : Options{});
         if (capacity) {
             const size_t n = std::min(capacity - 1, text.size());
             std::memcpy(buffer, text.data(), n);
