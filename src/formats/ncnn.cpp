@@ -224,8 +224,8 @@ public:
     // ncnn's "auto" storage: a 4-byte tag, then fp16 (padded to 4 bytes), raw fp32, or a 256-entry
     // fp32 table and one byte index per value.
     Tensor load_tagged(const Layer& l, size_t count) {
-        const uint32_t tag = uint32_t(take(l, 4, "a storage tag")[0]) | uint32_t(p_[pos_ - 3]) << 8 |
-                             uint32_t(p_[pos_ - 2]) << 16 | uint32_t(p_[pos_ - 1]) << 24;
+        const uint8_t* b = take(l, 4, "a storage tag");
+        const uint32_t tag = uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
         Tensor t;
         if (tag == kTagF16) {
             t.dtype = DType::f16;
