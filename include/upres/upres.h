@@ -206,6 +206,13 @@ UPRES_API int32_t upres_cancel_token_is_cancelled(const upres_cancel_token* toke
  * Works in builds without libtorch. Copies with a NUL into buffer (truncated to capacity);
  * *out_length (may be NULL) receives the full length. */
 UPRES_API int32_t upres_model_describe(const char* path, char* buffer, size_t capacity, size_t* out_length);
+/* A one-line description of a method (see upres_method_name): classical filters say what they
+ * are; named models ("esrgan", ...) give scale, architecture, parameter count, file size and the
+ * file found on the model search path (option "model_path", $UPRES_MODEL_PATH, the build's and the
+ * installed models folders). A named model whose file is missing gives UPRES_E_NOT_FOUND with a
+ * message saying where upres looked and how to get it. options may be NULL. Buffer as above. */
+UPRES_API int32_t upres_method_describe(const char* method, const upres_options* options, char* buffer,
+                                        size_t capacity, size_t* out_length);
 /* Reads a model in any supported format, checks its architecture, and writes it as .safetensors
  * (weights in their stored precision, architecture facts as metadata). */
 UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path);

@@ -2,8 +2,10 @@
 #include <cstring>
 
 #include "capi/boundary.hpp"
+#include "capi/handles.hpp"
 #include "formats/model_file.hpp"
 #include "nn/detect.hpp"
+#include "registry/registry.hpp"
 
 using namespace upres;
 using namespace upres::capi;
@@ -26,12 +28,28 @@ UPRES_API int32_t upres_model_describe(const char* path, char* buffer, size_t ca
     });
 }
 
+UPRES_API int32_t upres_method_describe(const char* method, const upres_options* options, char* buffer,
+                                        size_t capacity, size_t* out_length) {
+    return UPRES_BOUNDARY({
+        require(method, "method");
+        if (!buffer && capacity) fail(Status::invalid_argument, "buffer is NULL but capacity is not 0");
+        const std::string text = describe_method(method, options ? options->options : Options{});
+        if (capacity) {
+            const size_t n = std::min(capacity - 1, text.size());
+            std::memcpy(buffer, text.data(), n);
+            buffer[n] = '\0';
+        }
+        if (out_length) *out_length = text.size();
+    });
+}
+
 UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path) {
     return UPRES_BOUNDARY({
         require(src_path, "src_path");
         require(dst_path, "dst_path");
         formats::ModelFile file = formats::read_model_file(src_path);
         std::map<std::string, std::string> metadata = file.metadata;
+        const std::string source = src_path, format = file.format;
         const nn::Architecture a = nn::detect(std::move(file), src_path);
         if (a.arch == nn::Arch::torchscript)
             fail(Status::unsupported, std::string(src_path) + ": a TorchScript program has no weights to convert");
@@ -39,7 +57,8 @@ UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path
         if (a.scale) metadata["scale"] = std::to_string(a.scale);
         metadata["in_channels"] = std::to_string(a.in_channels);
         metadata["out_channels"] = std::to_string(a.out_channels);
-        metadata["converted_from"] = src_path;
+        // The file's base name only: a full path would record the converting machine's folders.
+        metadata["converted_from"] = source.substr(source.find_last_of('/') + 1) + " (" + format + ")";
         formats::write_safetensors(dst_path, a.tensors, metadata);
     });
 }

@@ -14,14 +14,16 @@ int methods_command(int argc, char**) {
         print_error("methods: takes no arguments");
         return kExitUsage;
     }
+    // Named models say which file they would load, or where upres looked and how to get them.
     for (const std::string& m : upres::methods()) {
-        try {
-            upres::Resampler r(m);
-            const int s = r.native_scale();
-            std::printf("%-14s %s\n", m.c_str(), s ? ("model, x" + std::to_string(s)).c_str() : "classical, any size");
-        } catch (const upres::Error& e) {
-            // Models whose weights are missing (or a build without libtorch) say why.
-            std::string why = e.what();
+        size_t n = 0;
+        if (upres_method_describe(m.c_str(), nullptr, nullptr, 0, &n) == UPRES_OK) {
+            std::string text(n + 1, '\0');
+            upres::detail::check(upres_method_describe(m.c_str(), nullptr, &text[0], text.size(), &n));
+            text.resize(n);
+            std::printf("%-14s %s\n", m.c_str(), text.c_str());
+        } else {
+            std::string why = upres_last_error();
             const size_t colon = why.find(": ");
             if (why.rfind("upres_", 0) == 0 && colon != std::string::npos) why = why.substr(colon + 2);
             std::printf("%-14s unavailable: %s\n", m.c_str(), why.c_str());

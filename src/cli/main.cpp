@@ -7,6 +7,7 @@
 
 #include "cli_common.hpp"
 #include "compare_command.hpp"
+#include "convert_command.hpp"
 #include "eval_command.hpp"
 #include "info_commands.hpp"
 #include "upscale_command.hpp"
@@ -22,6 +23,7 @@ const char* kHelp =
     "  info FILE...                        describe images or model files\n"
     "  eval DATASET [--methods a,b]        Y-PSNR / SSIM / time over a dataset\n"
     "  compare HR [--methods a,b] -o OUT   mosaic of zoomed crops per method\n"
+    "  convert MODEL OUT.safetensors       convert a model file (e.g. ncnn .param/.bin)\n"
     "  --version, --help\n"
     "\n"
     "Exit status: 0 success, 1 failed job, 2 usage error.\n";
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
         if (command == "info") return info_command(argc - 1, argv + 1);
         if (command == "eval") return eval_command(argc - 1, argv + 1);
         if (command == "compare") return compare_command(argc - 1, argv + 1);
+        if (command == "convert") return convert_command(argc - 1, argv + 1);
         if (command == "--version" || command == "version") {
             std::printf("upres %s\n", upres::version().c_str());
             return kExitOk;

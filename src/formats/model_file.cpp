@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "formats/ncnn.hpp"
 #include "formats/safetensors.hpp"
 
 namespace upres::formats {
@@ -52,11 +53,17 @@ ModelFile read_model_memory(const uint8_t* data, size_t size, const std::string&
         fail(Status::unsupported, name + ": legacy pickle .pth files are not supported by this build yet "
                                          "(convert to .safetensors)");
     if (size >= 9 && data[8] == '{') return read_safetensors(data, size, name);
+    if (is_ncnn_param(data, size))
+        fail(Status::invalid_argument, name + ": an ncnn .param needs its .bin; open it by path (read_model_file)");
     fail(Status::model, name + ": not a recognised model file (expected .safetensors)");
 }
 
 ModelFile read_model_file(const std::string& path) {
     const std::vector<uint8_t> bytes = read_all(path);
+    if (is_ncnn_param(bytes.data(), bytes.size())) {  // ncnn: the weights are in the .bin beside it
+        const std::vector<uint8_t> bin = read_all(ncnn_bin_path(path));
+        return read_ncnn(bytes.data(), bytes.size(), bin.data(), bin.size(), path);
+    }
     return read_model_memory(bytes.data(), bytes.size(), path);
 }
 

@@ -21,6 +21,11 @@ const std::vector<MethodInfo>& methods();
 // libtorch, Error(model) for a bad model file.
 std::unique_ptr<Resampler> create_resampler(const std::string& method, const Options& options);
 
+// One line about a method: classical filters their description; named models their scale,
+// architecture, parameter count, size and the file found on the model search path. Throws
+// Error(not_found) for a missing model, saying where upres looked and how to get it.
+std::string describe_method(const std::string& method, const Options& options);
+
 // Runs a resampler on any pair of validated views: converts sample types when they differ.
 void run_resampler(const Resampler& r, const ImageView& src, const ImageView& dst, RunContext& run);
 

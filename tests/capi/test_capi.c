@@ -307,6 +307,22 @@ static void test_models(void) {
         CHECK(fopen("capi_out.safetensors", "rb") == NULL); /* nothing written on failure */
         remove("capi_junk_model.bin");
     }
+    {
+        /* methods: classical ones always describe; a named model is found or says how to get it */
+        char line[512];
+        int32_t st;
+        CHECK_STATUS(upres_method_describe("bicubic", NULL, line, sizeof line, &len), UPRES_OK);
+        CHECK(strstr(line, "classical") != NULL && len == strlen(line));
+        CHECK_STATUS(upres_method_describe("bicubic", NULL, NULL, 0, &len), UPRES_OK);
+        CHECK_STATUS(upres_method_describe("bicubic", NULL, NULL, 4, &len), UPRES_E_INVALID_ARGUMENT);
+        CHECK_STATUS(upres_method_describe(NULL, NULL, line, sizeof line, &len), UPRES_E_INVALID_ARGUMENT);
+        CHECK_STATUS(upres_method_describe("no-such-method", NULL, line, sizeof line, &len), UPRES_E_NOT_FOUND);
+        CHECK(strstr(upres_last_error(), "no-such-method") != NULL);
+        st = upres_method_describe("esrgan", NULL, line, sizeof line, &len);
+        CHECK(st == UPRES_OK || st == UPRES_E_NOT_FOUND);
+        if (st == UPRES_OK) CHECK(strstr(line, "x4") != NULL);
+        else CHECK(strstr(upres_last_error(), "fetch-models") != NULL);
+    }
     CHECK_STATUS(upres_model_convert(NULL, "x"), UPRES_E_INVALID_ARGUMENT);
     CHECK_STATUS(upres_model_convert("x", NULL), UPRES_E_INVALID_ARGUMENT);
     {

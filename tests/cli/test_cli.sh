@@ -114,5 +114,42 @@ expect 1 "mixed batch" -- "$upres" upscale "$sample" "$work/bad/text.png" -o "$w
 [[ -f $work/mixed/sample.png && ! -e $work/mixed/text.png ]] && ok || bad "mixed batch: wrong outputs $(ls "$work/mixed")"
 [[ -z $(find "$work" -name '*.tmp-upres-*') ]] && ok || bad "temporary files left behind"
 
+# --- convert: ncnn .param/.bin -> .safetensors -----------------------------------------------------
+shared=${UPRES_SHARED_DIR:-$src/../shared}
+ncnn=$shared/models/realesr-animevideov3-x4
+mkdir -p "$work/conv" "$work/convbad"
+expect 2 "convert without arguments" -- "$upres" convert
+expect 2 "convert to a non-.safetensors name" -- "$upres" convert "$work/whatever.param" "$work/conv/x.bin"
+one_line_naming "convert to a non-.safetensors name" "x.bin"
+if [[ -f $ncnn.param && -f $ncnn.bin ]]; then
+  expect 0 "convert ncnn" -- "$upres" convert "$ncnn.param" "$work/conv/compact.safetensors"
+  grep -q 'SRVGGNetCompact x4, 16 convs' "$work/out" && ok || bad "convert: unexpected description: $(cat "$work/out")"
+  [[ $(wc -l <"$work/out") == 1 ]] && ok || bad "convert: description is not one line"
+  expect 0 "info on the converted model" -- "$upres" info "$work/conv/compact.safetensors"
+  grep -q 'safetensors, SRVGGNetCompact x4' "$work/out" && ok || bad "info on converted: $(cat "$work/out")"
+  # Broken copies: a truncated .bin, a .bin with bytes left over, a .param naming an unknown layer.
+  cp "$ncnn.param" "$work/convbad/trunc.param"
+  head -c 100000 "$ncnn.bin" >"$work/convbad/trunc.bin"
+  cp "$ncnn.param" "$work/convbad/long.param"
+  { cat "$ncnn.bin"; printf 'xxxx'; } >"$work/convbad/long.bin"
+  sed 's/^PReLU \( *\)PRelu_5 /Softmax\1PRelu_5 /' "$ncnn.param" >"$work/convbad/unknown.param"
+  cp "$ncnn.bin" "$work/convbad/unknown.bin"
+  cp "$ncnn.param" "$work/convbad/nobin.param"
+  for f in trunc long unknown nobin; do
+    expect 1 "convert $f.param" -- "$upres" convert "$work/convbad/$f.param" "$work/out1/$f.safetensors"
+    one_line_naming "convert $f.param" "$f"
+  done
+  grep -q "PRelu_5" <("$upres" convert "$work/convbad/unknown.param" "$work/out1/u.safetensors" 2>&1) && ok ||
+    bad "unknown layer: the error does not name it"
+  nothing_left "failed conversions" "$work/out1"
+else
+  echo "SKIP: $ncnn.param/.bin absent; ncnn conversion checks skipped"
+fi
+# Named models: listed with or without their weights, never a crash.
+expect 0 "methods lists the models" -- "$upres" methods
+for m in esrgan esrgan-fast srcnn; do
+  grep -q "^$m " "$work/out" && ok || bad "methods does not list $m: $(cat "$work/out")"
+done
+
 echo "cli: $passed passed, $failed failed"
 ((failed == 0))

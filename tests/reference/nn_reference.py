@@ -14,6 +14,8 @@ Commands (all paths are files or folders the caller owns):
                     output on it; OUT/manifest.txt lists "weights input output scale" per line
   run MODEL IN OUT  run a model file (.pth any format / .safetensors) on a raw image IN and write OUT
   random-rrdb OUT   RRDBNet 23 blocks / 64 features with random weights as .safetensors (benchmarks)
+  dump MODEL OUT    a .pth's state dict (unwrapped from params/params_ema, dtypes kept) as
+                    .safetensors, loaded with weights_only=True: an independent reader for tests
 
 Raw images ("*.f32"): int32 height, width, channels, then float32 samples, row-major HWC, 0..1.
 """
@@ -416,6 +418,15 @@ def run(model_path, inp, outp):
     write_raw(outp, run_model(m, read_raw(inp)))
 
 
+def dump(model_path, out):
+    obj = torch.load(model_path, map_location="cpu", weights_only=True)
+    for key in ("params_ema", "params", "state_dict", "model", "net"):
+        if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
+            obj = obj[key]
+            break
+    save_safetensors(out, collections.OrderedDict((k[7:] if k.startswith("module.") else k, v) for k, v in obj.items()))
+
+
 def random_rrdb(out, nb=23, nf=64, gc=32, seed=0):
     torch.manual_seed(seed)
     m = RRDBNet(3, 3, 4, nf, nb, gc).eval()
@@ -430,12 +441,14 @@ def random_rrdb(out, nb=23, nf=64, gc=32, seed=0):
 if __name__ == "__main__":
     torch.set_num_threads(max(1, int(os.environ.get("UPRES_REF_THREADS", "2"))))
     cmd = sys.argv[1]
-    if len(sys.argv) == 2 and cmd not in ("fixtures", "run", "random-rrdb"):
+    if len(sys.argv) == 2 and cmd not in ("fixtures", "run", "random-rrdb", "dump"):
         flat_fixtures(cmd)  # nn_reference.py OUT
     elif cmd == "fixtures":
         fixtures(sys.argv[2])
     elif cmd == "run":
         run(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "dump":
+        dump(sys.argv[2], sys.argv[3])
     elif cmd == "random-rrdb":
         random_rrdb(sys.argv[2])
     else:
