@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn has_library(dir: &Path) -> bool {
-    ["libupres.so", "libupres.dylib", "libupres.a", "upres.lib"]
-        .iter()
-        .any(|name| dir.join(name).exists())
+    ["libupres.so", "libupres.dylib", "libupres.a", "upres.lib"].iter().any(|name| dir.join(name).exists())
 }
 
 fn from_pkg_config() -> Option<PathBuf> {
@@ -17,10 +15,7 @@ fn from_pkg_config() -> Option<PathBuf> {
         return None;
     }
     let text = String::from_utf8(output.stdout).ok()?;
-    text.split_whitespace()
-        .filter_map(|flag| flag.strip_prefix("-L"))
-        .map(PathBuf::from)
-        .find(|dir| has_library(dir))
+    text.split_whitespace().filter_map(|flag| flag.strip_prefix("-L")).map(PathBuf::from).find(|dir| has_library(dir))
 }
 
 fn from_checkout() -> Option<PathBuf> {

@@ -9,8 +9,7 @@ use core::ffi::{c_char, c_void};
 pub const UPRES_VERSION_MAJOR: u32 = 0;
 pub const UPRES_VERSION_MINOR: u32 = 1;
 pub const UPRES_VERSION_PATCH: u32 = 0;
-pub const UPRES_VERSION_NUMBER: u32 =
-    UPRES_VERSION_MAJOR * 10000 + UPRES_VERSION_MINOR * 100 + UPRES_VERSION_PATCH;
+pub const UPRES_VERSION_NUMBER: u32 = UPRES_VERSION_MAJOR * 10000 + UPRES_VERSION_MINOR * 100 + UPRES_VERSION_PATCH;
 
 pub const UPRES_OK: i32 = 0;
 pub const UPRES_E_INVALID_ARGUMENT: i32 = 1;
@@ -64,8 +63,7 @@ macro_rules! opaque {
 }
 opaque!(upres_bitmap, upres_options, upres_resampler, upres_cancel_token);
 
-pub type upres_progress_fn =
-    Option<unsafe extern "C" fn(done: u64, total: u64, user_data: *mut c_void) -> i32>;
+pub type upres_progress_fn = Option<unsafe extern "C" fn(done: u64, total: u64, user_data: *mut c_void) -> i32>;
 
 extern "C" {
     pub fn upres_version() -> u32;
@@ -74,13 +72,29 @@ extern "C" {
     pub fn upres_last_error() -> *const c_char;
     pub fn upres_status_name(status: i32) -> *const c_char;
 
-    pub fn upres_image_init(image: *mut upres_image, width: i32, height: i32, channels: i32,
-                            sample_type: i32, data: *mut c_void) -> i32;
-    pub fn upres_image_required_bytes(width: i32, height: i32, channels: i32, sample_type: i32,
-                                      out_bytes: *mut u64) -> i32;
+    pub fn upres_image_init(
+        image: *mut upres_image,
+        width: i32,
+        height: i32,
+        channels: i32,
+        sample_type: i32,
+        data: *mut c_void,
+    ) -> i32;
+    pub fn upres_image_required_bytes(
+        width: i32,
+        height: i32,
+        channels: i32,
+        sample_type: i32,
+        out_bytes: *mut u64,
+    ) -> i32;
 
-    pub fn upres_bitmap_create(width: i32, height: i32, channels: i32, sample_type: i32,
-                               out: *mut *mut upres_bitmap) -> i32;
+    pub fn upres_bitmap_create(
+        width: i32,
+        height: i32,
+        channels: i32,
+        sample_type: i32,
+        out: *mut *mut upres_bitmap,
+    ) -> i32;
     pub fn upres_bitmap_view(bitmap: *const upres_bitmap, out_view: *mut upres_image) -> i32;
     pub fn upres_bitmap_destroy(bitmap: *mut upres_bitmap);
 
@@ -92,31 +106,53 @@ extern "C" {
     pub fn upres_options_destroy(options: *mut upres_options);
     pub fn upres_options_set_int(options: *mut upres_options, name: *const c_char, value: i64) -> i32;
     pub fn upres_options_set_double(options: *mut upres_options, name: *const c_char, value: f64) -> i32;
-    pub fn upres_options_set_string(options: *mut upres_options, name: *const c_char,
-                                    value: *const c_char) -> i32;
+    pub fn upres_options_set_string(options: *mut upres_options, name: *const c_char, value: *const c_char) -> i32;
     pub fn upres_options_get_int(options: *const upres_options, name: *const c_char, out: *mut i64) -> i32;
-    pub fn upres_options_get_double(options: *const upres_options, name: *const c_char,
-                                    out: *mut f64) -> i32;
-    pub fn upres_options_get_string(options: *const upres_options, name: *const c_char,
-                                    buffer: *mut c_char, capacity: usize, out_length: *mut usize) -> i32;
+    pub fn upres_options_get_double(options: *const upres_options, name: *const c_char, out: *mut f64) -> i32;
+    pub fn upres_options_get_string(
+        options: *const upres_options,
+        name: *const c_char,
+        buffer: *mut c_char,
+        capacity: usize,
+        out_length: *mut usize,
+    ) -> i32;
     pub fn upres_option_count() -> i32;
-    pub fn upres_option_describe(index: i32, out_name: *mut *const c_char, out_type: *mut i32,
-                                 out_min: *mut f64, out_max: *mut f64,
-                                 out_help: *mut *const c_char) -> i32;
+    pub fn upres_option_describe(
+        index: i32,
+        out_name: *mut *const c_char,
+        out_type: *mut i32,
+        out_min: *mut f64,
+        out_max: *mut f64,
+        out_help: *mut *const c_char,
+    ) -> i32;
 
     pub fn upres_method_count() -> i32;
     pub fn upres_method_name(index: i32) -> *const c_char;
-    pub fn upres_resampler_create(method: *const c_char, options: *const upres_options,
-                                  out: *mut *mut upres_resampler) -> i32;
+    pub fn upres_resampler_create(
+        method: *const c_char,
+        options: *const upres_options,
+        out: *mut *mut upres_resampler,
+    ) -> i32;
     pub fn upres_resampler_destroy(resampler: *mut upres_resampler);
     pub fn upres_resampler_scale(resampler: *const upres_resampler, out_scale: *mut i32) -> i32;
-    pub fn upres_resample(resampler: *const upres_resampler, src: *const upres_image,
-                          dst: *const upres_image, progress: upres_progress_fn,
-                          user_data: *mut c_void, cancel: *mut upres_cancel_token) -> i32;
-    pub fn upres_resample_new(resampler: *const upres_resampler, src: *const upres_image,
-                              width: i32, height: i32, progress: upres_progress_fn,
-                              user_data: *mut c_void, cancel: *mut upres_cancel_token,
-                              out: *mut *mut upres_bitmap) -> i32;
+    pub fn upres_resample(
+        resampler: *const upres_resampler,
+        src: *const upres_image,
+        dst: *const upres_image,
+        progress: upres_progress_fn,
+        user_data: *mut c_void,
+        cancel: *mut upres_cancel_token,
+    ) -> i32;
+    pub fn upres_resample_new(
+        resampler: *const upres_resampler,
+        src: *const upres_image,
+        width: i32,
+        height: i32,
+        progress: upres_progress_fn,
+        user_data: *mut c_void,
+        cancel: *mut upres_cancel_token,
+        out: *mut *mut upres_bitmap,
+    ) -> i32;
 
     pub fn upres_cancel_token_create(out: *mut *mut upres_cancel_token) -> i32;
     pub fn upres_cancel_token_destroy(token: *mut upres_cancel_token);
@@ -124,22 +160,42 @@ extern "C" {
     pub fn upres_cancel_token_reset(token: *mut upres_cancel_token) -> i32;
     pub fn upres_cancel_token_is_cancelled(token: *const upres_cancel_token, out: *mut i32) -> i32;
 
-    pub fn upres_model_describe(path: *const c_char, buffer: *mut c_char, capacity: usize,
-                                out_length: *mut usize) -> i32;
+    pub fn upres_model_describe(
+        path: *const c_char,
+        buffer: *mut c_char,
+        capacity: usize,
+        out_length: *mut usize,
+    ) -> i32;
     pub fn upres_model_convert(src_path: *const c_char, dst_path: *const c_char) -> i32;
 
-    pub fn upres_psnr(a: *const upres_image, b: *const upres_image, border: i32, channels_mode: i32,
-                      out_db: *mut f64) -> i32;
-    pub fn upres_ssim(a: *const upres_image, b: *const upres_image, border: i32, channels_mode: i32,
-                      out_ssim: *mut f64) -> i32;
-    pub fn upres_degrade(src: *const upres_image, pipeline: *const c_char, seed: u64,
-                         out: *mut *mut upres_bitmap) -> i32;
+    pub fn upres_psnr(
+        a: *const upres_image,
+        b: *const upres_image,
+        border: i32,
+        channels_mode: i32,
+        out_db: *mut f64,
+    ) -> i32;
+    pub fn upres_ssim(
+        a: *const upres_image,
+        b: *const upres_image,
+        border: i32,
+        channels_mode: i32,
+        out_ssim: *mut f64,
+    ) -> i32;
+    pub fn upres_degrade(
+        src: *const upres_image,
+        pipeline: *const c_char,
+        seed: u64,
+        out: *mut *mut upres_bitmap,
+    ) -> i32;
 
-    pub fn upres_image_load(path: *const c_char, options: *const upres_options,
-                            out: *mut *mut upres_bitmap) -> i32;
-    pub fn upres_image_load_memory(data: *const c_void, size: usize, options: *const upres_options,
-                                   out: *mut *mut upres_bitmap) -> i32;
+    pub fn upres_image_load(path: *const c_char, options: *const upres_options, out: *mut *mut upres_bitmap) -> i32;
+    pub fn upres_image_load_memory(
+        data: *const c_void,
+        size: usize,
+        options: *const upres_options,
+        out: *mut *mut upres_bitmap,
+    ) -> i32;
     pub fn upres_image_probe(path: *const c_char, out_info: *mut upres_image) -> i32;
-    pub fn upres_image_save(path: *const c_char, image: *const upres_image,
-                            options: *const upres_options) -> i32;
+    pub fn upres_image_save(path: *const c_char, image: *const upres_image, options: *const upres_options) -> i32;
 }

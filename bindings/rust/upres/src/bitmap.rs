@@ -33,7 +33,7 @@ impl Bitmap {
     /// `raw` must be a live `upres_bitmap` that nothing else will destroy.
     pub unsafe fn from_raw(raw: *mut sys::upres_bitmap) -> Result<Bitmap> {
         let handle = NonNull::new(raw).ok_or_else(|| Error::invalid("null bitmap"))?;
-        let mut view = std::mem::MaybeUninit::<sys::upres_image>::zeroed().assume_init();
+        let mut view: sys::upres_image = std::mem::zeroed(); // null data is a valid value
         view.struct_size = std::mem::size_of::<sys::upres_image>() as u32;
         let status = sys::upres_bitmap_view(handle.as_ptr(), &mut view);
         if status != sys::UPRES_OK {
@@ -75,13 +75,17 @@ impl Bitmap {
     pub fn samples<T: Sample>(&self) -> Result<&[T]> {
         self.check_type::<T>()?;
         // SAFETY: type, size and alignment checked; memory owned by the bitmap.
-        Ok(unsafe { std::slice::from_raw_parts(self.view.data as *const T, self.byte_len() / std::mem::size_of::<T>()) })
+        Ok(unsafe {
+            std::slice::from_raw_parts(self.view.data as *const T, self.byte_len() / std::mem::size_of::<T>())
+        })
     }
 
     pub fn samples_mut<T: Sample>(&mut self) -> Result<&mut [T]> {
         self.check_type::<T>()?;
         // SAFETY: as samples(), and &mut self gives exclusive access.
-        Ok(unsafe { std::slice::from_raw_parts_mut(self.view.data as *mut T, self.byte_len() / std::mem::size_of::<T>()) })
+        Ok(unsafe {
+            std::slice::from_raw_parts_mut(self.view.data as *mut T, self.byte_len() / std::mem::size_of::<T>())
+        })
     }
 
     /// A borrowed view as `ImageRef<T>`.
@@ -106,7 +110,9 @@ impl Bitmap {
         if T::TYPE != self.sample_type() {
             return Err(Error::invalid(format!("bitmap holds {:?} samples, not {:?}", self.sample_type(), T::TYPE)));
         }
-        if (self.view.data as usize) % std::mem::align_of::<T>() != 0 || self.stride_bytes() % std::mem::size_of::<T>() != 0 {
+        if (self.view.data as usize) % std::mem::align_of::<T>() != 0
+            || self.stride_bytes() % std::mem::size_of::<T>() != 0
+        {
             return Err(Error::invalid("bitmap samples are not aligned for their type"));
         }
         Ok(())

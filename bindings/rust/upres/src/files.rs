@@ -13,7 +13,8 @@ pub(crate) fn c_path(path: &Path) -> Result<CString> {
     #[cfg(unix)]
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
     #[cfg(not(unix))]
-    let bytes = path.to_str().ok_or_else(|| Error::invalid(format!("path is not UTF-8: {path:?}")))?.as_bytes().to_vec();
+    let bytes =
+        path.to_str().ok_or_else(|| Error::invalid(format!("path is not UTF-8: {path:?}")))?.as_bytes().to_vec();
     CString::new(bytes).map_err(|_| Error::invalid(format!("path contains a NUL byte: {path:?}")))
 }
 
@@ -82,7 +83,9 @@ pub fn model_describe(path: impl AsRef<Path>) -> Result<String> {
     check(unsafe { sys::upres_model_describe(path.as_ptr(), std::ptr::null_mut(), 0, &mut length) })?;
     let mut buffer = vec![0u8; length + 1];
     // SAFETY: buffer has the capacity we pass.
-    check(unsafe { sys::upres_model_describe(path.as_ptr(), buffer.as_mut_ptr() as *mut c_char, buffer.len(), &mut length) })?;
+    check(unsafe {
+        sys::upres_model_describe(path.as_ptr(), buffer.as_mut_ptr() as *mut c_char, buffer.len(), &mut length)
+    })?;
     buffer.truncate(length.min(buffer.len() - 1));
     Ok(String::from_utf8_lossy(&buffer).into_owned())
 }

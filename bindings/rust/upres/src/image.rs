@@ -1,8 +1,6 @@
 //! Images that borrow caller-owned samples: `ImageRef` (read) and `ImageMut` (written by upres).
 //! The C ABI cannot know a slice's length, so every view is checked here, before any C call, to
 //! cover all of its rows.
-use std::marker::PhantomData;
-
 use upres_sys as sys;
 
 use crate::error::{Error, Result};
@@ -86,7 +84,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(len: usize, width: u32, height: u32, channels: u32, stride: usize) -> Result<Layout> {
+    fn new(len: usize, sample_size: usize, width: u32, height: u32, channels: u32, stride: usize) -> Result<Layout> {
         let bad = |why: &str| Err(Error::invalid(format!("image {width}x{height}x{channels}: {why}")));
         if width == 0 || height == 0 || width > i32::MAX as u32 || height > i32::MAX as u32 {
             return bad("width and height must be positive 32-bit sizes");
@@ -100,6 +98,9 @@ impl Layout {
         };
         if stride < row {
             return bad("stride is shorter than a row");
+        }
+        if stride.checked_mul(sample_size).map_or(true, |bytes| bytes > i64::MAX as usize) {
+            return bad("stride overflows");
         }
         let needed = (height as usize - 1).checked_mul(stride).and_then(|n| n.checked_add(row));
         match needed {
@@ -141,7 +142,11 @@ impl<'a, T: Sample> ImageRef<'a, T> {
 
     /// Rows `stride` samples apart (`stride >= width * channels`).
     pub fn with_stride(data: &'a [T], width: u32, height: u32, channels: u32, stride: usize) -> Result<Self> {
-        Ok(ImageRef { data, layout: Layout::new(data.len(), width, height, channels, stride)?, flags: 0 })
+        Ok(ImageRef {
+            data,
+            layout: Layout::new(data.len(), std::mem::size_of::<T>(), width, height, channels, stride)?,
+            flags: 0,
+        })
     }
 
     /// Sets the `flags::*` bits.
@@ -177,7 +182,6 @@ pub struct ImageMut<'a, T: Sample> {
     data: &'a mut [T],
     layout: Layout,
     flags: u32,
-    _invariant: PhantomData<&'a mut T>,
 }
 
 impl<'a, T: Sample> ImageMut<'a, T> {
@@ -186,8 +190,8 @@ impl<'a, T: Sample> ImageMut<'a, T> {
     }
 
     pub fn with_stride(data: &'a mut [T], width: u32, height: u32, channels: u32, stride: usize) -> Result<Self> {
-        let layout = Layout::new(data.len(), width, height, channels, stride)?;
-        Ok(ImageMut { data, layout, flags: 0, _invariant: PhantomData })
+        let layout = Layout::new(data.len(), std::mem::size_of::<T>(), width, height, channels, stride)?;
+        Ok(ImageMut { data, layout, flags: 0 })
     }
 
     pub fn with_flags(mut self, flags: u32) -> Self {

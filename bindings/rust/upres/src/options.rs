@@ -84,8 +84,13 @@ impl Options {
         let mut buffer = vec![0u8; length + 1];
         // SAFETY: buffer has the capacity we pass.
         check(unsafe {
-            sys::upres_options_get_string(self.handle.as_ptr(), name.as_ptr(), buffer.as_mut_ptr() as *mut c_char,
-                                          buffer.len(), &mut length)
+            sys::upres_options_get_string(
+                self.handle.as_ptr(),
+                name.as_ptr(),
+                buffer.as_mut_ptr() as *mut c_char,
+                buffer.len(),
+                &mut length,
+            )
         })?;
         buffer.truncate(length.min(buffer.len() - 1));
         Ok(String::from_utf8_lossy(&buffer).into_owned())
@@ -134,9 +139,13 @@ pub fn option_table() -> Vec<OptionInfo> {
         if status != sys::UPRES_OK || name.is_null() {
             continue;
         }
-        let text = |p: *const c_char| if p.is_null() { String::new() } else {
-            // SAFETY: static NUL-terminated string from upres.
-            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        let text = |p: *const c_char| {
+            if p.is_null() {
+                String::new()
+            } else {
+                // SAFETY: static NUL-terminated string from upres.
+                unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+            }
         };
         let kind = match kind {
             sys::UPRES_OPTION_INT => OptionType::Int,

@@ -49,8 +49,13 @@ impl Resampler {
     }
 
     /// `run` with an optional progress callback and cancel token.
-    pub fn run_with<T: Sample>(&self, src: &impl AsImage, dst: &mut ImageMut<'_, T>, progress: Option<Progress<'_>>,
-                               cancel: Option<&CancelToken>) -> Result<()> {
+    pub fn run_with<T: Sample>(
+        &self,
+        src: &impl AsImage,
+        dst: &mut ImageMut<'_, T>,
+        progress: Option<Progress<'_>>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<()> {
         let (src, dst) = (src.descriptor(), dst.descriptor_mut());
         with_progress(progress, |callback, user| {
             // SAFETY: src and dst describe memory borrowed for this call (checked lengths); dst is
@@ -64,14 +69,22 @@ impl Resampler {
         self.resample_with(src, width, height, None, None)
     }
 
-    pub fn resample_with(&self, src: &impl AsImage, width: u32, height: u32, progress: Option<Progress<'_>>,
-                         cancel: Option<&CancelToken>) -> Result<Bitmap> {
+    pub fn resample_with(
+        &self,
+        src: &impl AsImage,
+        width: u32,
+        height: u32,
+        progress: Option<Progress<'_>>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Bitmap> {
         let (w, h) = (to_i32(width)?, to_i32(height)?);
         let src = src.descriptor();
         let mut raw = std::ptr::null_mut();
         with_progress(progress, |callback, user| {
             // SAFETY: as run_with; *raw is set only on success.
-            unsafe { sys::upres_resample_new(self.handle.as_ptr(), &src, w, h, callback, user, cancel_ptr(cancel), &mut raw) }
+            unsafe {
+                sys::upres_resample_new(self.handle.as_ptr(), &src, w, h, callback, user, cancel_ptr(cancel), &mut raw)
+            }
         })?;
         // SAFETY: a new bitmap we now own.
         unsafe { Bitmap::from_raw(raw) }
@@ -159,8 +172,10 @@ unsafe extern "C" fn progress_trampoline(done: u64, total: u64, user: *mut c_voi
     }
 }
 
-fn with_progress(mut progress: Option<Progress<'_>>,
-                 call: impl FnOnce(sys::upres_progress_fn, *mut c_void) -> i32) -> Result<()> {
+fn with_progress(
+    mut progress: Option<Progress<'_>>,
+    call: impl FnOnce(sys::upres_progress_fn, *mut c_void) -> i32,
+) -> Result<()> {
     let status = match progress.as_mut() {
         None => call(None, std::ptr::null_mut()),
         Some(progress) => {

@@ -64,7 +64,10 @@ fn constants_match_c() {
 #[test]
 fn linked_version_is_the_declared_one() {
     assert_eq!(upres::version_number(), sys::UPRES_VERSION_NUMBER);
-    assert_eq!(upres::version(), format!("{}.{}.{}", sys::UPRES_VERSION_MAJOR, sys::UPRES_VERSION_MINOR, sys::UPRES_VERSION_PATCH));
+    assert_eq!(
+        upres::version(),
+        format!("{}.{}.{}", sys::UPRES_VERSION_MAJOR, sys::UPRES_VERSION_MINOR, sys::UPRES_VERSION_PATCH)
+    );
 }
 
 #[test]

@@ -56,7 +56,8 @@ fn evaluation_matches_c() {
     assert_eq!(degraded.to_packed_bytes(), std::fs::read(dir.join("degrade.raw")).unwrap());
     let mut options = Options::new().unwrap();
     options.set_string("edge", "reflect").unwrap().set_double("cubic_a", -0.75).unwrap().set_int("threads", 2).unwrap();
-    let back = Resampler::new("bicubic", Some(&options)).unwrap().resample(&degraded, src.width(), src.height()).unwrap();
+    let back =
+        Resampler::new("bicubic", Some(&options)).unwrap().resample(&degraded, src.width(), src.height()).unwrap();
     let psnr = upres::psnr(&src, &back, 4, Metric::Luma).unwrap();
     let ssim = upres::ssim(&src, &back, 4, Metric::Luma).unwrap();
     assert_eq!(psnr, metrics["psnr"].parse::<f64>().unwrap());
@@ -107,7 +108,10 @@ fn errors_carry_status_and_message() {
     // Channels must match between source and destination.
     let src = sample();
     let mut gray = vec![0u8; 10 * 10];
-    let error = Resampler::new("bilinear", None).unwrap().run(&src, &mut ImageMut::new(&mut gray, 10, 10, 1).unwrap()).unwrap_err();
+    let error = Resampler::new("bilinear", None)
+        .unwrap()
+        .run(&src, &mut ImageMut::new(&mut gray, 10, 10, 1).unwrap())
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
 }
 
@@ -153,7 +157,8 @@ fn one_resampler_many_threads_and_a_cancel_from_another_thread() {
     let bicubic = Resampler::new("bicubic", None).unwrap();
     let expected = bicubic.resample(&src, 333, 277).unwrap().to_packed_bytes();
     std::thread::scope(|scope| {
-        let runs: Vec<_> = (0..4).map(|_| scope.spawn(|| bicubic.resample(&src, 333, 277).unwrap().to_packed_bytes())).collect();
+        let runs: Vec<_> =
+            (0..4).map(|_| scope.spawn(|| bicubic.resample(&src, 333, 277).unwrap().to_packed_bytes())).collect();
         for run in runs {
             assert!(run.join().unwrap() == expected);
         }

@@ -22,10 +22,7 @@ pub fn reference_dir() -> Option<PathBuf> {
 /// "key value" lines of a reference text file.
 pub fn read_pairs(path: PathBuf) -> HashMap<String, String> {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .filter_map(|line| line.split_once(' '))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    text.lines().filter_map(|line| line.split_once(' ')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 pub fn scratch_dir() -> PathBuf {
