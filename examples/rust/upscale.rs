@@ -12,7 +12,11 @@ fn upscale(resampler: &Resampler, input: &upres::Bitmap, output: &str) -> upres:
 
 fn run(input: &str, prefix: &str) -> upres::Result<()> {
     let image = upres::load_image(input, None)?;
-    upscale(&Resampler::new("lanczos3", None)?, &image, &format!("{prefix}-lanczos3-x4.png"))?;
+    upscale(
+        &Resampler::new("lanczos3", None)?,
+        &image,
+        &format!("{prefix}-lanczos3-x4.png"),
+    )?;
 
     let Some(model) = std::env::var_os("UPRES_EXAMPLE_MODEL") else {
         println!("model: skipped (set UPRES_EXAMPLE_MODEL to a model file)");
