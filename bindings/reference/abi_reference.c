@@ -53,6 +53,16 @@ static int write_view(const char* dir, const char* name, const upres_image* v) {
     return rc;
 }
 
+/* The stability rules in C terms: struct_size comes first, and the fields follow one another with
+ * no padding between them, so every binding's plain sequential declaration has the same layout. */
+static int layout_is_sequential(void) {
+#define NEXT(a, b) (offsetof(upres_image, b) == offsetof(upres_image, a) + sizeof(((upres_image*)0)->a))
+    return offsetof(upres_image, struct_size) == 0 && NEXT(struct_size, width) && NEXT(width, height) &&
+           NEXT(height, channels) && NEXT(channels, sample_type) && NEXT(sample_type, flags) &&
+           NEXT(flags, stride_bytes) && NEXT(stride_bytes, data);
+#undef NEXT
+}
+
 static void write_layout(FILE* f) {
 #define FIELD(name) fprintf(f, "offsetof.upres_image.%s %u\n", #name, (unsigned)offsetof(upres_image, name))
     fprintf(f, "sizeof.upres_image %u\n", (unsigned)sizeof(upres_image));
@@ -107,6 +117,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     dir = argv[2];
+    if (!layout_is_sequential()) {
+        fprintf(stderr, "abi_reference: upres_image has padding between fields or struct_size is not first\n");
+        return 1;
+    }
 
     snprintf(path, sizeof path, "%s/layout.txt", dir);
     layout = fopen(path, "w");
