@@ -15,6 +15,8 @@ DEPS=(
   libbenchmark-dev libopencv-dev libvips-dev python3-opencv
   # evaluation pictures: labels in mosaics, charts
   fonts-dejavu-core python3-matplotlib python3-scipy
+  # the C# binding's tests and example (the Rust binding uses the machine's cargo when it has one)
+  mono-mcs mono-runtime
 )
 
 # The default models are fetched with `npm pack`: use the machine's npm when it has one (this image

@@ -1,0 +1,223 @@
+// Tests of the C# binding: struct layout and constants against C, byte identity with the C API's
+// outputs (bindings/reference/abi_reference.c), errors, progress, cancellation and threads.
+// Exit code 1 when any check fails. Env: UPRES_REFERENCE_DIR, UPRES_SAMPLE_IMAGE.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Threading;
+using Upres;
+
+static class UpresTests
+{
+    static int failures, checks;
+    static string referenceDir = Environment.GetEnvironmentVariable("UPRES_REFERENCE_DIR");
+    static string sample = Environment.GetEnvironmentVariable("UPRES_SAMPLE_IMAGE") ?? "assets/sample.png";
+
+    static void Check(bool ok, string what)
+    {
+        ++checks;
+        if (!ok) { ++failures; Console.Error.WriteLine("FAILED: " + what); }
+    }
+
+    static void Equal<T>(T expected, T actual, string what)
+    {
+        Check(EqualityComparer<T>.Default.Equals(expected, actual), what + ": expected " + expected + ", got " + actual);
+    }
+
+    static UpresException Throws(Action action, string what)
+    {
+        try { action(); }
+        catch (UpresException e) { return e; }
+        Check(false, what + ": no UpresException");
+        return null;
+    }
+
+    static Dictionary<string, string> Pairs(string name)
+    {
+        return File.ReadAllLines(Path.Combine(referenceDir, name)).Where(l => l.Contains(' '))
+                   .ToDictionary(l => l.Substring(0, l.IndexOf(' ')), l => l.Substring(l.IndexOf(' ') + 1));
+    }
+
+    static bool SameBytes(byte[] a, byte[] b) { return a.Length == b.Length && a.SequenceEqual(b); }
+
+    static Options BicubicOptions() { return new Options().Set("edge", "reflect").Set("cubic_a", -0.75).Set("threads", 2); }
+
+    static void AgreesWithC()
+    {
+        Dictionary<string, string> c = Pairs("layout.txt");
+        Type t = typeof(NativeImage);
+        Equal(c["sizeof.upres_image"], Marshal.SizeOf(t).ToString(), "sizeof(upres_image)");
+        string[,] fields = {
+            { "struct_size", "StructSize" }, { "width", "Width" }, { "height", "Height" }, { "channels", "Channels" },
+            { "sample_type", "SampleType" }, { "flags", "Flags" }, { "stride_bytes", "StrideBytes" }, { "data", "Data" } };
+        for (int i = 0; i < fields.GetLength(0); ++i)
+            Equal(c["offsetof.upres_image." + fields[i, 0]], Marshal.OffsetOf(t, fields[i, 1]).ToString(), "offsetof " + fields[i, 0]);
+        Equal(fields.GetLength(0), c.Keys.Count(k => k.StartsWith("offsetof.")), "every C field is checked");
+
+        var constants = new Dictionary<string, long> {
+            { "UPRES_OK", (long)Status.Ok }, { "UPRES_E_INVALID_ARGUMENT", (long)Status.InvalidArgument },
+            { "UPRES_E_UNSUPPORTED", (long)Status.Unsupported }, { "UPRES_E_IO", (long)Status.Io },
+            { "UPRES_E_FORMAT", (long)Status.Format }, { "UPRES_E_MODEL", (long)Status.Model },
+            { "UPRES_E_OUT_OF_MEMORY", (long)Status.OutOfMemory }, { "UPRES_E_CANCELLED", (long)Status.Cancelled },
+            { "UPRES_E_LIMIT", (long)Status.Limit }, { "UPRES_E_NOT_FOUND", (long)Status.NotFound },
+            { "UPRES_E_INTERNAL", (long)Status.Internal },
+            { "UPRES_SAMPLE_U8", (long)SampleType.U8 }, { "UPRES_SAMPLE_U16", (long)SampleType.U16 }, { "UPRES_SAMPLE_F32", (long)SampleType.F32 },
+            { "UPRES_IMAGE_PREMULTIPLIED", (long)ImageFlags.Premultiplied }, { "UPRES_IMAGE_SRGB", (long)ImageFlags.Srgb },
+            { "UPRES_METRIC_LUMA", (long)Metric.Luma }, { "UPRES_METRIC_ALL", (long)Metric.All },
+            { "UPRES_OPTION_INT", 1 }, { "UPRES_OPTION_DOUBLE", 2 }, { "UPRES_OPTION_STRING", 3 } };
+        foreach (var kv in constants) Equal(c["const." + kv.Key], kv.Value.ToString(), kv.Key);
+
+        using (Bitmap src = Library.LoadImage(sample))
+        using (Resampler lanczos = new Resampler("lanczos3"))
+        using (Bitmap big = lanczos.Resample(src, src.Width * 4, src.Height * 4))
+        {
+            Equal(800, big.Width, "x4 width");
+            Check(SameBytes(File.ReadAllBytes(Path.Combine(referenceDir, "lanczos3_x4.raw")), big.ToBytes()), "lanczos3 x4 byte-identical to C");
+        }
+
+        using (Bitmap src = Library.LoadImage(sample))
+        using (Options options = BicubicOptions())
+        using (Resampler bicubic = new Resampler("bicubic", options))
+        {
+            Image f32 = Image.Create(150, 130, 3, SampleType.F32);
+            bicubic.Run(src, f32);
+            byte[] bytes = new byte[Buffer.ByteLength(f32.Data)];
+            Buffer.BlockCopy(f32.Data, 0, bytes, 0, bytes.Length);
+            Check(SameBytes(File.ReadAllBytes(Path.Combine(referenceDir, "bicubic_f32.raw")), bytes), "bicubic f32 byte-identical to C");
+
+            // A padded destination: rows 7 floats longer, padding untouched.
+            int stride = 150 * 3 + 7;
+            float[] padded = Enumerable.Repeat(-1f, stride * 130).ToArray();
+            bicubic.Run(src, new Image(padded, 150, 130, 3, stride * 4));
+            float[] packed = (float[])f32.Data;
+            bool same = true, untouched = true;
+            for (int y = 0; y < 130; ++y)
+                for (int x = 0; x < stride; ++x)
+                    if (x < 450) same &= padded[y * stride + x] == packed[y * 450 + x];
+                    else untouched &= padded[y * stride + x] == -1f;
+            Check(same && untouched, "padded destination rows equal the packed ones, padding untouched");
+
+            Dictionary<string, string> m = Pairs("metrics.txt");
+            using (Bitmap degraded = Library.Degrade(src, m["degrade.pipeline"], ulong.Parse(m["degrade.seed"])))
+            using (Bitmap back = bicubic.Resample(degraded, src.Width, src.Height))
+            {
+                Check(SameBytes(File.ReadAllBytes(Path.Combine(referenceDir, "degrade.raw")), degraded.ToBytes()), "degrade byte-identical to C");
+                Equal(double.Parse(m["psnr"], System.Globalization.CultureInfo.InvariantCulture), Library.Psnr(src, back, 4, Metric.Luma), "psnr");
+                Equal(double.Parse(m["ssim"], System.Globalization.CultureInfo.InvariantCulture), Library.Ssim(src, back, 4, Metric.Luma), "ssim");
+            }
+        }
+    }
+
+    static void Errors()
+    {
+        UpresException e = Throws(() => Library.LoadImage("/nonexistent/missing-image.png"), "load missing file");
+        if (e != null)
+        {
+            Equal(Status.Io, e.Status, "missing file status");
+            Check(e.NativeMessage.Contains("missing-image.png"), "message names the file: " + e.NativeMessage);
+        }
+        e = Throws(() => Library.LoadImage(new byte[] { 1, 2, 3, 4 }), "load garbage bytes");
+        if (e != null) Equal(Status.Format, e.Status, "garbage status");
+        e = Throws(() => new Options().Set("threads", -3), "bad option value");
+        if (e != null) Check(e.Status == Status.InvalidArgument && e.NativeMessage.Contains("threads"), "bad option: " + e.Message);
+        e = Throws(() => new Resampler("no-such-method"), "unknown method");
+        if (e != null) Check(e.NativeMessage.Contains("no-such-method"), "unknown method named: " + e.Message);
+        Throws(() => new Image(new byte[47], 4, 4, 3), "array one byte short");
+        using (Resampler r = new Resampler("bilinear"))
+            Throws(() => r.Run(Image.Create(4, 4, 3, SampleType.U8), Image.Create(8, 8, 1, SampleType.U8)), "channel mismatch");
+        ulong old = Library.MaxPixels;
+        Library.MaxPixels = 1000;
+        e = Throws(() => Bitmap.Create(100, 100, 3, SampleType.U8), "over the pixel limit");
+        Library.MaxPixels = old;
+        if (e != null) Equal(Status.Limit, e.Status, "limit status");
+    }
+
+    static void Cancellation()
+    {
+        using (Bitmap src = Library.LoadImage(sample))
+        using (Resampler lanczos = new Resampler("lanczos3"))
+        using (CancelToken token = new CancelToken())
+        {
+            int w = src.Width * 4, h = src.Height * 4;
+            token.Cancel();
+            Check(token.IsCancelled, "token reports cancelled");
+            Check(Throws(() => lanczos.Resample(src, w, h, null, token), "cancelled token") is CancelledException, "CancelledException");
+            token.Reset();
+            lanczos.Resample(src, w, h, null, token).Dispose();
+
+            int calls = 0; ulong lastDone = 0, lastTotal = 0;
+            lanczos.Resample(src, w, h, (done, total) => { ++calls; lastDone = done; lastTotal = total; return true; }).Dispose();
+            Check(calls > 0 && lastDone == lastTotal && lastTotal > 0, "progress reported to the end");
+            Check(Throws(() => lanczos.Resample(src, w, h, (d, t) => false), "progress says stop") is CancelledException, "stop by callback");
+
+            bool rethrown = false;
+            try { lanczos.Resample(src, w, h, (d, t) => { throw new InvalidTimeZoneException("from the callback"); }); }
+            catch (InvalidTimeZoneException) { rethrown = true; }
+            Check(rethrown, "exception in the callback comes back out of Resample");
+
+            // Cancel from another thread while the run waits in its callback.
+            token.Reset();
+            var started = new ManualResetEventSlim();
+            var canceller = new Thread(() => { started.Wait(); token.Cancel(); });
+            canceller.Start();
+            Check(Throws(() => lanczos.Resample(src, w, h, (d, t) => { started.Set(); while (!token.IsCancelled) Thread.Yield(); return true; }, token),
+                         "cancel from another thread") is CancelledException, "cancelled from another thread");
+            canceller.Join();
+
+            // One resampler on several threads gives the same bytes.
+            byte[] expected;
+            using (Bitmap one = lanczos.Resample(src, 333, 277)) expected = one.ToBytes();
+            byte[][] results = new byte[3][];
+            Thread[] threads = Enumerable.Range(0, 3).Select(i => new Thread(() => {
+                using (Bitmap b = lanczos.Resample(src, 333, 277)) results[i] = b.ToBytes();
+            })).ToArray();
+            foreach (Thread t in threads) t.Start();
+            foreach (Thread t in threads) t.Join();
+            Check(results.All(r => r != null && SameBytes(expected, r)), "threads agree");
+        }
+    }
+
+    static void FilesAndLibrary()
+    {
+        ushort[] pixels = Enumerable.Range(0, 6 * 5 * 4).Select(i => (ushort)(i * 541 % 65536)).ToArray();
+        string path = Path.Combine(Path.GetTempPath(), "upres-cs-" + System.Diagnostics.Process.GetCurrentProcess().Id + ".png");
+        try
+        {
+            Library.SaveImage(path, new Image(pixels, 6, 5, 4));
+            NativeImage info = Library.ProbeImage(path);
+            Check(info.Width == 6 && info.Height == 5 && info.Channels == 4 && info.SampleType == (int)SampleType.U16, "probe");
+            using (Bitmap back = Library.LoadImage(path))
+            {
+                Check(((ushort[])back.ToImage().Data).SequenceEqual(pixels), "u16 PNG round trip");
+                using (Bitmap fromMemory = Library.LoadImage(File.ReadAllBytes(path)))
+                    Check(SameBytes(back.ToBytes(), fromMemory.ToBytes()), "load from memory");
+            }
+        }
+        finally { File.Delete(path); }
+
+        Check(Library.Methods().Contains("lanczos3"), "methods list lanczos3");
+        Check(Library.OptionTable().Any(o => o.Name == "threads" && o.Type == 1), "option table has threads (int)");
+        using (Options o = new Options().Set("edge", "wrap"))
+        using (Options copy = o.Clone())
+            Equal("wrap", copy.GetString("edge"), "clone keeps values");
+        using (Options o = new Options()) Equal("clamp", o.GetString("edge"), "default edge");
+        string[] v = Library.Version.Split('.');
+        Equal((uint)(int.Parse(v[0]) * 10000 + int.Parse(v[1]) * 100 + int.Parse(v[2])), Library.VersionNumber, "version number");
+        Equal((ulong)(5 * 3 * 4 * 4), Library.RequiredBytes(5, 3, 4, SampleType.F32), "required bytes");
+    }
+
+    static int Main()
+    {
+        if (referenceDir != null) AgreesWithC();
+        else Console.WriteLine("skipped the C comparisons: UPRES_REFERENCE_DIR is not set");
+        Errors();
+        Cancellation();
+        FilesAndLibrary();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Console.WriteLine("csharp: " + (checks - failures) + "/" + checks + " checks passed");
+        return failures == 0 ? 0 : 1;  // a count could wrap to 0 as an exit status
+    }
+}

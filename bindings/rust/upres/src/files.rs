@@ -1,0 +1,98 @@
+//! Image files (PNG, JPEG, BMP, TGA, GIF, PSD, HDR through stb) and model files.
+use std::ffi::{c_char, CString};
+use std::path::Path;
+
+use upres_sys as sys;
+
+use crate::bitmap::Bitmap;
+use crate::error::{check, Error, Result};
+use crate::image::{AsImage, SampleType};
+use crate::options::Options;
+
+pub(crate) fn c_path(path: &Path) -> Result<CString> {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes =
+        path.to_str().ok_or_else(|| Error::invalid(format!("path is not UTF-8: {path:?}")))?.as_bytes().to_vec();
+    CString::new(bytes).map_err(|_| Error::invalid(format!("path contains a NUL byte: {path:?}")))
+}
+
+fn options_ptr(options: Option<&Options>) -> *const sys::upres_options {
+    options.map_or(std::ptr::null(), Options::as_ptr)
+}
+
+/// Decodes an image file (16-bit PNG gives u16, HDR f32, others u8; channels as stored).
+/// `options` may set "max_pixels".
+pub fn load_image(path: impl AsRef<Path>, options: Option<&Options>) -> Result<Bitmap> {
+    let path = c_path(path.as_ref())?;
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: NUL-terminated path, live or null options, valid out pointer.
+    check(unsafe { sys::upres_image_load(path.as_ptr(), options_ptr(options), &mut raw) })?;
+    // SAFETY: a new bitmap we now own.
+    unsafe { Bitmap::from_raw(raw) }
+}
+
+/// Decodes an image held in memory.
+pub fn load_image_memory(data: &[u8], options: Option<&Options>) -> Result<Bitmap> {
+    let mut raw = std::ptr::null_mut();
+    // SAFETY: data.len() bytes readable for the call.
+    check(unsafe { sys::upres_image_load_memory(data.as_ptr().cast(), data.len(), options_ptr(options), &mut raw) })?;
+    // SAFETY: a new bitmap we now own.
+    unsafe { Bitmap::from_raw(raw) }
+}
+
+/// What a file's header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub width: u32,
+    pub height: u32,
+    pub channels: u32,
+    pub sample_type: SampleType,
+}
+
+/// Reads only the header of an image file.
+pub fn probe_image(path: impl AsRef<Path>) -> Result<ImageInfo> {
+    let path = c_path(path.as_ref())?;
+    // SAFETY: all-zero is a valid upres_image (null data).
+    let mut info: sys::upres_image = unsafe { std::mem::zeroed() };
+    info.struct_size = std::mem::size_of::<sys::upres_image>() as u32;
+    // SAFETY: valid pointers.
+    check(unsafe { sys::upres_image_probe(path.as_ptr(), &mut info) })?;
+    Ok(ImageInfo {
+        width: info.width as u32,
+        height: info.height as u32,
+        channels: info.channels as u32,
+        sample_type: SampleType::from_raw(info.sample_type).ok_or_else(|| Error::invalid("unknown sample type"))?,
+    })
+}
+
+/// Writes by extension (.png, .jpg, .bmp, .tga, .hdr); never leaves a partial file.
+pub fn save_image(path: impl AsRef<Path>, image: &impl AsImage, options: Option<&Options>) -> Result<()> {
+    let path = c_path(path.as_ref())?;
+    let view = image.descriptor();
+    // SAFETY: the view describes memory borrowed for the call.
+    check(unsafe { sys::upres_image_save(path.as_ptr(), &view, options_ptr(options)) })
+}
+
+/// A one-line description of a model file (works without libtorch).
+pub fn model_describe(path: impl AsRef<Path>) -> Result<String> {
+    let path = c_path(path.as_ref())?;
+    let mut length = 0usize;
+    // SAFETY: a NULL buffer of capacity 0 asks for the length only.
+    check(unsafe { sys::upres_model_describe(path.as_ptr(), std::ptr::null_mut(), 0, &mut length) })?;
+    let mut buffer = vec![0u8; length + 1];
+    // SAFETY: buffer has the capacity we pass.
+    check(unsafe {
+        sys::upres_model_describe(path.as_ptr(), buffer.as_mut_ptr() as *mut c_char, buffer.len(), &mut length)
+    })?;
+    buffer.truncate(length.min(buffer.len() - 1));
+    Ok(String::from_utf8_lossy(&buffer).into_owned())
+}
+
+/// Reads a model in any supported format and writes it as .safetensors.
+pub fn model_convert(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> Result<()> {
+    let (src, dst) = (c_path(src.as_ref())?, c_path(dst.as_ref())?);
+    // SAFETY: NUL-terminated paths.
+    check(unsafe { sys::upres_model_convert(src.as_ptr(), dst.as_ptr()) })
+}
