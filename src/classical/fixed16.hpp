@@ -30,15 +30,28 @@ void v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_
                  MidFinish f);
 void v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0, size_t len);
 
+// Vector kernels, AVX2 and AVX-512BW; both take and return positions so the wider one can do the
+// bulk and the narrower one the remainder.
 namespace avx2 {
 bool available();
-// Horizontal: pixels [0, i_end), i_end even, p.pairs > 0, channels 3 or 4. The caller keeps every
-// load inside the source row (see the .cpp) and gives the output row slack for a 4-byte store.
-void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f);
-void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end);
-// Vertical: returns how many leading samples it wrote (a multiple of the vector width).
+// Horizontal: pixels [i0, i_end), both even, p.pairs > 0, channels 3 or 4. The caller keeps every
+// load inside the source row (see separable.cpp) and gives the output row slack for a wide store.
+void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i0, int32_t i_end,
+                 MidFinish f);
+void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end);
+// Vertical: samples from x0 in whole vectors; returns where it stopped.
+size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
+                   MidFinish f);
+size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0, size_t len);
+}  // namespace avx2
+
+namespace avx512 {
+bool available();
+// As avx2, four pixels per step: returns where it stopped (a multiple of 4 from i0).
+int32_t h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f);
+int32_t h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end);
 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len);
-}  // namespace avx2
+}  // namespace avx512
 
 }  // namespace upres::classical::fixed16

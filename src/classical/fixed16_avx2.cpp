@@ -57,11 +57,11 @@ UPRES_AVX2 inline __m256i two_halves(__m128i lo, __m128i hi) {
 
 // Two output pixels per vector (one per 128-bit lane), one tap pair per step.
 template <int C>
-UPRES_AVX2 void h_u8_to_mid_c(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+UPRES_AVX2 void h_u8_to_mid_c(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i0, int32_t i_end, MidFinish f) {
     const __m256i shuffle = u8_pair_shuffle(C), round = mid_rounding(f);
     const int32_t pairs = p.pairs;
     const int32_t* first = p.pair_first.data();
-    for (int32_t i = 0; i < i_end; i += 2) {
+    for (int32_t i = i0; i < i_end; i += 2) {
         const uint8_t* s0 = in + size_t(first[i]) * C;
         const uint8_t* s1 = in + size_t(first[i + 1]) * C;
         const int16_t* w = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
@@ -79,12 +79,12 @@ UPRES_AVX2 void h_u8_to_mid_c(const AxisPlan& p, const uint8_t* in, int16_t* out
 }
 
 template <int C>
-UPRES_AVX2 void h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i_end) {
+UPRES_AVX2 void h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end) {
     const __m256i shuffle = i16_pair_shuffle(C);
     const __m256i round = _mm256_set1_epi32(1 << (kWeightBits + kMidBits - 1));
     const int32_t pairs = p.pairs;
     const int32_t* first = p.pair_first.data();
-    for (int32_t i = 0; i < i_end; i += 2) {
+    for (int32_t i = i0; i < i_end; i += 2) {
         const int16_t* s0 = in + size_t(first[i]) * C;
         const int16_t* s1 = in + size_t(first[i + 1]) * C;
         const int16_t* w = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
@@ -111,20 +111,21 @@ bool available() {
     return yes;
 }
 
-UPRES_AVX2 void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f) {
-    if (channels == 3) h_u8_to_mid_c<3>(p, in, out, i_end, f);
-    else h_u8_to_mid_c<4>(p, in, out, i_end, f);
+UPRES_AVX2 void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i0,
+                            int32_t i_end, MidFinish f) {
+    if (channels == 3) h_u8_to_mid_c<3>(p, in, out, i0, i_end, f);
+    else h_u8_to_mid_c<4>(p, in, out, i0, i_end, f);
 }
 
-UPRES_AVX2 void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end) {
-    if (channels == 3) h_mid_to_u8_c<3>(p, in, out, i_end);
-    else h_mid_to_u8_c<4>(p, in, out, i_end);
+UPRES_AVX2 void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end) {
+    if (channels == 3) h_mid_to_u8_c<3>(p, in, out, i0, i_end);
+    else h_mid_to_u8_c<4>(p, in, out, i0, i_end);
 }
 
-UPRES_AVX2 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len,
-                              MidFinish f) {
+UPRES_AVX2 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0,
+                              size_t len, MidFinish f) {
     const __m256i round = mid_rounding(f);
-    size_t x = 0;
+    size_t x = x0;
     for (; x + 32 <= len; x += 32) {
         __m256i acc0 = round, acc1 = round, acc2 = round, acc3 = round;
         for (int32_t k = 0; k < n; k += 2) {
@@ -146,10 +147,11 @@ UPRES_AVX2 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int3
     return x;
 }
 
-UPRES_AVX2 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len) {
+UPRES_AVX2 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0,
+                              size_t len) {
     const __m256i round = _mm256_set1_epi32(1 << (kWeightBits + kMidBits - 1));
     const int shift = kWeightBits + kMidBits;
-    size_t x = 0;
+    size_t x = x0;
     for (; x + 32 <= len; x += 32) {
         __m256i acc0 = round, acc1 = round, acc2 = round, acc3 = round;
         for (int32_t k = 0; k < n; k += 2) {

@@ -254,6 +254,7 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
                                   : job.clamp_intermediate ? f16::MidFinish::clamp
                                                            : f16::MidFinish::exact;
     const bool vec = f16::avx2::available() && !g_force_scalar.load(std::memory_order_relaxed);
+    const bool wide = vec && f16::avx512::available();
     const bool vec_h = vec && px.pairs > 0 && (ch == 3 || ch == 4);
     const int64_t mid_w = job.vertical_first ? px.in_size : px.out_size;
     const int64_t mid_h = job.vertical_first ? py.out_size : py.in_size;
@@ -283,7 +284,8 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
         }
         banded(mid_h, threads, run, done, total, [&](int64_t r0, int64_t r1) {
             for (int64_t r = r0; r < r1; ++r) {
-                if (h_end > 0) f16::avx2::h_u8_to_mid(px, ch, src.row(r), mid_row(r), h_end, finish);
+                const int32_t i0 = wide ? f16::avx512::h_u8_to_mid(px, ch, src.row(r), mid_row(r), h_end, finish) : 0;
+                if (h_end > i0) f16::avx2::h_u8_to_mid(px, ch, src.row(r), mid_row(r), i0, h_end, finish);
                 f16::h_u8_to_mid(px, ch, src.row(r), mid_row(r), h_end, finish);
             }
         });
@@ -291,7 +293,8 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
         banded(py.out_size, threads, run, done, total,
                vertical([&](int64_t y) { return static_cast<const int16_t*>(mid_row(y)); },
                         [&](const int16_t* const* rows, const int16_t* w, int32_t n, int64_t r) {
-                            const size_t x0 = vec ? f16::avx2::v_mid_to_u8(rows, w, n, dst.row(r), len) : 0;
+                            size_t x0 = wide ? f16::avx512::v_mid_to_u8(rows, w, n, dst.row(r), len) : 0;
+                            if (vec) x0 = f16::avx2::v_mid_to_u8(rows, w, n, dst.row(r), x0, len);
                             f16::v_mid_to_u8(rows, w, n, dst.row(r), x0, len);
                         }));
     } else {
@@ -299,14 +302,16 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
         banded(mid_h, threads, run, done, total,
                vertical([&](int64_t y) { return static_cast<const uint8_t*>(src.row(y)); },
                         [&](const uint8_t* const* rows, const int16_t* w, int32_t n, int64_t r) {
-                            const size_t x0 = vec ? f16::avx2::v_u8_to_mid(rows, w, n, mid_row(r), len, finish) : 0;
+                            size_t x0 = wide ? f16::avx512::v_u8_to_mid(rows, w, n, mid_row(r), len, finish) : 0;
+                            if (vec) x0 = f16::avx2::v_u8_to_mid(rows, w, n, mid_row(r), x0, len, finish);
                             f16::v_u8_to_mid(rows, w, n, mid_row(r), x0, len, finish);
                         }));
         // 3 channels store 4 bytes per pixel: the row's last pixel is left to the portable code.
         const int32_t h_end = vec_h ? (ch == 3 ? px.out_size - 1 : px.out_size) & ~1 : 0;
         banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
             for (int64_t r = r0; r < r1; ++r) {
-                if (h_end > 0) f16::avx2::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), h_end);
+                const int32_t i0 = wide ? f16::avx512::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), h_end) : 0;
+                if (h_end > i0) f16::avx2::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), i0, h_end);
                 f16::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), h_end);
             }
         });
