@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "classical/classical.hpp"
 #include "core/run_context.hpp"
@@ -116,7 +117,18 @@ void bench_stb(benchmark::State& st, Case c, stbir_filter filter, int channels, 
     }
 }
 
+// The floor for an upscale: writing its output once (docs/classical.md compares bilinear x4 to it).
+void bench_memcpy(benchmark::State& st, size_t bytes) {
+    std::vector<uint8_t> from(bytes, 1), to(bytes, 0);
+    for (auto _ : st) {
+        std::memcpy(to.data(), from.data(), bytes);
+        benchmark::DoNotOptimize(to.data());
+    }
+}
+
 void register_all() {
+    benchmark::RegisterBenchmark("memcpy_4096x3072_rgb8", bench_memcpy, size_t(4096) * 3072 * 3)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
     const Case cases[] = {{"U_1024x768_to_4096x3072", 1024, 768, 4096, 3072},
                           {"D_2560x1600_to_640x400", 2560, 1600, 640, 400},
                           {"D_2560x1600_to_1000x625", 2560, 1600, 1000, 625}};

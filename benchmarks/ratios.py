@@ -12,6 +12,9 @@ from collections import defaultdict
 def main():
     rows = defaultdict(dict)
     for b in json.load(open(sys.argv[1]))["benchmarks"]:
+        # With --benchmark_repetitions, keep the median of the repetitions.
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
         parts = b["name"].split("/")
         if len(parts) < 5:
             continue

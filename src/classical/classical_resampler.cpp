@@ -101,8 +101,12 @@ private:
             const double sx = double(d.width) / s.width, sy = double(d.height) / s.height;
             return sy <= sx;
         }
-        const double h_first = double(s.height) * d.width * px.max_count + double(d.height) * d.width * py.max_count;
-        const double v_first = double(d.height) * s.width * py.max_count + double(d.height) * d.width * px.max_count;
+        if (clamp_intermediate_) return false;  // Pillow's order: its clamp sits between these passes
+        // A horizontal tap costs about twice a vertical one (gathers and shuffles against plain
+        // row loads), measured on the u8 kernels.
+        const double hx = 2.0 * px.max_count, vy = py.max_count;
+        const double h_first = double(s.height) * d.width * hx + double(d.height) * d.width * vy;
+        const double v_first = double(d.height) * s.width * vy + double(d.height) * d.width * hx;
         return v_first < h_first;
     }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "core/error.hpp"
 
@@ -28,6 +29,27 @@ int32_t resolve(int64_t j, int32_t n, EdgeMode edge) {
         }
     }
     return 0;
+}
+
+// See AxisPlan::pairs. Skipped when a window cannot fit the source or padding would blow up the
+// table (wrap edges can make windows span the whole source).
+void build_pair_layout(AxisPlan& p) {
+    const int32_t pairs = (p.max_count + 1) / 2;
+    const int64_t outputs = (int64_t(p.out_size) + 1) / 2 * 2;
+    if (2 * int64_t(pairs) > p.in_size || outputs * 2 * pairs > 2 * int64_t(p.weights_q.size()) + 16 * outputs) return;
+    p.pairs = pairs;
+    p.pair_first.assign(size_t(outputs), 0);
+    p.pair_weights.assign(size_t(outputs) * size_t(pairs) * 8, 0);
+    for (int32_t i = 0; i < p.out_size; ++i) {
+        const int32_t first = std::min(p.first[size_t(i)], p.in_size - 2 * pairs);
+        const int32_t shift = p.first[size_t(i)] - first;
+        p.pair_first[size_t(i)] = first;
+        for (int32_t k = 0; k < p.count[size_t(i)]; ++k) {
+            const int32_t t = shift + k;
+            const size_t base = (size_t(i / 2) * size_t(pairs) + size_t(t / 2)) * 16 + size_t(i % 2) * 8 + size_t(t % 2);
+            for (size_t slot = 0; slot < 4; ++slot) p.pair_weights[base + 2 * slot] = p.weights_q[size_t(p.offset[size_t(i)] + k)];
+        }
+    }
 }
 
 }  // namespace
@@ -105,7 +127,11 @@ AxisPlan build_axis(const Kernel& kernel, const AxisRequest& r) {
             if (std::fabs(plan.weights[k]) > std::fabs(plan.weights[biggest])) biggest = k;
         }
         plan.weights_q[biggest] = int16_t(plan.weights_q[biggest] + ((1 << kWeightBits) - sum));
+        int64_t abs_sum = 0;
+        for (size_t k = o; k < o + n; ++k) abs_sum += std::abs(int64_t(plan.weights_q[k]));
+        plan.max_abs_sum_q = std::max(plan.max_abs_sum_q, abs_sum);
     }
+    build_pair_layout(plan);
     return plan;
 }
 

@@ -24,6 +24,15 @@ struct AxisPlan {
     std::vector<float> weights_f;     // single precision copy
     std::vector<int16_t> weights_q;   // fixed point, rows sum to exactly 1 << kWeightBits
     int32_t max_count = 0;
+    int64_t max_abs_sum_q = 0;        // largest sum of |weights_q| over a window (bounds the passes)
+
+    // Vector layout (pairs > 0 when built): every window padded with zero weights to `pairs` tap
+    // pairs and moved left where needed so it stays inside the source; for each pair, each output
+    // holds [w0 w1] repeated 4 times (one per channel slot), two neighbouring outputs side by side:
+    // pair_weights[((i / 2) * pairs + g) * 16 + (i % 2) * 8 + 2 * slot + tap].
+    int32_t pairs = 0;
+    std::vector<int32_t> pair_first;   // out_size rounded up to even
+    std::vector<int16_t> pair_weights;
 };
 
 struct AxisRequest {

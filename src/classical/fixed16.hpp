@@ -1,0 +1,57 @@
+// Row kernels of the u8 passes that keep an int16 intermediate ("mid" = value << kMid16Bits).
+// Every kernel has a portable version and, where the CPU has it, an AVX2 version; both compute
+// the same exact integer sums and round the same way, so they give identical bits. The AVX2
+// versions cover a prefix of the row (they return or take how far) and the portable code the rest.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "classical/coefficients.hpp"
+
+namespace upres::classical::fixed16 {
+
+constexpr int kMidBits = 6;  // fractional bits of the intermediate
+
+// How the first pass turns its accumulator (14 fractional bits) into a mid sample.
+enum class MidFinish {
+    exact,   // keep the overshoot: the result is the exact separable 2-D filter (OpenCV)
+    clamp,   // clamp to the sample range (Pillow)
+    matlab,  // round to a whole u8 value first (MATLAB)
+};
+
+// True when the weights keep every intermediate and accumulator inside int16 / int32.
+bool fits(const AxisPlan& first_pass, const AxisPlan& second_pass);
+
+// Portable kernels: output pixels [i0, out_size) of one row (horizontal), or samples [x0, len) of
+// output row r (vertical, `rows` are the source rows of r's window).
+void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i0, MidFinish f);
+void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i0);
+void v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
+                 MidFinish f);
+void v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0, size_t len);
+
+// Vector kernels, AVX2 and AVX-512BW; both take and return positions so the wider one can do the
+// bulk and the narrower one the remainder.
+namespace avx2 {
+bool available();
+// Horizontal: pixels [i0, i_end), both even, p.pairs > 0, channels 3 or 4. The caller keeps every
+// load inside the source row (see separable.cpp) and gives the output row slack for a wide store.
+void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i0, int32_t i_end,
+                 MidFinish f);
+void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end);
+// Vertical: samples from x0 in whole vectors; returns where it stopped.
+size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
+                   MidFinish f);
+size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0, size_t len);
+}  // namespace avx2
+
+namespace avx512 {
+bool available();
+// As avx2, four pixels per step: returns where it stopped (a multiple of 4 from i0).
+int32_t h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f);
+int32_t h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end);
+size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
+size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len);
+}  // namespace avx512
+
+}  // namespace upres::classical::fixed16

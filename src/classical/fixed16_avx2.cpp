@@ -1,0 +1,178 @@
+// AVX2 kernels of the u8 passes with an int16 intermediate (portable twins in fixed16.cpp).
+// Products are summed with _mm256_madd_epi16 on pairs of taps: int16 x int16 summed exactly in
+// int32, so the order of the additions cannot change the result.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "classical/fixed16.hpp"
+
+#define UPRES_AVX2 __attribute__((target("avx2")))
+
+namespace upres::classical::fixed16::avx2 {
+
+namespace {
+
+UPRES_AVX2 inline __m256i mid_rounding(MidFinish f) {
+    return _mm256_set1_epi32(f == MidFinish::matlab ? 1 << (kWeightBits - 1) : 1 << (kWeightBits - kMidBits - 1));
+}
+
+// Accumulators (rounding already added) of 16 samples -> 16 int16 mid samples, in order when
+// lo/hi come from unpacklo/unpackhi of the same inputs.
+UPRES_AVX2 inline __m256i finish_mid(__m256i lo, __m256i hi, MidFinish f) {
+    if (f == MidFinish::matlab) {
+        const __m256i v = _mm256_packs_epi32(_mm256_srai_epi32(lo, kWeightBits), _mm256_srai_epi32(hi, kWeightBits));
+        const __m256i c = _mm256_min_epi16(_mm256_max_epi16(v, _mm256_setzero_si256()), _mm256_set1_epi16(255));
+        return _mm256_slli_epi16(c, kMidBits);
+    }
+    const int s = kWeightBits - kMidBits;
+    const __m256i v = _mm256_packs_epi32(_mm256_srai_epi32(lo, s), _mm256_srai_epi32(hi, s));
+    if (f == MidFinish::exact) return v;
+    return _mm256_min_epi16(_mm256_max_epi16(v, _mm256_setzero_si256()), _mm256_set1_epi16(255 << kMidBits));
+}
+
+UPRES_AVX2 inline __m256i pair_weight(const int16_t* w, int32_t k, int32_t n) {
+    const uint16_t a = uint16_t(w[k]), b = k + 1 < n ? uint16_t(w[k + 1]) : 0;
+    return _mm256_set1_epi32(int32_t(uint32_t(a) | (uint32_t(b) << 16)));
+}
+
+// Channel-slot shuffles: two neighbouring pixels -> int16 [p0c0 p1c0 p0c1 p1c1 p0c2 p1c2 p0c3 p1c3].
+UPRES_AVX2 inline __m256i u8_pair_shuffle(int channels) {
+    return channels == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
+                                            0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
+                         : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,  //
+                                            0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+}
+
+UPRES_AVX2 inline __m256i i16_pair_shuffle(int channels) {
+    return channels == 3 ? _mm256_setr_epi8(0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, -1, -1, -1, -1,  //
+                                            0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, -1, -1, -1, -1)
+                         : _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,  //
+                                            0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+}
+
+UPRES_AVX2 inline __m256i two_halves(__m128i lo, __m128i hi) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+// Two output pixels per vector (one per 128-bit lane), one tap pair per step.
+template <int C>
+UPRES_AVX2 void h_u8_to_mid_c(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i0, int32_t i_end, MidFinish f) {
+    const __m256i shuffle = u8_pair_shuffle(C), round = mid_rounding(f);
+    const int32_t pairs = p.pairs;
+    const int32_t* first = p.pair_first.data();
+    for (int32_t i = i0; i < i_end; i += 2) {
+        const uint8_t* s0 = in + size_t(first[i]) * C;
+        const uint8_t* s1 = in + size_t(first[i + 1]) * C;
+        const int16_t* w = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+        __m256i acc = round;
+        for (int32_t g = 0; g < pairs; ++g) {
+            const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s0 + 2 * g * C));
+            const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s1 + 2 * g * C));
+            const __m256i v = _mm256_shuffle_epi8(two_halves(a, b), shuffle);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * 16))));
+        }
+        const __m256i r = finish_mid(acc, acc, f);  // each lane: the pixel's 4 slots, twice
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i) * C), _mm256_castsi256_si128(r));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i + 1) * C), _mm256_extracti128_si256(r, 1));
+    }
+}
+
+template <int C>
+UPRES_AVX2 void h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end) {
+    const __m256i shuffle = i16_pair_shuffle(C);
+    const __m256i round = _mm256_set1_epi32(1 << (kWeightBits + kMidBits - 1));
+    const int32_t pairs = p.pairs;
+    const int32_t* first = p.pair_first.data();
+    for (int32_t i = i0; i < i_end; i += 2) {
+        const int16_t* s0 = in + size_t(first[i]) * C;
+        const int16_t* s1 = in + size_t(first[i + 1]) * C;
+        const int16_t* w = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+        __m256i acc = round;
+        for (int32_t g = 0; g < pairs; ++g) {
+            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + 2 * g * C));
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s1 + 2 * g * C));
+            const __m256i v = _mm256_shuffle_epi8(two_halves(a, b), shuffle);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * 16))));
+        }
+        const __m256i v = _mm256_srai_epi32(acc, kWeightBits + kMidBits);
+        const __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(v, v), _mm256_setzero_si256());
+        const int32_t p0 = _mm_cvtsi128_si32(_mm256_castsi256_si128(b));
+        const int32_t p1 = _mm_cvtsi128_si32(_mm256_extracti128_si256(b, 1));
+        std::memcpy(out + size_t(i) * C, &p0, 4);
+        std::memcpy(out + size_t(i + 1) * C, &p1, 4);
+    }
+}
+
+}  // namespace
+
+bool available() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+
+UPRES_AVX2 void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i0,
+                            int32_t i_end, MidFinish f) {
+    if (channels == 3) h_u8_to_mid_c<3>(p, in, out, i0, i_end, f);
+    else h_u8_to_mid_c<4>(p, in, out, i0, i_end, f);
+}
+
+UPRES_AVX2 void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end) {
+    if (channels == 3) h_mid_to_u8_c<3>(p, in, out, i0, i_end);
+    else h_mid_to_u8_c<4>(p, in, out, i0, i_end);
+}
+
+UPRES_AVX2 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0,
+                              size_t len, MidFinish f) {
+    const __m256i round = mid_rounding(f);
+    size_t x = x0;
+    for (; x + 32 <= len; x += 32) {
+        __m256i acc0 = round, acc1 = round, acc2 = round, acc3 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wk = pair_weight(w, k, n);
+            const uint8_t* ra = rows[k] + x;
+            const uint8_t* rb = k + 1 < n ? rows[k + 1] + x : ra;  // weight 0 for the odd tap
+            const __m256i a0 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ra)));
+            const __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rb)));
+            const __m256i a1 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ra + 16)));
+            const __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rb + 16)));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, b0), wk));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, b0), wk));
+            acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(_mm256_unpacklo_epi16(a1, b1), wk));
+            acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(_mm256_unpackhi_epi16(a1, b1), wk));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), finish_mid(acc0, acc1, f));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x + 16), finish_mid(acc2, acc3, f));
+    }
+    return x;
+}
+
+UPRES_AVX2 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0,
+                              size_t len) {
+    const __m256i round = _mm256_set1_epi32(1 << (kWeightBits + kMidBits - 1));
+    const int shift = kWeightBits + kMidBits;
+    size_t x = x0;
+    for (; x + 32 <= len; x += 32) {
+        __m256i acc0 = round, acc1 = round, acc2 = round, acc3 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wk = pair_weight(w, k, n);
+            const int16_t* ra = rows[k] + x;
+            const int16_t* rb = k + 1 < n ? rows[k + 1] + x : ra;
+            const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra));
+            const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb));
+            const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 16));
+            const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + 16));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, b0), wk));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, b0), wk));
+            acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(_mm256_unpacklo_epi16(a1, b1), wk));
+            acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(_mm256_unpackhi_epi16(a1, b1), wk));
+        }
+        const __m256i lo = _mm256_packs_epi32(_mm256_srai_epi32(acc0, shift), _mm256_srai_epi32(acc1, shift));
+        const __m256i hi = _mm256_packs_epi32(_mm256_srai_epi32(acc2, shift), _mm256_srai_epi32(acc3, shift));
+        const __m256i bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(lo, hi), 0xD8);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), bytes);
+    }
+    return x;
+}
+
+}  // namespace upres::classical::fixed16::avx2

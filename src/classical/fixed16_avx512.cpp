@@ -1,0 +1,195 @@
+// AVX-512BW kernels of the u8 passes with an int16 intermediate: the AVX2 kernels twice as wide
+// (same pair tables, same exact int32 sums and rounding, so the same bits). They stop at a whole
+// vector; the caller hands the remainder to the AVX2 and portable kernels.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "classical/fixed16.hpp"
+
+// GCC 12 warns inside its own _mm512_cast* headers (the undefined upper half is intended).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#define UPRES_AVX512 __attribute__((target("avx512f,avx512bw")))
+
+namespace upres::classical::fixed16::avx512 {
+
+namespace {
+
+UPRES_AVX512 inline __m512i mid_rounding(MidFinish f) {
+    return _mm512_set1_epi32(f == MidFinish::matlab ? 1 << (kWeightBits - 1) : 1 << (kWeightBits - kMidBits - 1));
+}
+
+// As in the AVX2 file: per 128-bit lane, unpacklo/unpackhi accumulators pack back in order.
+UPRES_AVX512 inline __m512i finish_mid(__m512i lo, __m512i hi, MidFinish f) {
+    if (f == MidFinish::matlab) {
+        const __m512i v = _mm512_packs_epi32(_mm512_srai_epi32(lo, kWeightBits), _mm512_srai_epi32(hi, kWeightBits));
+        const __m512i c = _mm512_min_epi16(_mm512_max_epi16(v, _mm512_setzero_si512()), _mm512_set1_epi16(255));
+        return _mm512_slli_epi16(c, kMidBits);
+    }
+    const int s = kWeightBits - kMidBits;
+    const __m512i v = _mm512_packs_epi32(_mm512_srai_epi32(lo, s), _mm512_srai_epi32(hi, s));
+    if (f == MidFinish::exact) return v;
+    return _mm512_min_epi16(_mm512_max_epi16(v, _mm512_setzero_si512()), _mm512_set1_epi16(255 << kMidBits));
+}
+
+UPRES_AVX512 inline __m512i pair_weight(const int16_t* w, int32_t k, int32_t n) {
+    const uint16_t a = uint16_t(w[k]), b = k + 1 < n ? uint16_t(w[k + 1]) : 0;
+    return _mm512_set1_epi32(int32_t(uint32_t(a) | (uint32_t(b) << 16)));
+}
+
+UPRES_AVX512 inline __m512i lane_shuffle(const int8_t (&pattern)[16]) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pattern)));
+}
+
+// Channel slots of two neighbouring pixels, as in the AVX2 kernels.
+constexpr int8_t kU8Pair3[16] = {0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1};
+constexpr int8_t kU8Pair4[16] = {0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1};
+constexpr int8_t kI16Pair3[16] = {0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, -1, -1, -1, -1};
+constexpr int8_t kI16Pair4[16] = {0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15};
+
+UPRES_AVX512 inline __m512i four_lanes(__m128i a, __m128i b, __m128i c, __m128i d) {
+    const __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+    const __m256i cd = _mm256_inserti128_si256(_mm256_castsi128_si256(c), d, 1);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(ab), cd, 1);
+}
+
+// Pair weights of pixels i, i+1 (one 256-bit row of the table) and i+2, i+3.
+UPRES_AVX512 inline __m512i weights4(const int16_t* w01, const int16_t* w23) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w01))),
+                              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w23)), 1);
+}
+
+template <int C>
+UPRES_AVX512 int32_t h_u8_to_mid_c(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+    const __m512i shuffle = lane_shuffle(C == 3 ? kU8Pair3 : kU8Pair4), round = mid_rounding(f);
+    const int32_t pairs = p.pairs;
+    const int32_t* first = p.pair_first.data();
+    int32_t i = 0;
+    for (; i + 4 <= i_end; i += 4) {
+        const uint8_t* s[4];
+        for (int j = 0; j < 4; ++j) s[j] = in + size_t(first[i + j]) * C;
+        const int16_t* w01 = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+        const int16_t* w23 = w01 + size_t(pairs) * 16;
+        __m512i acc = round;
+        for (int32_t g = 0; g < pairs; ++g) {
+            const size_t o = size_t(2 * g * C);
+            const __m512i v = four_lanes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[0] + o)),
+                                         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[1] + o)),
+                                         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[2] + o)),
+                                         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[3] + o)));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_shuffle_epi8(v, shuffle), weights4(w01 + g * 16, w23 + g * 16)));
+        }
+        const __m512i r = finish_mid(acc, acc, f);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i) * C), _mm512_castsi512_si128(r));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i + 1) * C), _mm512_extracti32x4_epi32(r, 1));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i + 2) * C), _mm512_extracti32x4_epi32(r, 2));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i + 3) * C), _mm512_extracti32x4_epi32(r, 3));
+    }
+    return i;
+}
+
+template <int C>
+UPRES_AVX512 int32_t h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i_end) {
+    const __m512i shuffle = lane_shuffle(C == 3 ? kI16Pair3 : kI16Pair4);
+    const __m512i round = _mm512_set1_epi32(1 << (kWeightBits + kMidBits - 1));
+    const int32_t pairs = p.pairs;
+    const int32_t* first = p.pair_first.data();
+    int32_t i = 0;
+    for (; i + 4 <= i_end; i += 4) {
+        const int16_t* s[4];
+        for (int j = 0; j < 4; ++j) s[j] = in + size_t(first[i + j]) * C;
+        const int16_t* w01 = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+        const int16_t* w23 = w01 + size_t(pairs) * 16;
+        __m512i acc = round;
+        for (int32_t g = 0; g < pairs; ++g) {
+            const size_t o = size_t(2 * g * C);
+            const __m512i v = four_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s[0] + o)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[1] + o)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[2] + o)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[3] + o)));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_shuffle_epi8(v, shuffle), weights4(w01 + g * 16, w23 + g * 16)));
+        }
+        const __m512i v = _mm512_srai_epi32(acc, kWeightBits + kMidBits);
+        const __m512i b = _mm512_packus_epi16(_mm512_packs_epi32(v, v), _mm512_setzero_si512());
+        const int32_t p0 = _mm_cvtsi128_si32(_mm512_castsi512_si128(b));
+        const int32_t p1 = _mm_cvtsi128_si32(_mm512_extracti32x4_epi32(b, 1));
+        const int32_t p2 = _mm_cvtsi128_si32(_mm512_extracti32x4_epi32(b, 2));
+        const int32_t p3 = _mm_cvtsi128_si32(_mm512_extracti32x4_epi32(b, 3));
+        std::memcpy(out + size_t(i) * C, &p0, 4);
+        std::memcpy(out + size_t(i + 1) * C, &p1, 4);
+        std::memcpy(out + size_t(i + 2) * C, &p2, 4);
+        std::memcpy(out + size_t(i + 3) * C, &p3, 4);
+    }
+    return i;
+}
+
+}  // namespace
+
+bool available() {
+    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    return yes;
+}
+
+UPRES_AVX512 int32_t h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end,
+                                 MidFinish f) {
+    return channels == 3 ? h_u8_to_mid_c<3>(p, in, out, i_end, f) : h_u8_to_mid_c<4>(p, in, out, i_end, f);
+}
+
+UPRES_AVX512 int32_t h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end) {
+    return channels == 3 ? h_mid_to_u8_c<3>(p, in, out, i_end) : h_mid_to_u8_c<4>(p, in, out, i_end);
+}
+
+UPRES_AVX512 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len,
+                                MidFinish f) {
+    const __m512i round = mid_rounding(f);
+    size_t x = 0;
+    for (; x + 64 <= len; x += 64) {
+        __m512i acc0 = round, acc1 = round, acc2 = round, acc3 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m512i wk = pair_weight(w, k, n);
+            const uint8_t* ra = rows[k] + x;
+            const uint8_t* rb = k + 1 < n ? rows[k + 1] + x : ra;  // weight 0 for the odd tap
+            const __m512i a0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra)));
+            const __m512i b0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb)));
+            const __m512i a1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 32)));
+            const __m512i b1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + 32)));
+            acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(_mm512_unpacklo_epi16(a0, b0), wk));
+            acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_unpackhi_epi16(a0, b0), wk));
+            acc2 = _mm512_add_epi32(acc2, _mm512_madd_epi16(_mm512_unpacklo_epi16(a1, b1), wk));
+            acc3 = _mm512_add_epi32(acc3, _mm512_madd_epi16(_mm512_unpackhi_epi16(a1, b1), wk));
+        }
+        _mm512_storeu_si512(out + x, finish_mid(acc0, acc1, f));
+        _mm512_storeu_si512(out + x + 32, finish_mid(acc2, acc3, f));
+    }
+    return x;
+}
+
+UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len) {
+    const __m512i round = _mm512_set1_epi32(1 << (kWeightBits + kMidBits - 1));
+    const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);  // undo packus' lane interleave
+    const int shift = kWeightBits + kMidBits;
+    size_t x = 0;
+    for (; x + 64 <= len; x += 64) {
+        __m512i acc0 = round, acc1 = round, acc2 = round, acc3 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m512i wk = pair_weight(w, k, n);
+            const int16_t* ra = rows[k] + x;
+            const int16_t* rb = k + 1 < n ? rows[k + 1] + x : ra;
+            const __m512i a0 = _mm512_loadu_si512(ra);
+            const __m512i b0 = _mm512_loadu_si512(rb);
+            const __m512i a1 = _mm512_loadu_si512(ra + 32);
+            const __m512i b1 = _mm512_loadu_si512(rb + 32);
+            acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(_mm512_unpacklo_epi16(a0, b0), wk));
+            acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_unpackhi_epi16(a0, b0), wk));
+            acc2 = _mm512_add_epi32(acc2, _mm512_madd_epi16(_mm512_unpacklo_epi16(a1, b1), wk));
+            acc3 = _mm512_add_epi32(acc3, _mm512_madd_epi16(_mm512_unpackhi_epi16(a1, b1), wk));
+        }
+        const __m512i lo = _mm512_packs_epi32(_mm512_srai_epi32(acc0, shift), _mm512_srai_epi32(acc1, shift));
+        const __m512i hi = _mm512_packs_epi32(_mm512_srai_epi32(acc2, shift), _mm512_srai_epi32(acc3, shift));
+        _mm512_storeu_si512(out + x, _mm512_permutexvar_epi64(order, _mm512_packus_epi16(lo, hi)));
+    }
+    return x;
+}
+
+}  // namespace upres::classical::fixed16::avx512
