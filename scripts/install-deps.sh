@@ -13,6 +13,8 @@ DEPS=(
   clang libclang-rt-14-dev
   # benchmarks and peer comparisons
   libbenchmark-dev libopencv-dev libvips-dev python3-opencv
+  # upscayl-bin (realesrgan-ncnn-vulkan) on the CPU through llvmpipe, for benchmarks/upscayl_compare.sh
+  mesa-vulkan-drivers libvulkan1 libgomp1
   # evaluation pictures: labels in mosaics, charts
   fonts-dejavu-core python3-matplotlib python3-scipy
   # the C# binding's tests and example (the Rust binding uses the machine's cargo when it has one)
