@@ -36,7 +36,7 @@ for t in "${targets[@]}"; do
     tail -n 40 "$build/$t.log"
     failed=1
   else
-    grep -E "^stat::number_of_executed_runs|^stat::peak_rss_mb" "$build/$t.log" | tr '\n' ' '
+    grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$build/$t.log" | tr '\n' ' '
     echo
   fi
 done
