@@ -37,10 +37,6 @@ std::vector<uint8_t> read_all(const std::string& path) {
     return bytes;
 }
 
-}  // namespace
-
-namespace {
-
 ModelFile read_by_content(const uint8_t* data, size_t size, const std::string& name) {
     // safetensors first: its 8-byte little-endian header length can begin with 0x80 and so look
     // like a pickle protocol marker; a '{' right after a length that fits the file settles it.
