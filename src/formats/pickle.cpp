@@ -23,6 +23,7 @@ const char* const kAllowedGlobals[] = {
     "torch._utils._rebuild_tensor",
     "torch._utils._rebuild_tensor_v2",
     "torch._utils._rebuild_parameter",
+    "torch._utils._rebuild_parameter_with_state",  // a Parameter carrying Python attributes (torch >= 2)
     "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
     "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage",
     "torch.ByteStorage", "torch.BoolStorage",

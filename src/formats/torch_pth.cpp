@@ -82,7 +82,7 @@ bool is_rebuild_call(const Pickle& p, const PickleValue& v) {
     if (v.kind != Kind::call || v.items.size() < 2) return false;
     const std::string& f = p.at(v.items[0]).text;
     return f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor" ||
-           f == "torch._utils._rebuild_parameter";
+           f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state";
 }
 
 // Builds contiguous tensors from rebuild calls, bounding the total bytes produced: views may
@@ -98,7 +98,7 @@ public:
         if (depth > kMaxRebuildDepth || !is_rebuild_call(p_, v)) bad("not a tensor");
         const PickleValue& args = p_.at(v.items[1]);
         const std::string& f = p_.at(v.items[0]).text;
-        if (f == "torch._utils._rebuild_parameter") {
+        if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
             if (args.items.empty()) bad("_rebuild_parameter without data");
             return build(p_.at(args.items[0]), key, depth + 1);
         }
