@@ -174,17 +174,31 @@ std::vector<uint8_t> inflate_raw(const uint8_t* data, size_t size, size_t out_si
 }
 
 uint32_t crc32_of(const uint8_t* data, size_t size) {
-    static const auto table = [] {
-        std::vector<uint32_t> t(256);
+    // Slicing by 8: eight tables let one step consume 8 bytes (checkpoints are hundreds of MB).
+    static const auto tables = [] {
+        std::vector<uint32_t> t(8 * 256);
         for (uint32_t i = 0; i < 256; ++i) {
             uint32_t c = i;
             for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
             t[i] = c;
         }
+        for (uint32_t i = 0; i < 256; ++i)
+            for (int k = 1; k < 8; ++k) t[size_t(k) * 256 + i] = (t[size_t(k - 1) * 256 + i] >> 8) ^ t[t[size_t(k - 1) * 256 + i] & 0xFF];
         return t;
     }();
+    const uint32_t* t = tables.data();
     uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < size; ++i) crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+    size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        const uint32_t lo = crc ^ (uint32_t(data[i]) | uint32_t(data[i + 1]) << 8 | uint32_t(data[i + 2]) << 16 |
+                                   uint32_t(data[i + 3]) << 24);
+        const uint32_t hi = uint32_t(data[i + 4]) | uint32_t(data[i + 5]) << 8 | uint32_t(data[i + 6]) << 16 |
+                            uint32_t(data[i + 7]) << 24;
+        crc = t[7 * 256 + (lo & 0xFF)] ^ t[6 * 256 + ((lo >> 8) & 0xFF)] ^ t[5 * 256 + ((lo >> 16) & 0xFF)] ^
+              t[4 * 256 + (lo >> 24)] ^ t[3 * 256 + (hi & 0xFF)] ^ t[2 * 256 + ((hi >> 8) & 0xFF)] ^
+              t[1 * 256 + ((hi >> 16) & 0xFF)] ^ t[hi >> 24];
+    }
+    for (; i < size; ++i) crc = t[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
     return crc ^ 0xFFFFFFFFu;
 }
 
