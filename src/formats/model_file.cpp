@@ -10,6 +10,8 @@
 #include "core/error.hpp"
 #include "formats/ncnn.hpp"
 #include "formats/safetensors.hpp"
+#include "formats/state_dict.hpp"
+#include "formats/torch_pth.hpp"
 
 namespace upres::formats {
 
@@ -36,9 +38,7 @@ std::vector<uint8_t> read_all(const std::string& path) {
     return bytes;
 }
 
-}  // namespace
-
-ModelFile read_model_memory(const uint8_t* data, size_t size, const std::string& name) {
+ModelFile read_by_content(const uint8_t* data, size_t size, const std::string& name) {
     // safetensors first: its 8-byte little-endian header length can begin with 0x80 and so look
     // like a pickle protocol marker; a '{' right after a length that fits the file settles it.
     if (size >= 10 && data[8] == '{') {
@@ -46,16 +46,20 @@ ModelFile read_model_memory(const uint8_t* data, size_t size, const std::string&
         for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | data[i];
         if (header_len >= 2 && header_len <= size - 8) return read_safetensors(data, size, name);
     }
-    if (size >= 4 && std::memcmp(data, "PK\x03\x04", 4) == 0)
-        fail(Status::unsupported, name + ": zip-format .pth / TorchScript files are not supported by this build yet "
-                                         "(convert to .safetensors)");
-    if (size >= 2 && data[0] == 0x80 && data[1] <= 5)
-        fail(Status::unsupported, name + ": legacy pickle .pth files are not supported by this build yet "
-                                         "(convert to .safetensors)");
+    if (size >= 4 && std::memcmp(data, "PK\x03\x04", 4) == 0) return read_pth_zip(data, size, name);
+    if (size >= 2 && data[0] == 0x80 && data[1] <= 5) return read_pth_legacy(data, size, name);
     if (size >= 9 && data[8] == '{') return read_safetensors(data, size, name);
     if (is_ncnn_param(data, size))
         fail(Status::invalid_argument, name + ": an ncnn .param needs its .bin; open it by path (read_model_file)");
-    fail(Status::model, name + ": not a recognised model file (expected .safetensors)");
+    fail(Status::model, name + ": not a recognised model file (expected .safetensors, a PyTorch .pth or an ncnn .param)");
+}
+
+}  // namespace
+
+ModelFile read_model_memory(const uint8_t* data, size_t size, const std::string& name) {
+    ModelFile file = read_by_content(data, size, name);
+    file.tensors = strip_key_prefixes(std::move(file.tensors), name);
+    return file;
 }
 
 ModelFile read_model_file(const std::string& path) {

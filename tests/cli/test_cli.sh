@@ -51,6 +51,14 @@ for ext in png jpg bmp tga hdr; do
   expect 0 "write .$ext" -- "$upres" upscale "$sample" -o "$work/good/s.$ext" --scale 1.5
   "$upres" info "$work/good/s.$ext" | grep -q '300x300' && ok || bad ".$ext output unreadable or wrong size"
 done
+# .pth checkpoints from ../shared (skipped where it is absent): both torch.save formats.
+models=$src/../shared/models
+if [[ -f $models/compact-x2-aniscale.pth && -f $models/srcnn-x3-955-legacy-format.pth ]]; then
+  "$upres" info "$models/compact-x2-aniscale.pth" | grep -q 'pth-zip, SRVGGNetCompact x2' && ok || bad "info on a zip .pth"
+  "$upres" info "$models/srcnn-x3-955-legacy-format.pth" | grep -q 'pth-legacy, SRCNN' && ok || bad "info on a legacy .pth"
+else
+  echo "SKIP: ../shared/models absent; .pth info checks skipped"
+fi
 cp "$sample" "$work/good/a.png"
 cp "$sample" "$work/good/b.png"
 expect 0 "several inputs to a folder" -- "$upres" upscale "$work/good/a.png" "$work/good/b.png" -o "$work/multi"

@@ -373,7 +373,9 @@ def fixtures(out):
 
 def flat_fixtures(out):
     """The flat layout test_nn.cpp reads: OUT/fixtures.txt lists "name width height scale"; per
-    name: .safetensors weights, .in.raw / .out.raw float32 HWC RGB samples without a header."""
+    name: .safetensors weights, .in.raw / .out.raw float32 HWC RGB samples without a header, and
+    the same weights as torch.save files: .zip.pth wrapped BasicSR-style in params_ema (beside a
+    zeroed params decoy), .legacy.pth in the pre-1.6 format with DataParallel "module." keys."""
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(4321)
 
@@ -394,6 +396,10 @@ def flat_fixtures(out):
         raw(os.path.join(out, name + ".in.raw"), x)
         raw(os.path.join(out, name + ".out.raw"), run_model(m, x))
         save_safetensors(os.path.join(out, name + ".safetensors"), sd)
+        decoy = {k: torch.zeros_like(v) for k, v in sd.items()}
+        torch.save({"params": decoy, "params_ema": sd, "iter": 1000}, os.path.join(out, name + ".zip.pth"))
+        torch.save(collections.OrderedDict(("module." + k, v) for k, v in sd.items()),
+                   os.path.join(out, name + ".legacy.pth"), _use_new_zipfile_serialization=False)
         lines.append("%s %d %d %d" % (name, w, h, scale))
 
     m = randomize(RRDBNet(3, 3, 4, 8, 2, 4), 0.08)

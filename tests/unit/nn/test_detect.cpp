@@ -2,7 +2,9 @@
 #include <doctest/doctest.h>
 
 #include "core/error.hpp"
+#include "formats/model_file.hpp"
 #include "nn/detect.hpp"
+#include "test_support.hpp"
 
 using namespace upres;
 using namespace upres::nn;
@@ -92,4 +94,25 @@ TEST_CASE("unknown architectures name the keys that did not match") {
     formats::ModelFile broken = rrdb(16, 2, 8, 1, false);
     broken.tensors.erase("conv_hr.weight");
     CHECK_THROWS_AS(detect(broken, "broken"), Error);
+}
+
+TEST_CASE("the shared .pth checkpoints load and are detected (legacy SRCNN, zip compact x2 and x4)") {
+    struct Case {
+        const char* file;
+        Arch arch;
+        int scale, num_conv;
+    } cases[] = {{"srcnn-x3-955-legacy-format.pth", Arch::srcnn, 0, 0},
+                 {"compact-x2-aniscale.pth", Arch::compact, 2, -1},
+                 {"compact-x4-animevideov3-unverified.pth", Arch::compact, 4, 16}};
+    for (const Case& c : cases) {
+        if (!test::have_shared(std::string("models/") + c.file)) continue;
+        INFO(c.file);
+        const std::string path = test::shared_dir() + "/models/" + c.file;
+        formats::ModelFile f = formats::read_model_file(path);
+        CHECK(f.format == (c.arch == Arch::srcnn ? "pth-legacy" : "pth-zip"));
+        const Architecture a = detect(std::move(f), path);
+        CHECK(a.arch == c.arch);
+        if (c.arch == Arch::compact) CHECK(a.scale == c.scale);
+        if (c.num_conv > 0) CHECK(a.num_conv == c.num_conv);
+    }
 }

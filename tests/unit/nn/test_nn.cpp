@@ -81,19 +81,22 @@ bool have_reference() {
 
 TEST_CASE("every fixture equals the PyTorch reference within 1e-4 (three key schemes, unshuffle x2/x1, compact)") {
     if (!have_reference()) return;
-    for (const auto& f : fixtures()) {
-        CAPTURE(f.name);
-        Image in = read_raw(fixture_path(f.name, ".in.raw"), f.w, f.h);
-        Image expected = read_raw(fixture_path(f.name, ".out.raw"), f.w * f.scale, f.h * f.scale);
-        Image ours = run_model(fixture_path(f.name, ".safetensors"), in.view(), f.w * f.scale, f.h * f.scale);
-        CHECK(max_diff(ours, expected) <= 1e-4);
-        auto r = create_resampler("model", [&] {
-            Options o;
-            o.set_string("model", fixture_path(f.name, ".safetensors"));
-            return o;
-        }());
-        CHECK(r->native_scale() == f.scale);
-    }
+    for (const auto& f : fixtures())
+        // The same weights as safetensors, a wrapped zip .pth and a legacy .pth with module. keys.
+        for (const char* suffix : {".safetensors", ".zip.pth", ".legacy.pth"}) {
+            CAPTURE(f.name);
+            CAPTURE(suffix);
+            Image in = read_raw(fixture_path(f.name, ".in.raw"), f.w, f.h);
+            Image expected = read_raw(fixture_path(f.name, ".out.raw"), f.w * f.scale, f.h * f.scale);
+            Image ours = run_model(fixture_path(f.name, suffix), in.view(), f.w * f.scale, f.h * f.scale);
+            CHECK(max_diff(ours, expected) <= 1e-4);
+            auto r = create_resampler("model", [&] {
+                Options o;
+                o.set_string("model", fixture_path(f.name, suffix));
+                return o;
+            }());
+            CHECK(r->native_scale() == f.scale);
+        }
 }
 
 TEST_CASE("tiled output equals untiled output within 1/255") {

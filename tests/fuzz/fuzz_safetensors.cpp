@@ -1,0 +1,16 @@
+// Fuzzes the safetensors reader (and its JSON parser).
+#include <cstddef>
+#include <cstdint>
+
+#include "core/error.hpp"
+#include "formats/safetensors.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    try {
+        const upres::formats::ModelFile f = upres::formats::read_safetensors(data, size, "fuzz.safetensors");
+        for (const auto& [name, t] : f.tensors)
+            if (t.data.size() != size_t(t.numel()) * upres::formats::dtype_bytes(t.dtype)) __builtin_trap();
+    } catch (const upres::Error&) {
+    }
+    return 0;
+}
