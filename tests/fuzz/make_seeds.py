@@ -81,4 +81,36 @@ put("fuzz_safetensors", "two.safetensors", safetensors(
     {"arch": "srcnn", "scale": "2"}))
 put("fuzz_safetensors", "half.safetensors", safetensors({"h": ("F16", [3], b"\x00\x3c\x00\x40\x00\xc0")}))
 put("fuzz_pth", "st.safetensors", safetensors({"module.w": ("BF16", [1], b"\x80\x3f")}))
+
+
+def ncnn_compact(feat=4, scale=2):
+    """A tiny SRVGGNetCompact graph (one body conv) as fuzz_ncnn's input: .param, NUL, .bin."""
+    out_ch = 3 * scale * scale
+    lines = [
+        "Input in 0 1 data",
+        "Split sp 1 2 data d0 d1",
+        "Convolution c0 1 1 d1 a 0=%d 1=3 4=1 5=1 6=%d" % (feat, 3 * feat * 9),
+        "PReLU p0 1 1 a b 0=%d" % feat,
+        "Convolution c1 1 1 b c 0=%d 1=3 4=1 5=1 6=%d" % (feat, feat * feat * 9),
+        "PReLU p1 1 1 c d 0=%d" % feat,
+        "Convolution c2 1 1 d e 0=%d 1=3 4=1 5=1 6=%d" % (out_ch, out_ch * feat * 9),
+        "PixelShuffle ps 1 1 e f 0=%d" % scale,
+        "Interp up 1 1 d0 g 0=1 1=%d.0 2=%d.0" % (scale, scale),
+        "BinaryOp add 2 1 f g output",
+    ]
+    param = "7767517\n%d %d\n" % (len(lines), 11) + "\n".join(lines) + "\n"
+    blob = b""
+    for cin, cout in ((3, feat), (feat, feat), (feat, out_ch)):
+        blob += struct.pack("<I", 0) + struct.pack("<%df" % (cin * cout * 9), *([0.01] * (cin * cout * 9)))
+        blob += struct.pack("<%df" % cout, *([0.0] * cout))
+        if cout == feat:
+            blob += struct.pack("<%df" % feat, *([0.25] * feat))
+    return param.encode() + b"\0" + blob
+
+
+put("fuzz_ncnn", "compact.ncnn", ncnn_compact())
+param = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "models",
+                     "realesr-animevideov3-x4.param")
+if os.path.exists(param):  # the real graph's text with a truncated .bin: exercises the layer matcher
+    put("fuzz_ncnn", "animevideov3-text.ncnn", open(param, "rb").read() + b"\0" + b"\x47\x6b\x30\x01" * 64)
 print("seeds written to", out)
