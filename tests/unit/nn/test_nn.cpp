@@ -254,3 +254,41 @@ TEST_CASE("a TorchScript program runs only when allowed, at its probed scale, li
     o.set_int("model_scale", 4);  // contradicts the program
     CHECK_THROWS_AS(create_resampler("model", o), Error);
 }
+
+namespace {
+// nn_reference's raw format: int32 height, width, channels, then float32 HWC samples.
+Image read_raw_with_header(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    REQUIRE(f);
+    int32_t hdr[3] = {0, 0, 0};
+    REQUIRE(std::fread(hdr, 4, 3, f) == 3);
+    Image im = Image::allocate(hdr[1], hdr[0], hdr[2], SampleType::f32);
+    const size_t n = size_t(hdr[0]) * size_t(hdr[1]) * size_t(hdr[2]);
+    REQUIRE(std::fread(im.data(), 4, n, f) == n);
+    std::fclose(f);
+    return im;
+}
+}  // namespace
+
+TEST_CASE("the .pth fixtures in ../shared/models equal the PyTorch reference within 1e-4") {
+    if (!have_reference() || !test::have_shared("models/compact-x2-aniscale.pth")) return;
+    const std::string dir = test::temp_path("sharedref");
+    const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/shared_models_reference.py";
+    REQUIRE(test::run_python(script + " " + test::shared_dir() + "/models " + dir) == 0);
+    std::ifstream list(dir + "/list.txt");
+    std::string name;
+    int scale = 0, channels = 0, count = 0;
+    while (list >> name >> scale >> channels) {
+        CAPTURE(name);
+        Image in = read_raw_with_header(dir + "/" + name + ".in.f32");
+        Image expected = read_raw_with_header(dir + "/" + name + ".out.f32");
+        REQUIRE(in.desc().channels == channels);
+        Options o;
+        o.set_string("padding", "zero");  // how the legacy SRCNN x3 was trained
+        Image ours = run_model(test::shared_dir() + "/models/" + name, in.view(), expected.desc().width,
+                               expected.desc().height, o);
+        CHECK(max_diff(ours, expected) <= 1e-4);
+        ++count;
+    }
+    CHECK(count == 3);
+}
