@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
     const std::string ref = std::string(UPRES_SOURCE_DIR) + "/tests/reference/nn_reference.py";
     if (g_weights.empty()) {
         try {
-            g_weights = models::find_model(models::named_models().front(), Options{});
+            for (const auto& m : models::named_models())
+                if (std::string(m.method) == "esrgan") g_weights = models::find_model(m, Options{});
         } catch (const std::exception&) {
             g_weights = g_dir + "/rrdb23_random.safetensors";
             if (std::system((python() + ref + " random-rrdb " + g_weights).c_str()) != 0) return 1;

@@ -49,7 +49,9 @@ std::string find_model(const NamedModel& model, const Options& options) {
     }
     fail(Status::not_found, std::string("model '") + model.method + "' (" + model.file + ") not found in " +
                                 (searched.empty() ? "(no folders)" : searched) +
-                                "; run scripts/fetch-models.sh or set UPRES_MODEL_PATH");
+                                (std::string(model.method) == "srcnn"
+                                     ? "; it ships in the source tree's models/ folder (and is installed with upres)"
+                                     : "; run scripts/fetch-models.sh or set UPRES_MODEL_PATH"));
 }
 
 }  // namespace upres::models
