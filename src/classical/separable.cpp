@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "classical/alpha16.hpp"
 #include "classical/fixed16.hpp"
 #include "classical/float_passes.hpp"
 #include "core/thread_pool.hpp"
@@ -266,6 +267,77 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
     }
 }
 
+// u8 with alpha, premultiplied in fixed point (alpha16.hpp): source rows become premultiplied mid
+// samples as they are read, both passes use the int16 kernels and the output rows are divided by
+// alpha. Vertical first fuses everything per output row (a ring of premultiplied source rows).
+void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    namespace f16 = fixed16;
+    const int ch = src.desc.channels;
+    const AxisPlan& px = *job.x;
+    const AxisPlan& py = *job.y;
+    const f16::MidFinish finish = job.clamp_intermediate ? f16::MidFinish::clamp : f16::MidFinish::exact;
+    const bool wide = f16::avx2::available() && f16::avx512::available() && allowed(Isa::avx512);
+    const bool wide_h = wide && px.pairs > 0 && ch == 4;
+    const size_t in_len = size_t(px.in_size) * size_t(ch), out_len = size_t(px.out_size) * size_t(ch);
+    uint64_t done = 0;
+    const int threads = job.threads;
+    auto vertical_to_acc = [&](const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* acc) {
+        const size_t x0 = wide ? f16::avx512::v_mid_to_acc(rows, w, n, acc, out_len) : 0;
+        f16::v_mid_to_acc(rows, w, n, acc, x0, out_len);
+    };
+    if (!job.vertical_first) {
+        const int64_t mid_h = py.in_size;
+        const uint64_t total = uint64_t(mid_h + py.out_size);
+        Buffer mid(mid_h, int64_t(out_len) * 2);
+        auto mid_row = [&](int64_t r) { return reinterpret_cast<int16_t*>(mid.bytes.get() + r * mid.stride); };
+        banded(mid_h, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<int16_t> pre(in_len);
+            for (int64_t r = r0; r < r1; ++r) {
+                alpha16::premultiply_row(src.row(r), pre.data(), px.in_size, ch);
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid(px, pre.data(), mid_row(r), px.out_size, finish) : 0;
+                f16::h_mid_to_mid(px, ch, pre.data(), mid_row(r), i0, finish);
+            }
+        });
+        banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<const int16_t*> rows(size_t(py.max_count));
+            std::vector<int32_t> acc(out_len);
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = mid_row(first + k);
+                vertical_to_acc(rows.data(), py.weights_q.data() + py.offset[size_t(r)], n, acc.data());
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+            }
+        });
+    } else {
+        banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
+            // Ring of premultiplied source rows: a window never holds two rows of the same slot.
+            const size_t slots = size_t(py.max_count);
+            std::vector<int16_t> ring(slots * in_len);
+            std::vector<int64_t> held(slots, -1);
+            std::vector<const int16_t*> rows(slots);
+            std::vector<int16_t> mid(in_len);
+            std::vector<int32_t> acc(out_len);
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) {
+                    const int64_t y = first + k;
+                    const size_t slot = size_t(y) % slots;
+                    int16_t* row = ring.data() + slot * in_len;
+                    if (held[slot] != y) alpha16::premultiply_row(src.row(y), row, px.in_size, ch);
+                    held[slot] = y;
+                    rows[size_t(k)] = row;
+                }
+                const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
+                const size_t x0 = wide ? f16::avx512::v_mid_to_mid(rows.data(), w, n, mid.data(), in_len, finish) : 0;
+                f16::v_mid_to_mid(rows.data(), w, n, mid.data(), x0, in_len, finish);
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, mid.data(), acc.data(), px.out_size) : 0;
+                f16::h_mid_to_acc(px, ch, mid.data(), acc.data(), i0);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+            }
+        });
+    }
+}
+
 // Integer pipeline for u8 / u16.
 template <class T>
 void run_integer(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
@@ -387,6 +459,14 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
 }
 
 }  // namespace
+
+bool run_separable_premultiplied(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    const int ch = src.desc.channels;
+    if (src.desc.type != SampleType::u8 || (ch != 2 && ch != 4) || job.round_between_passes) return false;
+    if (!(job.vertical_first ? fixed16::fits(*job.y, *job.x) : fixed16::fits(*job.x, *job.y))) return false;
+    run_u8_premultiplied(job, src, dst, run);
+    return true;
+}
 
 void run_separable(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
     switch (src.desc.type) {

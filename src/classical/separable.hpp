@@ -21,6 +21,11 @@ struct SeparableJob {
 // src and dst have the same channels and sample type; dst is x->out_size by y->out_size.
 void run_separable(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run);
 
+// src has alpha (last channel) and is not premultiplied: resamples it premultiplied, in fixed point,
+// and returns true; false (nothing written) where only the float detour can (u16, f32, MATLAB, or
+// weights too large for the int16 intermediate).
+bool run_separable_premultiplied(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run);
+
 // Forces the portable code path (tests compare it with the vectorised one).
 void set_force_scalar(bool on);
 // Allows vector kernels up to `isa` only (tests compare the AVX2 kernels on AVX-512 machines too).
