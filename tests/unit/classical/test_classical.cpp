@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "classical/alpha16.hpp"
 #include "classical/classical.hpp"
 #include "classical/coefficients.hpp"
 #include "classical/filters.hpp"
@@ -318,6 +319,21 @@ TEST_CASE("alpha: opaque alpha changes nothing; transparent pixels never bleed c
             CHECK(p[2] == 255);
         }
     }
+}
+
+TEST_CASE("alpha in fixed point: premultiplied samples are round(c * a * 64 / 255) for every c and a") {
+    int wrong = 0;
+    for (int a = 0; a < 256; ++a) {
+        uint8_t px[256 * 4];
+        int16_t pre[256 * 4];
+        for (int c = 0; c < 256; ++c) px[c * 4] = px[c * 4 + 1] = px[c * 4 + 2] = uint8_t(c), px[c * 4 + 3] = uint8_t(a);
+        alpha16::premultiply_row(px, pre, 256, 4);
+        for (int c = 0; c < 256; ++c) {
+            wrong += pre[c * 4] != int(std::floor(c * a * 64.0 / 255.0 + 0.5)) || pre[c * 4 + 3] != a * 64;
+            wrong += pre[c * 4 + 1] != pre[c * 4] || pre[c * 4 + 2] != pre[c * 4];
+        }
+    }
+    CHECK(wrong == 0);
 }
 
 TEST_CASE("alpha in fixed point: within one level of the float path, exact where opaque") {
