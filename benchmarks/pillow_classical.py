@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Times Pillow (single-threaded) on bench_classical's RGB u8 cases; prints JSON for ratios.py.
+"""Times Pillow (single-threaded) on bench_classical's RGB and RGBA u8 cases (RGBA with the same
+non-opaque alpha, which Pillow resamples premultiplied); prints JSON for ratios.py. Pillow has no
+3-channel float mode, so there is no f32 row.
 
 usage: pillow_classical.py SAMPLE.png > pillow.json
 """
@@ -26,11 +28,17 @@ def best_of(fn, repeats=5):
 
 def main():
     photo = Image.open(sys.argv[1]).convert("RGB")
+    # bench_classical's alpha: 200 + x % 56 on the photo, before it is brought to the input size.
+    alpha = Image.new("L", photo.size)
+    alpha.putdata([200 + x % 56 for _ in range(photo.size[1]) for x in range(photo.size[0])])
+    rgba = photo.copy()
+    rgba.putalpha(alpha)
     out = {}
     for case, (src_size, dst_size) in CASES.items():
-        src = photo.resize(src_size, Image.LANCZOS)
-        for name, flt in FILTERS.items():
-            out[f"{case}/{name}/rgb8/t1"] = best_of(lambda: src.resize(dst_size, flt))
+        for fmt, image in (("rgb8", photo), ("rgba8", rgba)):
+            src = image.resize(src_size, Image.LANCZOS)
+            for name, flt in FILTERS.items():
+                out[f"{case}/{name}/{fmt}/t1"] = best_of(lambda: src.resize(dst_size, flt))
     json.dump(out, sys.stdout, indent=1)
 
 

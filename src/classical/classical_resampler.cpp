@@ -68,7 +68,8 @@ public:
         const bool premultiply =
             has_alpha && !(src.desc.flags & kPremultiplied) && !alpha_all_opaque(src);
         if (!linear_ && !premultiply) return run_separable(job, src, dst, run);
-        // Premultiplied alpha and linear light need the float detour.
+        if (!linear_ && run_separable_premultiplied(job, src, dst, run)) return;
+        // Linear light, and premultiplied alpha other than u8, take the float detour.
         Image work_in = to_working_float(src, linear_, premultiply);
         Image work_out = Image::allocate(dst.desc.width, dst.desc.height, dst.desc.channels, SampleType::f32, UINT64_MAX);
         job.round_between_passes = false;

@@ -52,6 +52,25 @@ void build_pair_layout(AxisPlan& p) {
     }
 }
 
+// See AxisPlan::float_taps. Skipped, like the pair layout, when padding would blow up the table.
+void build_float_layout(AxisPlan& p) {
+    const int32_t taps = p.max_count;  // <= in_size: windows hold resolved indices only
+    const int64_t outputs = (int64_t(p.out_size) + 3) / 4 * 4;
+    if (outputs * taps > 2 * int64_t(p.weights.size()) + 16 * outputs) return;
+    p.float_taps = taps;
+    p.float_first.assign(size_t(outputs), 0);
+    p.float_weights.assign(size_t(outputs) * size_t(taps) * 4, 0.0f);
+    for (int32_t i = 0; i < p.out_size; ++i) {
+        const int32_t first = std::min(p.first[size_t(i)], p.in_size - taps);
+        const int32_t shift = p.first[size_t(i)] - first;
+        p.float_first[size_t(i)] = first;
+        for (int32_t k = 0; k < p.count[size_t(i)]; ++k) {
+            const size_t base = (size_t(i / 4) * size_t(taps) + size_t(shift + k)) * 16 + size_t(i % 4) * 4;
+            for (size_t slot = 0; slot < 4; ++slot) p.float_weights[base + slot] = p.weights_f[size_t(p.offset[size_t(i)] + k)];
+        }
+    }
+}
+
 }  // namespace
 
 AxisPlan build_axis(const Kernel& kernel, const AxisRequest& r) {
@@ -132,6 +151,7 @@ AxisPlan build_axis(const Kernel& kernel, const AxisRequest& r) {
         plan.max_abs_sum_q = std::max(plan.max_abs_sum_q, abs_sum);
     }
     build_pair_layout(plan);
+    build_float_layout(plan);
     return plan;
 }
 

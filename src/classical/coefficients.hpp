@@ -33,6 +33,14 @@ struct AxisPlan {
     int32_t pairs = 0;
     std::vector<int32_t> pair_first;   // out_size rounded up to even
     std::vector<int16_t> pair_weights;
+
+    // Float layout (float_taps > 0 when built): every window padded with zero weights to
+    // float_taps taps and moved left where needed so it stays inside the source; weights in
+    // groups of four outputs, each weight repeated 4 times (one per channel slot):
+    // float_weights[((i / 4) * float_taps + k) * 16 + (i % 4) * 4 + slot].
+    int32_t float_taps = 0;
+    std::vector<int32_t> float_first;  // out_size rounded up to a multiple of 4
+    std::vector<float> float_weights;
 };
 
 struct AxisRequest {

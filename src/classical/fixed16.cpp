@@ -19,6 +19,12 @@ inline int16_t finish_mid(int32_t acc, MidFinish f) {
     return 0;
 }
 
+// Mid input (6 fractional bits) to mid output: a 14-bit shift.
+inline int16_t finish_mid_from_mid(int32_t acc, MidFinish f) {
+    const int32_t v = shift_round(acc, kWeightBits);
+    return int16_t(f == MidFinish::clamp ? std::clamp(v, 0, 255 << kMidBits) : v);
+}
+
 inline uint8_t finish_u8(int32_t acc) { return uint8_t(std::clamp(shift_round(acc, kWeightBits + kMidBits), 0, 255)); }
 
 template <class In, class Out, class Finish>
@@ -68,6 +74,23 @@ void v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_
 
 void v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0, size_t len) {
     vertical(rows, w, n, out, x0, len, finish_u8);
+}
+
+void h_mid_to_mid(const AxisPlan& p, int channels, const int16_t* in, int16_t* out, int32_t i0, MidFinish f) {
+    horizontal(p, channels, in, out, i0, [f](int32_t a) { return finish_mid_from_mid(a, f); });
+}
+
+void h_mid_to_acc(const AxisPlan& p, int channels, const int16_t* in, int32_t* out, int32_t i0) {
+    horizontal(p, channels, in, out, i0, [](int32_t a) { return a; });
+}
+
+void v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
+                  MidFinish f) {
+    vertical(rows, w, n, out, x0, len, [f](int32_t a) { return finish_mid_from_mid(a, f); });
+}
+
+void v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t x0, size_t len) {
+    vertical(rows, w, n, out, x0, len, [](int32_t a) { return a; });
 }
 
 }  // namespace upres::classical::fixed16

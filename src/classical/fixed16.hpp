@@ -30,6 +30,15 @@ void v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_
                  MidFinish f);
 void v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0, size_t len);
 
+// Premultiplied alpha (alpha16.cpp): samples already in mid format, so the first pass is mid -> mid
+// (14-bit shift; MidFinish exact or clamp) and the second keeps its raw int32 sums (20 fractional
+// bits) for the exact un-premultiply.
+void h_mid_to_mid(const AxisPlan& p, int channels, const int16_t* in, int16_t* out, int32_t i0, MidFinish f);
+void h_mid_to_acc(const AxisPlan& p, int channels, const int16_t* in, int32_t* out, int32_t i0);
+void v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
+                  MidFinish f);
+void v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t x0, size_t len);
+
 // Vector kernels, AVX2 and AVX-512BW; both take and return positions so the wider one can do the
 // bulk and the narrower one the remainder.
 namespace avx2 {
@@ -52,6 +61,12 @@ int32_t h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t*
 int32_t h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end);
 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len);
+// Premultiplied alpha, 4 channels for the horizontal ones (no AVX2 twins: the portable kernels
+// finish the row).
+int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
+int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end);
+size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
+size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t len);
 }  // namespace avx512
 
 }  // namespace upres::classical::fixed16

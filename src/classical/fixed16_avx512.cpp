@@ -9,6 +9,7 @@
 
 // GCC 12 warns inside its own _mm512_cast* headers (the undefined upper half is intended).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define UPRES_AVX512 __attribute__((target("avx512f,avx512bw")))
 
@@ -124,6 +125,42 @@ UPRES_AVX512 int32_t h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t
     return i;
 }
 
+// Premultiplied alpha, 4 channels: the h_mid_to_u8 loop with the mid -> mid finish or raw sums.
+enum class Out { mid, acc };
+
+template <Out O>
+UPRES_AVX512 int32_t h_mid_rgba(const AxisPlan& p, const int16_t* in, void* out_row, int32_t i_end, MidFinish f) {
+    const __m512i shuffle = lane_shuffle(kI16Pair4);
+    const int32_t pairs = p.pairs;
+    const int32_t* first = p.pair_first.data();
+    int32_t i = 0;
+    for (; i + 4 <= i_end; i += 4) {
+        const int16_t* s[4];
+        for (int j = 0; j < 4; ++j) s[j] = in + size_t(first[i + j]) * 4;
+        const int16_t* w01 = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+        const int16_t* w23 = w01 + size_t(pairs) * 16;
+        __m512i acc = _mm512_setzero_si512();
+        for (int32_t g = 0; g < pairs; ++g) {
+            const size_t o = size_t(2 * g * 4);
+            const __m512i v = four_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s[0] + o)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[1] + o)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[2] + o)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[3] + o)));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_shuffle_epi8(v, shuffle), weights4(w01 + g * 16, w23 + g * 16)));
+        }
+        if constexpr (O == Out::acc) {
+            _mm512_storeu_si512(static_cast<int32_t*>(out_row) + size_t(i) * 4, acc);  // 4 pixels x 4 sums, in order
+        } else {
+            __m512i v = _mm512_srai_epi32(_mm512_add_epi32(acc, _mm512_set1_epi32(1 << (kWeightBits - 1))), kWeightBits);
+            if (f == MidFinish::clamp)
+                v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(255 << kMidBits));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<int16_t*>(out_row) + size_t(i) * 4),
+                                _mm512_cvtepi32_epi16(v));
+        }
+    }
+    return i;
+}
+
 }  // namespace
 
 bool available() {
@@ -190,6 +227,52 @@ UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, in
         _mm512_storeu_si512(out + x, _mm512_permutexvar_epi64(order, _mm512_packus_epi16(lo, hi)));
     }
     return x;
+}
+
+UPRES_AVX512 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+    return h_mid_rgba<Out::mid>(p, in, out, i_end, f);
+}
+
+UPRES_AVX512 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end) {
+    return h_mid_rgba<Out::acc>(p, in, out, i_end, MidFinish::exact);
+}
+
+// The vertical mid kernels: v_mid_to_u8's sums, then a 14-bit shift or the raw sums in order.
+template <Out O>
+UPRES_AVX512 size_t v_mid(const int16_t* const* rows, const int16_t* w, int32_t n, void* out_row, size_t len, MidFinish f) {
+    const __m512i round = _mm512_set1_epi32(O == Out::acc ? 0 : 1 << (kWeightBits - 1));
+    size_t x = 0;
+    for (; x + 32 <= len; x += 32) {
+        __m512i acc0 = round, acc1 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m512i wk = pair_weight(w, k, n);
+            const __m512i a = _mm512_loadu_si512(rows[k] + x);
+            const __m512i b = _mm512_loadu_si512((k + 1 < n ? rows[k + 1] : rows[k]) + x);
+            acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), wk));
+            acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), wk));
+        }
+        if constexpr (O == Out::acc) {
+            // Per 128-bit lane, acc0 holds samples 0-3 and acc1 samples 4-7: interleave the lanes.
+            int32_t* o = static_cast<int32_t*>(out_row) + x;
+            _mm512_storeu_si512(o, _mm512_permutex2var_epi64(acc0, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), acc1));
+            _mm512_storeu_si512(o + 16, _mm512_permutex2var_epi64(acc0, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), acc1));
+        } else {
+            __m512i v = _mm512_packs_epi32(_mm512_srai_epi32(acc0, kWeightBits), _mm512_srai_epi32(acc1, kWeightBits));
+            if (f == MidFinish::clamp)
+                v = _mm512_min_epi16(_mm512_max_epi16(v, _mm512_setzero_si512()), _mm512_set1_epi16(255 << kMidBits));
+            _mm512_storeu_si512(static_cast<int16_t*>(out_row) + x, v);
+        }
+    }
+    return x;
+}
+
+UPRES_AVX512 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len,
+                                 MidFinish f) {
+    return v_mid<Out::mid>(rows, w, n, out, len, f);
+}
+
+UPRES_AVX512 size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t len) {
+    return v_mid<Out::acc>(rows, w, n, out, len, MidFinish::exact);
 }
 
 }  // namespace upres::classical::fixed16::avx512

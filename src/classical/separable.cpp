@@ -7,14 +7,18 @@
 #include <memory>
 #include <vector>
 
+#include "classical/alpha16.hpp"
 #include "classical/fixed16.hpp"
+#include "classical/float_passes.hpp"
 #include "core/thread_pool.hpp"
 
 namespace upres::classical {
 
 namespace {
 
-std::atomic<bool> g_force_scalar{false};
+// The widest vector kernels allowed (tests lower it to compare the paths).
+std::atomic<int> g_max_isa{int(Isa::avx512)};
+bool allowed(Isa isa) { return g_max_isa.load(std::memory_order_relaxed) >= int(isa); }
 
 // Sample traits: how samples are accumulated, stored between passes and written out.
 template <class T>
@@ -87,55 +91,10 @@ __attribute__((always_inline)) inline void vertical_rows_impl(const AxisPlan& p,
     }
 }
 
-// ---- float passes -----------------------------------------------------------------------------
-
-template <int C>
-void horizontal_rows_f(const AxisPlan& p, const float* in_base, int64_t in_stride_f, float* out_base,
-                       int64_t out_stride_f, int64_t r0, int64_t r1, int channels, bool round_u8) {
-    const int ch = C > 0 ? C : channels;
-    std::vector<double> acc(static_cast<size_t>(ch));
-    for (int64_t r = r0; r < r1; ++r) {
-        const float* in = in_base + r * in_stride_f;
-        float* out = out_base + r * out_stride_f;
-        for (int32_t i = 0; i < p.out_size; ++i) {
-            const int32_t n = p.count[size_t(i)];
-            const double* wi = p.weights.data() + p.offset[size_t(i)];
-            const float* s = in + size_t(p.first[size_t(i)]) * size_t(ch);
-            std::fill(acc.begin(), acc.end(), 0.0);
-            for (int32_t k = 0; k < n; ++k)
-                for (int c = 0; c < ch; ++c) acc[size_t(c)] += wi[k] * double(s[k * ch + c]);
-            for (int c = 0; c < ch; ++c) {
-                double v = acc[size_t(c)];
-                if (round_u8) v = std::clamp(std::nearbyint(v * 255.0), 0.0, 255.0) / 255.0;
-                out[size_t(i) * size_t(ch) + size_t(c)] = float(v);
-            }
-        }
-    }
-}
-
-void vertical_rows_f(const AxisPlan& p, const float* in_base, int64_t in_stride_f, float* out_base,
-                     int64_t out_stride_f, int64_t r0, int64_t r1, size_t row_len, double* acc, bool round_u8) {
-    for (int64_t r = r0; r < r1; ++r) {
-        const int32_t n = p.count[size_t(r)], first = p.first[size_t(r)];
-        const double* wr = p.weights.data() + p.offset[size_t(r)];
-        std::fill(acc, acc + row_len, 0.0);
-        for (int32_t k = 0; k < n; ++k) {
-            const float* s = in_base + int64_t(first + k) * in_stride_f;
-            const double wk = wr[k];
-            for (size_t x = 0; x < row_len; ++x) acc[x] += wk * double(s[x]);
-        }
-        float* out = out_base + r * out_stride_f;
-        for (size_t x = 0; x < row_len; ++x) {
-            double v = acc[x];
-            if (round_u8) v = std::clamp(std::nearbyint(v * 255.0), 0.0, 255.0) / 255.0;
-            out[x] = float(v);
-        }
-    }
-}
-
 }  // namespace
 
-void set_force_scalar(bool on) { g_force_scalar.store(on); }
+void set_force_scalar(bool on) { g_max_isa.store(int(on ? Isa::portable : Isa::avx512)); }
+void set_max_isa(Isa isa) { g_max_isa.store(int(isa)); }
 
 namespace {
 
@@ -163,7 +122,7 @@ void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t
     __attribute__((flatten)) void NAME##_base PARAMS { NAME##_body ARGS; }                    \
     void NAME PARAMS {                                                                         \
         static const bool avx2 = __builtin_cpu_supports("avx2");                               \
-        if (avx2 && !g_force_scalar.load(std::memory_order_relaxed))                           \
+        if (avx2 && allowed(Isa::avx2))                                                          \
             NAME##_avx2 ARGS;                                                                  \
         else                                                                                   \
             NAME##_base ARGS;                                                                  \
@@ -227,16 +186,6 @@ void horizontal_any(const AxisPlan& p, const uint8_t* in, int64_t is, uint8_t* o
     }
 }
 
-void horizontal_float(const AxisPlan& p, const float* in, int64_t is, float* out, int64_t os, int64_t r0,
-                      int64_t r1, int channels, bool round_u8) {
-    switch (channels) {
-        case 1: return horizontal_rows_f<1>(p, in, is, out, os, r0, r1, 1, round_u8);
-        case 2: return horizontal_rows_f<2>(p, in, is, out, os, r0, r1, 2, round_u8);
-        case 3: return horizontal_rows_f<3>(p, in, is, out, os, r0, r1, 3, round_u8);
-        default: return horizontal_rows_f<4>(p, in, is, out, os, r0, r1, 4, round_u8);
-    }
-}
-
 struct Buffer {
     std::unique_ptr<uint8_t[]> bytes;
     int64_t stride = 0;
@@ -253,8 +202,8 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
     const f16::MidFinish finish = job.round_between_passes ? f16::MidFinish::matlab
                                   : job.clamp_intermediate ? f16::MidFinish::clamp
                                                            : f16::MidFinish::exact;
-    const bool vec = f16::avx2::available() && !g_force_scalar.load(std::memory_order_relaxed);
-    const bool wide = vec && f16::avx512::available();
+    const bool vec = f16::avx2::available() && allowed(Isa::avx2);
+    const bool wide = vec && f16::avx512::available() && allowed(Isa::avx512);
     const bool vec_h = vec && px.pairs > 0 && (ch == 3 || ch == 4);
     const int64_t mid_w = job.vertical_first ? px.in_size : px.out_size;
     const int64_t mid_h = job.vertical_first ? py.out_size : py.in_size;
@@ -313,6 +262,77 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
                 const int32_t i0 = wide ? f16::avx512::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), h_end) : 0;
                 if (h_end > i0) f16::avx2::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), i0, h_end);
                 f16::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), h_end);
+            }
+        });
+    }
+}
+
+// u8 with alpha, premultiplied in fixed point (alpha16.hpp): source rows become premultiplied mid
+// samples as they are read, both passes use the int16 kernels and the output rows are divided by
+// alpha. Vertical first fuses everything per output row (a ring of premultiplied source rows).
+void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    namespace f16 = fixed16;
+    const int ch = src.desc.channels;
+    const AxisPlan& px = *job.x;
+    const AxisPlan& py = *job.y;
+    const f16::MidFinish finish = job.clamp_intermediate ? f16::MidFinish::clamp : f16::MidFinish::exact;
+    const bool wide = f16::avx2::available() && f16::avx512::available() && allowed(Isa::avx512);
+    const bool wide_h = wide && px.pairs > 0 && ch == 4;
+    const size_t in_len = size_t(px.in_size) * size_t(ch), out_len = size_t(px.out_size) * size_t(ch);
+    uint64_t done = 0;
+    const int threads = job.threads;
+    auto vertical_to_acc = [&](const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* acc) {
+        const size_t x0 = wide ? f16::avx512::v_mid_to_acc(rows, w, n, acc, out_len) : 0;
+        f16::v_mid_to_acc(rows, w, n, acc, x0, out_len);
+    };
+    if (!job.vertical_first) {
+        const int64_t mid_h = py.in_size;
+        const uint64_t total = uint64_t(mid_h + py.out_size);
+        Buffer mid(mid_h, int64_t(out_len) * 2);
+        auto mid_row = [&](int64_t r) { return reinterpret_cast<int16_t*>(mid.bytes.get() + r * mid.stride); };
+        banded(mid_h, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<int16_t> pre(in_len);
+            for (int64_t r = r0; r < r1; ++r) {
+                alpha16::premultiply_row(src.row(r), pre.data(), px.in_size, ch);
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid(px, pre.data(), mid_row(r), px.out_size, finish) : 0;
+                f16::h_mid_to_mid(px, ch, pre.data(), mid_row(r), i0, finish);
+            }
+        });
+        banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<const int16_t*> rows(size_t(py.max_count));
+            std::vector<int32_t> acc(out_len);
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = mid_row(first + k);
+                vertical_to_acc(rows.data(), py.weights_q.data() + py.offset[size_t(r)], n, acc.data());
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+            }
+        });
+    } else {
+        banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
+            // Ring of premultiplied source rows: a window never holds two rows of the same slot.
+            const size_t slots = size_t(py.max_count);
+            std::vector<int16_t> ring(slots * in_len);
+            std::vector<int64_t> held(slots, -1);
+            std::vector<const int16_t*> rows(slots);
+            std::vector<int16_t> mid(in_len);
+            std::vector<int32_t> acc(out_len);
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) {
+                    const int64_t y = first + k;
+                    const size_t slot = size_t(y) % slots;
+                    int16_t* row = ring.data() + slot * in_len;
+                    if (held[slot] != y) alpha16::premultiply_row(src.row(y), row, px.in_size, ch);
+                    held[slot] = y;
+                    rows[size_t(k)] = row;
+                }
+                const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
+                const size_t x0 = wide ? f16::avx512::v_mid_to_mid(rows.data(), w, n, mid.data(), in_len, finish) : 0;
+                f16::v_mid_to_mid(rows.data(), w, n, mid.data(), x0, in_len, finish);
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, mid.data(), acc.data(), px.out_size) : 0;
+                f16::h_mid_to_acc(px, ch, mid.data(), acc.data(), i0);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
             }
         });
     }
@@ -383,40 +403,70 @@ void run_integer(const SeparableJob& job, const ImageView& src, const ImageView&
     }
 }
 
+// f32: float accumulation with FMA, anchored on each window's first sample (float_passes.hpp).
+// (round_between_passes is never set for f32: MATLAB keeps floats unrounded.)
 void run_float(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    namespace fp = floatpass;
     const int ch = src.desc.channels;
     const AxisPlan& px = *job.x;
     const AxisPlan& py = *job.y;
+    const bool vec = fp::avx2::available() && allowed(Isa::avx2);
+    const bool wide = vec && fp::avx512::available() && allowed(Isa::avx512);
+    const bool vec_h = vec && px.float_taps > 0;
     const int64_t mid_w = job.vertical_first ? px.in_size : px.out_size;
     const int64_t mid_h = job.vertical_first ? py.out_size : py.in_size;
-    Buffer mid(mid_h, mid_w * ch * int64_t(sizeof(float)));
-    const int64_t ms = mid.stride / 4, ss = src.desc.stride / 4, ds = dst.desc.stride / 4;
-    auto* m = reinterpret_cast<float*>(mid.bytes.get());
-    const auto* s = reinterpret_cast<const float*>(src.data);
-    auto* d = reinterpret_cast<float*>(dst.data);
-    const bool round = job.round_between_passes;
+    Buffer mid(mid_h, (mid_w * ch * int64_t(sizeof(float)) + 63) / 64 * 64);
+    auto mid_row = [&](int64_t r) { return reinterpret_cast<float*>(mid.bytes.get() + r * mid.stride); };
+    auto horizontal = [&](const float* in, float* out) {
+        if (wide && vec_h) fp::avx512::h_row(px, ch, in, out);
+        else if (vec_h) fp::avx2::h_row(px, ch, in, out);
+        else fp::h_row(px, ch, in, out, 0);
+    };
+    auto vertical_band = [&](auto row_of, size_t len, auto out_of) {
+        return [&, row_of, len, out_of](int64_t r0, int64_t r1) {
+            std::vector<const float*> rows(size_t(py.max_count));
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = row_of(first + k);
+                const float* w = py.weights_f.data() + py.offset[size_t(r)];
+                float* out = out_of(r);
+                if (wide) {
+                    fp::avx512::v_row(rows.data(), w, n, out, len);
+                } else {
+                    const size_t x0 = vec ? fp::avx2::v_row(rows.data(), w, n, out, len) : 0;
+                    fp::v_row(rows.data(), w, n, out, x0, len);
+                }
+            }
+        };
+    };
+    auto src_row = [&](int64_t y) { return reinterpret_cast<const float*>(src.row(y)); };
+    auto dst_row = [&](int64_t y) { return reinterpret_cast<float*>(dst.row(y)); };
     uint64_t done = 0;
     const uint64_t total = uint64_t(mid_h + py.out_size);
     if (!job.vertical_first) {
-        banded(mid_h, job.threads, run, done, total,
-               [&](int64_t r0, int64_t r1) { horizontal_float(px, s, ss, m, ms, r0, r1, ch, round); });
-        const size_t len = size_t(px.out_size) * size_t(ch);
-        banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            std::vector<double> acc(len);
-            vertical_rows_f(py, m, ms, d, ds, r0, r1, len, acc.data(), false);
-        });
-    } else {
-        const size_t len = size_t(px.in_size) * size_t(ch);
         banded(mid_h, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            std::vector<double> acc(len);
-            vertical_rows_f(py, s, ss, m, ms, r0, r1, len, acc.data(), round);
+            for (int64_t r = r0; r < r1; ++r) horizontal(src_row(r), mid_row(r));
         });
         banded(py.out_size, job.threads, run, done, total,
-               [&](int64_t r0, int64_t r1) { horizontal_float(px, m, ms, d, ds, r0, r1, ch, false); });
+               vertical_band([&](int64_t y) { return static_cast<const float*>(mid_row(y)); },
+                             size_t(px.out_size) * size_t(ch), dst_row));
+    } else {
+        banded(mid_h, job.threads, run, done, total, vertical_band(src_row, size_t(px.in_size) * size_t(ch), mid_row));
+        banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r) horizontal(mid_row(r), dst_row(r));
+        });
     }
 }
 
 }  // namespace
+
+bool run_separable_premultiplied(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    const int ch = src.desc.channels;
+    if (src.desc.type != SampleType::u8 || (ch != 2 && ch != 4) || job.round_between_passes) return false;
+    if (!(job.vertical_first ? fixed16::fits(*job.y, *job.x) : fixed16::fits(*job.x, *job.y))) return false;
+    run_u8_premultiplied(job, src, dst, run);
+    return true;
+}
 
 void run_separable(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
     switch (src.desc.type) {

@@ -1,0 +1,16 @@
+// Premultiplied alpha for u8 images in fixed point: rows go to int16 "mid" samples (6 fractional
+// bits) premultiplied by alpha, are resampled with the fixed16 kernels, and the second pass's raw
+// sums (20 fractional bits) are divided by their alpha exactly. Where the neighbourhood is opaque
+// this gives the very bytes of the image without alpha; where alpha is 0, colour is 0.
+#pragma once
+#include <cstdint>
+
+namespace upres::classical::alpha16 {
+
+// u8 pixels (2 or 4 channels, alpha last) -> colour round(c * a * 64 / 255), alpha a * 64.
+void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels);
+// Raw second-pass sums (value << 20) -> u8: alpha rounded, colour round(255 * C / A), 0 where A <= 0.
+// `avx512`: use the AVX-512F kernel for 4 channels (same bits; the caller checks the CPU).
+void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512);
+
+}  // namespace upres::classical::alpha16

@@ -1,0 +1,105 @@
+// AVX-512 f32 kernels (portable twins in float_passes.cpp, same operations in the same order).
+// Horizontal: four output pixels per vector, one per 128-bit lane holding the pixel's channels.
+// Vertical: 64 samples per step, the row's tail with masked loads and stores.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "classical/float_passes.hpp"
+
+// GCC 12 warns inside its own _mm512_cast* headers (the undefined upper half is intended).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#define UPRES_AVX512F __attribute__((target("avx512f,avx512vl,fma")))
+
+namespace upres::classical::floatpass::avx512 {
+
+namespace {
+
+UPRES_AVX512F inline __m512 four_lanes(const float* a, const float* b, const float* c, const float* d) {
+    const __m256 ab = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)), _mm_loadu_ps(b), 1);
+    const __m256 cd = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(c)), _mm_loadu_ps(d), 1);
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(ab)), _mm256_castps_pd(cd), 1));
+}
+
+template <int C>
+UPRES_AVX512F void h_row_c(const AxisPlan& p, const float* in, float* out) {
+    const int32_t taps = p.float_taps;
+    const int32_t* first = p.float_first.data();
+    // A pixel's 4-float loads reach (first + taps - 1) * C + 3; keep them inside the row.
+    auto inside = [&](int64_t f) { return (f + taps - 1) * C + 4 <= int64_t(p.in_size) * C; };
+    const __mmask16 keep = C == 4 ? 0xFFFF : C == 3 ? 0x7777 : C == 2 ? 0x3333 : 0x1111;
+    int32_t i = 0;
+    for (; i + 4 <= p.out_size; i += 4) {
+        if (!inside(std::max(std::max(first[i], first[i + 1]), std::max(first[i + 2], first[i + 3])))) {
+            for (int j = 0; j < 4; ++j) h_pixel<C>(p, in, out, i + j);
+            continue;
+        }
+        const float* s0 = in + size_t(first[i]) * C;
+        const float* s1 = in + size_t(first[i + 1]) * C;
+        const float* s2 = in + size_t(first[i + 2]) * C;
+        const float* s3 = in + size_t(first[i + 3]) * C;
+        const float* w = p.float_weights.data() + size_t(i / 4) * size_t(taps) * 16;
+        const __m512 anchor = four_lanes(s0, s1, s2, s3);
+        __m512 acc = anchor;
+        for (int32_t k = 1; k < taps; ++k) {
+            const size_t o = size_t(k) * C;
+            const __m512 v = four_lanes(s0 + o, s1 + o, s2 + o, s3 + o);
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + size_t(k) * 16), _mm512_sub_ps(v, anchor), acc);
+        }
+        if constexpr (C == 4)
+            _mm512_storeu_ps(out + size_t(i) * 4, acc);
+        else
+            _mm512_mask_storeu_ps(out + size_t(i) * C, __mmask16((1u << (4 * C)) - 1), _mm512_maskz_compress_ps(keep, acc));
+    }
+    for (; i < p.out_size; ++i) h_pixel<C>(p, in, out, i);
+}
+
+}  // namespace
+
+bool available() {
+    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                            __builtin_cpu_supports("fma");
+    return yes;
+}
+
+UPRES_AVX512F void h_row(const AxisPlan& p, int channels, const float* in, float* out) {
+    switch (channels) {
+        case 1: return h_row_c<1>(p, in, out);
+        case 2: return h_row_c<2>(p, in, out);
+        case 3: return h_row_c<3>(p, in, out);
+        default: return h_row_c<4>(p, in, out);
+    }
+}
+
+UPRES_AVX512F void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len) {
+    const float* a = rows[0];
+    size_t x = 0;
+    for (; x + 64 <= len; x += 64) {
+        const __m512 a0 = _mm512_loadu_ps(a + x), a1 = _mm512_loadu_ps(a + x + 16);
+        const __m512 a2 = _mm512_loadu_ps(a + x + 32), a3 = _mm512_loadu_ps(a + x + 48);
+        __m512 c0 = a0, c1 = a1, c2 = a2, c3 = a3;
+        for (int32_t k = 1; k < n; ++k) {
+            const __m512 wk = _mm512_set1_ps(w[k]);
+            const float* r = rows[k] + x;
+            c0 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r), a0), c0);
+            c1 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 16), a1), c1);
+            c2 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 32), a2), c2);
+            c3 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 48), a3), c3);
+        }
+        _mm512_storeu_ps(out + x, c0);
+        _mm512_storeu_ps(out + x + 16, c1);
+        _mm512_storeu_ps(out + x + 32, c2);
+        _mm512_storeu_ps(out + x + 48, c3);
+    }
+    for (; x < len; x += 16) {
+        const __mmask16 m = len - x >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (len - x)) - 1);
+        const __m512 a0 = _mm512_maskz_loadu_ps(m, a + x);
+        __m512 c0 = a0;
+        for (int32_t k = 1; k < n; ++k)
+            c0 = _mm512_fmadd_ps(_mm512_set1_ps(w[k]), _mm512_sub_ps(_mm512_maskz_loadu_ps(m, rows[k] + x), a0), c0);
+        _mm512_mask_storeu_ps(out + x, m, c0);
+    }
+}
+
+}  // namespace upres::classical::floatpass::avx512

@@ -1,0 +1,59 @@
+// Row kernels of the f32 passes. Every output sample is
+//     acc = anchor;  for each tap k >= 1: acc = fma(w_k, s_k - anchor, acc)
+// in float, where the anchor is the window's first sample: the effective weights sum to exactly
+// one, so a constant image stays exactly constant, and since every path (portable, AVX2+FMA,
+// AVX-512) performs these same IEEE operations in the same order, all give identical bits.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "classical/coefficients.hpp"
+
+namespace upres::classical::floatpass {
+
+// One output pixel of the horizontal pass (shared by every path so the arithmetic is the same):
+// with the padded float layout when the plan has one, else over the plain window.
+template <int C>
+inline void h_pixel(const AxisPlan& p, const float* in, float* out, int32_t i) {
+    float* o = out + size_t(i) * C;
+    if (p.float_taps > 0) {
+        const float* s = in + size_t(p.float_first[size_t(i)]) * C;
+        const float* w = p.float_weights.data() + size_t(i / 4) * size_t(p.float_taps) * 16 + size_t(i % 4) * 4;
+        for (int c = 0; c < C; ++c) {
+            const float a = s[c];
+            float acc = a;
+            for (int32_t k = 1; k < p.float_taps; ++k) acc = std::fma(w[size_t(k) * 16], s[size_t(k) * C + size_t(c)] - a, acc);
+            o[c] = acc;
+        }
+    } else {
+        const float* s = in + size_t(p.first[size_t(i)]) * C;
+        const float* w = p.weights_f.data() + p.offset[size_t(i)];
+        for (int c = 0; c < C; ++c) {
+            const float a = s[c];
+            float acc = a;
+            for (int32_t k = 1; k < p.count[size_t(i)]; ++k) acc = std::fma(w[k], s[size_t(k) * C + size_t(c)] - a, acc);
+            o[c] = acc;
+        }
+    }
+}
+
+// Portable kernels: output pixels [i0, out_size) of one row; samples [x0, len) of one output row
+// from the n source rows of its window (weights w).
+void h_row(const AxisPlan& p, int channels, const float* in, float* out, int32_t i0);
+void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t x0, size_t len);
+
+namespace avx2 {
+bool available();  // AVX2 and FMA
+// Whole row; pixels whose 4-float loads would leave the source row go to h_pixel.
+void h_row(const AxisPlan& p, int channels, const float* in, float* out);
+size_t v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len);  // returns where it stopped
+}  // namespace avx2
+
+namespace avx512 {
+bool available();
+void h_row(const AxisPlan& p, int channels, const float* in, float* out);
+void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len);  // whole row (masked tail)
+}  // namespace avx512
+
+}  // namespace upres::classical::floatpass
