@@ -327,15 +327,17 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
         }, kFusedBand);
     } else {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
-            // Ring of premultiplied source rows: a window never holds two rows of the same slot.
-            const size_t slots = size_t(py.max_count);
+            // Ring of premultiplied source rows, room for two neighbouring windows (see below).
+            int32_t widest = py.max_count;
+            for (int64_t r = r0; r + 1 < r1; ++r)
+                widest = std::max(widest, py.first[size_t(r + 1)] + py.count[size_t(r + 1)] - py.first[size_t(r)]);
+            const size_t slots = size_t(std::min(widest, 2 * py.max_count));
             std::vector<int16_t> ring(slots * in_len);
             std::vector<int64_t> held(slots, -1);
             std::vector<const int16_t*> rows(slots);
-            std::vector<int16_t> mid(in_len);
+            std::vector<int16_t> mid(2 * in_len), w0(slots + 1), w1(slots + 1);
             std::vector<int32_t> acc(out_len);
-            for (int64_t r = r0; r < r1; ++r) {
-                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+            auto gather = [&](int32_t first, int32_t n) {
                 for (int32_t k = 0; k < n; ++k) {
                     const int64_t y = first + k;
                     const size_t slot = size_t(y) % slots;
@@ -344,12 +346,42 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                     held[slot] = y;
                     rows[size_t(k)] = row;
                 }
+            };
+            auto finish_row = [&](int64_t r, const int16_t* m) {
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, m, acc.data(), px.out_size) : 0;
+                f16::h_mid_to_acc(px, ch, m, acc.data(), i0);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+            };
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
+                // Downscales: rows r and r + 1 in one sweep over the union of their windows, so
+                // each source row is read once for both (the same exact sums).
+                if (wide && r + 1 < r1) {
+                    const int32_t n1 = py.count[size_t(r + 1)], first1 = py.first[size_t(r + 1)];
+                    const int32_t nu = std::max(first + n, first1 + n1) - first;
+                    if (first1 >= first && size_t(nu) <= slots && nu < n + n1) {
+                        gather(first, nu);
+                        std::fill(w0.begin(), w0.end(), int16_t(0));
+                        std::fill(w1.begin(), w1.end(), int16_t(0));
+                        std::copy(w, w + n, w0.begin());
+                        const int16_t* wn = py.weights_q.data() + py.offset[size_t(r + 1)];
+                        std::copy(wn, wn + n1, w1.begin() + (first1 - first));
+                        int16_t* m0 = mid.data();
+                        int16_t* m1 = mid.data() + in_len;
+                        const size_t x0 = f16::avx512::v_mid_to_mid2(rows.data(), w0.data(), w1.data(), nu, m0, m1, in_len, finish);
+                        f16::v_mid_to_mid(rows.data(), w, n, m0, x0, in_len, finish);
+                        f16::v_mid_to_mid(rows.data() + (first1 - first), wn, n1, m1, x0, in_len, finish);
+                        finish_row(r, m0);
+                        finish_row(r + 1, m1);
+                        ++r;
+                        continue;
+                    }
+                }
+                gather(first, n);
                 const size_t x0 = wide ? f16::avx512::v_mid_to_mid(rows.data(), w, n, mid.data(), in_len, finish) : 0;
                 f16::v_mid_to_mid(rows.data(), w, n, mid.data(), x0, in_len, finish);
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, mid.data(), acc.data(), px.out_size) : 0;
-                f16::h_mid_to_acc(px, ch, mid.data(), acc.data(), i0);
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+                finish_row(r, mid.data());
             }
         });
     }
