@@ -7,6 +7,7 @@
 
 // GCC 12 warns inside its own AVX-512 headers (the undefined upper halves are intended).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace upres::classical::alpha16 {
 
@@ -24,12 +25,34 @@ inline int16_t premultiplied(int32_t c, int32_t a) {
 // Cloned for AVX2 only for speed: the same integer and IEEE double operations either way (no FMA
 // contraction in this directory), so both clones give the same bits.
 template <int C>
-__attribute__((target_clones("avx2", "default"))) void premultiply(const uint8_t* in, int16_t* out, int32_t pixels) {
-    for (int32_t x = 0; x < pixels; ++x) {
+__attribute__((target_clones("avx2", "default"))) void premultiply(const uint8_t* in, int16_t* out, int32_t x0, int32_t pixels) {
+    for (int32_t x = x0; x < pixels; ++x) {
         const int32_t a = in[x * C + C - 1];
         for (int c = 0; c < C - 1; ++c) out[x * C + c] = premultiplied(in[x * C + c], a);
         out[x * C + C - 1] = int16_t(a << 6);
     }
+}
+
+// premultiplied() for 8 RGBA pixels per step in 16-bit lanes: with u = c a + 2 (c a fits 16 bits
+// unsigned), t = 64 c a + 128 = 64 u, so t >> 8 = u >> 2, t >> 16 = u >> 10 and
+// (64 u + (u >> 2) + (u >> 10)) >> 8 = (u >> 2) + ((64 (u & 3) + (u >> 2) + (u >> 10)) >> 8),
+// every term inside 16 bits. Returns where it stopped.
+__attribute__((target("avx512f,avx512bw"))) int32_t premultiply_rgba_avx512(const uint8_t* in, int16_t* out,
+                                                                         int32_t pixels) {
+    const __m512i alpha_of = _mm512_broadcast_i32x4(_mm_setr_epi8(6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15));
+    const __mmask32 alpha_lanes = 0x88888888u;
+    int32_t x = 0;
+    for (; x + 8 <= pixels; x += 8) {
+        const __m512i c = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + size_t(x) * 4)));
+        const __m512i a = _mm512_shuffle_epi8(c, alpha_of);
+        const __m512i u = _mm512_add_epi16(_mm512_mullo_epi16(c, a), _mm512_set1_epi16(2));
+        const __m512i w = _mm512_srli_epi16(u, 2);
+        const __m512i low = _mm512_slli_epi16(_mm512_and_si512(u, _mm512_set1_epi16(3)), 6);
+        const __m512i inner = _mm512_add_epi16(_mm512_add_epi16(low, w), _mm512_srli_epi16(u, 10));
+        const __m512i q = _mm512_add_epi16(w, _mm512_srli_epi16(inner, 8));
+        _mm512_storeu_si512(out + size_t(x) * 4, _mm512_mask_slli_epi16(q, alpha_lanes, c, 6));
+    }
+    return x;
 }
 
 // floor(q + 0.5) of q = C * (255 / A) is exact: the true quotient is never closer than 1 / (2A)
@@ -48,36 +71,37 @@ __attribute__((target_clones("avx2", "default"))) void unpremultiply(const int32
     }
 }
 
-// The same operations, 8 RGBA pixels per step (one division for all 8); returns where it stopped.
-__attribute__((target("avx512f"))) int32_t unpremultiply_rgba_avx512(const int32_t* in, uint8_t* out, int32_t pixels) {
-    const __m512i alphas = _mm512_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m512d half = _mm512_set1_pd(0.5), top = _mm512_set1_pd(255.0), zero = _mm512_setzero_pd();
-    const __m512i round = _mm512_set1_epi32(1 << (kAccBits - 1));
-    const __mmask16 alpha_lanes = 0x8888;
+// floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor.
+__attribute__((target("avx512f"))) inline __m256i unpremultiplied(__m256i c, __m512d scale) {
+    const __m512d q = _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(c), scale), _mm512_set1_pd(0.5));
+    return _mm512_cvt_roundpd_epi32(_mm512_min_pd(q, _mm512_set1_pd(255.0)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+}
+
+// The same operations, 8 RGBA pixels per step (one division for all 8), one channel per vector:
+// floor(min(x, 255)) with the conversion's own floor rounding, and the clamp below 0 (and the
+// alpha clamp) left to the saturating packs. Returns where it stopped.
+__attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(const int32_t* in, uint8_t* out,
+                                                                           int32_t pixels) {
+    const __m512i rg = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+    const __m512i ba = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+    // After the packs each 128-bit lane holds R0-3 G0-3 B0-3 A0-3: transpose back to pixels.
+    const __m256i to_pixels = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
+                                               0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512d top = _mm512_set1_pd(255.0), zero = _mm512_setzero_pd();
+    const __m256i round = _mm256_set1_epi32(1 << (kAccBits - 1));
     int32_t x = 0;
     for (; x + 8 <= pixels; x += 8) {
         const __m512i v0 = _mm512_loadu_si512(in + size_t(x) * 4), v1 = _mm512_loadu_si512(in + size_t(x) * 4 + 16);
-        const __m512d a = _mm512_cvtepi32_pd(_mm512_castsi512_si256(_mm512_permutex2var_epi32(v0, alphas, v1)));
+        const __m512i vrg = _mm512_permutex2var_epi32(v0, rg, v1), vba = _mm512_permutex2var_epi32(v0, ba, v1);
+        const __m256i ai = _mm512_extracti64x4_epi64(vba, 1);
+        const __m512d a = _mm512_cvtepi32_pd(ai);
         const __m512d scale = _mm512_maskz_div_pd(_mm512_cmp_pd_mask(a, zero, _CMP_GT_OQ), top, a);
-        __m512i colour[2];
-        for (int h = 0; h < 2; ++h) {
-            const __m512i v = h ? v1 : v0;
-            __m256i c[2];
-            for (int q = 0; q < 2; ++q) {  // pixels 4h + 2q, 4h + 2q + 1
-                const int p = 4 * h + 2 * q;
-                const __m512d s = _mm512_permutexvar_pd(_mm512_setr_epi64(p, p, p, p, p + 1, p + 1, p + 1, p + 1), scale);
-                const __m512d d = _mm512_cvtepi32_pd(q ? _mm512_extracti64x4_epi64(v, 1) : _mm512_castsi512_si256(v));
-                __m512d r = _mm512_roundscale_pd(_mm512_add_pd(_mm512_mul_pd(d, s), half), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-                r = _mm512_min_pd(_mm512_max_pd(r, zero), top);
-                c[q] = _mm512_cvtpd_epi32(r);
-            }
-            colour[h] = _mm512_inserti64x4(_mm512_castsi256_si512(c[0]), c[1], 1);
-            const __m512i alpha = _mm512_min_epi32(_mm512_max_epi32(_mm512_srai_epi32(_mm512_add_epi32(v, round), kAccBits),
-                                                                    _mm512_setzero_si512()), _mm512_set1_epi32(255));
-            colour[h] = _mm512_mask_blend_epi32(alpha_lanes, colour[h], alpha);
-        }
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + size_t(x) * 4), _mm512_cvtepi32_epi8(colour[0]));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + size_t(x) * 4 + 16), _mm512_cvtepi32_epi8(colour[1]));
+        const __m256i r = unpremultiplied(_mm512_castsi512_si256(vrg), scale);
+        const __m256i g = unpremultiplied(_mm512_extracti64x4_epi64(vrg, 1), scale);
+        const __m256i b = unpremultiplied(_mm512_castsi512_si256(vba), scale);
+        const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(ai, round), kAccBits);
+        const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, alpha));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4), _mm256_shuffle_epi8(bytes, to_pixels));
     }
     return x;
 }
@@ -85,8 +109,9 @@ __attribute__((target("avx512f"))) int32_t unpremultiply_rgba_avx512(const int32
 }  // namespace
 
 void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels) {
-    if (channels == 2) premultiply<2>(in, out, pixels);
-    else premultiply<4>(in, out, pixels);
+    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    if (channels == 2) premultiply<2>(in, out, 0, pixels);
+    else premultiply<4>(in, out, avx512 ? premultiply_rgba_avx512(in, out, pixels) : 0, pixels);
 }
 
 void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512) {

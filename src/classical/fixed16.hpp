@@ -66,6 +66,9 @@ size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint
 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end);
 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
+// Two output rows at once over the union of their windows (weights zero outside each window).
+size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, const int16_t* w1, int32_t n, int16_t* out0,
+                     int16_t* out1, size_t len, MidFinish f);
 size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t len);
 }  // namespace avx512
 

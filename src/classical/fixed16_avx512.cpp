@@ -237,6 +237,13 @@ UPRES_AVX512 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t*
     return h_mid_rgba<Out::acc>(p, in, out, i_end, MidFinish::exact);
 }
 
+// Rounded sums of mid samples (14-bit shift) back to mid samples, clamped for Pillow.
+UPRES_AVX512 inline __m512i mid_from_mid(__m512i lo, __m512i hi, MidFinish f) {
+    const __m512i v = _mm512_packs_epi32(_mm512_srai_epi32(lo, kWeightBits), _mm512_srai_epi32(hi, kWeightBits));
+    if (f != MidFinish::clamp) return v;
+    return _mm512_min_epi16(_mm512_max_epi16(v, _mm512_setzero_si512()), _mm512_set1_epi16(255 << kMidBits));
+}
+
 // The vertical mid kernels: v_mid_to_u8's sums, then a 14-bit shift or the raw sums in order.
 template <Out O>
 UPRES_AVX512 size_t v_mid(const int16_t* const* rows, const int16_t* w, int32_t n, void* out_row, size_t len, MidFinish f) {
@@ -257,11 +264,33 @@ UPRES_AVX512 size_t v_mid(const int16_t* const* rows, const int16_t* w, int32_t 
             _mm512_storeu_si512(o, _mm512_permutex2var_epi64(acc0, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), acc1));
             _mm512_storeu_si512(o + 16, _mm512_permutex2var_epi64(acc0, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), acc1));
         } else {
-            __m512i v = _mm512_packs_epi32(_mm512_srai_epi32(acc0, kWeightBits), _mm512_srai_epi32(acc1, kWeightBits));
-            if (f == MidFinish::clamp)
-                v = _mm512_min_epi16(_mm512_max_epi16(v, _mm512_setzero_si512()), _mm512_set1_epi16(255 << kMidBits));
-            _mm512_storeu_si512(static_cast<int16_t*>(out_row) + x, v);
+            _mm512_storeu_si512(static_cast<int16_t*>(out_row) + x, mid_from_mid(acc0, acc1, f));
         }
+    }
+    return x;
+}
+
+// Two output rows whose windows share most rows (downscales): each source row is loaded once for
+// both; w0 and w1 are over the union of the windows, zero outside each (exact int32 sums, so the
+// same bits as one row at a time).
+UPRES_AVX512 size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, const int16_t* w1, int32_t n,
+                                  int16_t* out0, int16_t* out1, size_t len, MidFinish f) {
+    const __m512i round = _mm512_set1_epi32(1 << (kWeightBits - 1));
+    size_t x = 0;
+    for (; x + 32 <= len; x += 32) {
+        __m512i a0 = round, a1 = round, b0 = round, b1 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m512i wa = pair_weight(w0, k, n), wb = pair_weight(w1, k, n);
+            const __m512i p = _mm512_loadu_si512(rows[k] + x);
+            const __m512i q = _mm512_loadu_si512((k + 1 < n ? rows[k + 1] : rows[k]) + x);
+            const __m512i lo = _mm512_unpacklo_epi16(p, q), hi = _mm512_unpackhi_epi16(p, q);
+            a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(lo, wa));
+            a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(hi, wa));
+            b0 = _mm512_add_epi32(b0, _mm512_madd_epi16(lo, wb));
+            b1 = _mm512_add_epi32(b1, _mm512_madd_epi16(hi, wb));
+        }
+        _mm512_storeu_si512(out0 + x, mid_from_mid(a0, a1, f));
+        _mm512_storeu_si512(out1 + x, mid_from_mid(b0, b1, f));
     }
     return x;
 }

@@ -102,9 +102,10 @@ namespace {
 constexpr int64_t kBand = 64;
 
 template <class Body>
-void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t total, const Body& body) {
-    for (int64_t b0 = 0; b0 < rows; b0 += kBand) {
-        const int64_t b1 = std::min(rows, b0 + kBand);
+void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t total, const Body& body,
+            int64_t band = kBand) {
+    for (int64_t b0 = 0; b0 < rows; b0 += band) {
+        const int64_t b1 = std::min(rows, b0 + band);
         parallel_for(b1 - b0, threads, [&](int64_t s, int64_t e) {
             run.check_cancelled();
             body(b0 + s, b0 + e);
@@ -113,6 +114,36 @@ void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t
         run.report(done, total);
     }
 }
+
+// Fused passes: the second pass runs right after the first, row by row, so the intermediate
+// never exists as a whole image (no large allocation, no page faults, rows stay in cache).
+// Horizontal first keeps a ring of intermediate rows per band, each computed once per band
+// (the n - 1 rows a window shares with the previous band are recomputed, hence long bands).
+constexpr int64_t kFusedBand = 256;
+
+template <class T>
+class RowRing {
+public:
+    RowRing(int32_t slots, int64_t row_bytes)
+        : slots_(size_t(std::max(slots, 1))), stride_((row_bytes + 63) / 64 * 64 + 64),
+          bytes_(new uint8_t[slots_ * size_t(stride_) + 64]), held_(slots_, -1) {}
+    // The intermediate row y, made by fill(y, row) unless the ring still holds it. A window of
+    // at most `slots` consecutive rows never has two rows in the same slot.
+    template <class Fill>
+    T* row(int64_t y, const Fill& fill) {
+        const size_t slot = size_t(y) % slots_;
+        T* r = reinterpret_cast<T*>(bytes_.get() + slot * size_t(stride_));
+        if (held_[slot] != y) fill(y, r);
+        held_[slot] = y;
+        return r;
+    }
+
+private:
+    size_t slots_;
+    int64_t stride_;
+    std::unique_ptr<uint8_t[]> bytes_;
+    std::vector<int64_t> held_;
+};
 
 // Each vertical kernel is compiled twice, for AVX2 and for the baseline, and chosen at run time;
 // integer arithmetic makes both give identical bits (tests compare them).
@@ -205,25 +236,10 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
     const bool vec = f16::avx2::available() && allowed(Isa::avx2);
     const bool wide = vec && f16::avx512::available() && allowed(Isa::avx512);
     const bool vec_h = vec && px.pairs > 0 && (ch == 3 || ch == 4);
-    const int64_t mid_w = job.vertical_first ? px.in_size : px.out_size;
-    const int64_t mid_h = job.vertical_first ? py.out_size : py.in_size;
-    // 64 bytes of slack per row: the vector kernels store 4 samples per pixel and read 8.
-    Buffer mid(mid_h, (mid_w * ch * 2 + 64 + 63) / 64 * 64);
-    auto mid_row = [&](int64_t r) { return reinterpret_cast<int16_t*>(mid.bytes.get() + r * mid.stride); };
     uint64_t done = 0;
-    const uint64_t total = uint64_t(mid_h + py.out_size);
+    const uint64_t total = uint64_t(py.out_size);
     const int threads = job.threads;
-    // Vertical row sources: the window's rows of `base`, gathered per output row.
-    auto vertical = [&](auto rows_of, auto kernel) {
-        return [&, rows_of, kernel](int64_t r0, int64_t r1) {
-            std::vector<decltype(rows_of(0))> rows(size_t(py.max_count));
-            for (int64_t r = r0; r < r1; ++r) {
-                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
-                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = rows_of(first + k);
-                kernel(rows.data(), py.weights_q.data() + py.offset[size_t(r)], n, r);
-            }
-        };
-    };
+    const int16_t* wy = py.weights_q.data();
     if (!job.vertical_first) {
         // Pixels whose 8-byte loads stay inside the source row (3 channels read 2 bytes past a window).
         int32_t h_end = 0;
@@ -231,37 +247,43 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
             while (h_end < px.out_size && (ch == 4 || px.pair_first[size_t(h_end)] + 2 * px.pairs < px.in_size)) ++h_end;
             h_end &= ~1;
         }
-        banded(mid_h, threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r) {
-                const int32_t i0 = wide ? f16::avx512::h_u8_to_mid(px, ch, src.row(r), mid_row(r), h_end, finish) : 0;
-                if (h_end > i0) f16::avx2::h_u8_to_mid(px, ch, src.row(r), mid_row(r), i0, h_end, finish);
-                f16::h_u8_to_mid(px, ch, src.row(r), mid_row(r), h_end, finish);
-            }
-        });
+        // The ring's rows have 64 bytes of slack: the vector kernels store 4 samples per pixel and read 8.
+        auto fill = [&](int64_t y, int16_t* row) {
+            const int32_t i0 = wide ? f16::avx512::h_u8_to_mid(px, ch, src.row(y), row, h_end, finish) : 0;
+            if (h_end > i0) f16::avx2::h_u8_to_mid(px, ch, src.row(y), row, i0, h_end, finish);
+            f16::h_u8_to_mid(px, ch, src.row(y), row, h_end, finish);
+        };
         const size_t len = size_t(px.out_size) * size_t(ch);
-        banded(py.out_size, threads, run, done, total,
-               vertical([&](int64_t y) { return static_cast<const int16_t*>(mid_row(y)); },
-                        [&](const int16_t* const* rows, const int16_t* w, int32_t n, int64_t r) {
-                            size_t x0 = wide ? f16::avx512::v_mid_to_u8(rows, w, n, dst.row(r), len) : 0;
-                            if (vec) x0 = f16::avx2::v_mid_to_u8(rows, w, n, dst.row(r), x0, len);
-                            f16::v_mid_to_u8(rows, w, n, dst.row(r), x0, len);
-                        }));
+        banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            RowRing<int16_t> ring(py.max_count, int64_t(len) * 2);
+            std::vector<const int16_t*> rows(size_t(py.max_count));
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
+                const int16_t* w = wy + py.offset[size_t(r)];
+                size_t x0 = wide ? f16::avx512::v_mid_to_u8(rows.data(), w, n, dst.row(r), len) : 0;
+                if (vec) x0 = f16::avx2::v_mid_to_u8(rows.data(), w, n, dst.row(r), x0, len);
+                f16::v_mid_to_u8(rows.data(), w, n, dst.row(r), x0, len);
+            }
+        }, kFusedBand);
     } else {
         const size_t len = size_t(px.in_size) * size_t(ch);
-        banded(mid_h, threads, run, done, total,
-               vertical([&](int64_t y) { return static_cast<const uint8_t*>(src.row(y)); },
-                        [&](const uint8_t* const* rows, const int16_t* w, int32_t n, int64_t r) {
-                            size_t x0 = wide ? f16::avx512::v_u8_to_mid(rows, w, n, mid_row(r), len, finish) : 0;
-                            if (vec) x0 = f16::avx2::v_u8_to_mid(rows, w, n, mid_row(r), x0, len, finish);
-                            f16::v_u8_to_mid(rows, w, n, mid_row(r), x0, len, finish);
-                        }));
         // 3 channels store 4 bytes per pixel: the row's last pixel is left to the portable code.
         const int32_t h_end = vec_h ? (ch == 3 ? px.out_size - 1 : px.out_size) & ~1 : 0;
         banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            // One intermediate row, with slack for the kernels' wide loads.
+            std::vector<int16_t> mid(len + 64);
+            std::vector<const uint8_t*> rows(size_t(py.max_count));
             for (int64_t r = r0; r < r1; ++r) {
-                const int32_t i0 = wide ? f16::avx512::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), h_end) : 0;
-                if (h_end > i0) f16::avx2::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), i0, h_end);
-                f16::h_mid_to_u8(px, ch, mid_row(r), dst.row(r), h_end);
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = src.row(first + k);
+                const int16_t* w = wy + py.offset[size_t(r)];
+                size_t x0 = wide ? f16::avx512::v_u8_to_mid(rows.data(), w, n, mid.data(), len, finish) : 0;
+                if (vec) x0 = f16::avx2::v_u8_to_mid(rows.data(), w, n, mid.data(), x0, len, finish);
+                f16::v_u8_to_mid(rows.data(), w, n, mid.data(), x0, len, finish);
+                const int32_t i0 = wide ? f16::avx512::h_mid_to_u8(px, ch, mid.data(), dst.row(r), h_end) : 0;
+                if (h_end > i0) f16::avx2::h_mid_to_u8(px, ch, mid.data(), dst.row(r), i0, h_end);
+                f16::h_mid_to_u8(px, ch, mid.data(), dst.row(r), h_end);
             }
         });
     }
@@ -286,39 +308,36 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
         f16::v_mid_to_acc(rows, w, n, acc, x0, out_len);
     };
     if (!job.vertical_first) {
-        const int64_t mid_h = py.in_size;
-        const uint64_t total = uint64_t(mid_h + py.out_size);
-        Buffer mid(mid_h, int64_t(out_len) * 2);
-        auto mid_row = [&](int64_t r) { return reinterpret_cast<int16_t*>(mid.bytes.get() + r * mid.stride); };
-        banded(mid_h, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+        banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
             std::vector<int16_t> pre(in_len);
-            for (int64_t r = r0; r < r1; ++r) {
-                alpha16::premultiply_row(src.row(r), pre.data(), px.in_size, ch);
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid(px, pre.data(), mid_row(r), px.out_size, finish) : 0;
-                f16::h_mid_to_mid(px, ch, pre.data(), mid_row(r), i0, finish);
-            }
-        });
-        banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            auto fill = [&](int64_t y, int16_t* row) {
+                alpha16::premultiply_row(src.row(y), pre.data(), px.in_size, ch);
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid(px, pre.data(), row, px.out_size, finish) : 0;
+                f16::h_mid_to_mid(px, ch, pre.data(), row, i0, finish);
+            };
+            RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);
             std::vector<const int16_t*> rows(size_t(py.max_count));
             std::vector<int32_t> acc(out_len);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
-                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = mid_row(first + k);
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 vertical_to_acc(rows.data(), py.weights_q.data() + py.offset[size_t(r)], n, acc.data());
                 alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
             }
-        });
+        }, kFusedBand);
     } else {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
-            // Ring of premultiplied source rows: a window never holds two rows of the same slot.
-            const size_t slots = size_t(py.max_count);
+            // Ring of premultiplied source rows, room for two neighbouring windows (see below).
+            int32_t widest = py.max_count;
+            for (int64_t r = r0; r + 1 < r1; ++r)
+                widest = std::max(widest, py.first[size_t(r + 1)] + py.count[size_t(r + 1)] - py.first[size_t(r)]);
+            const size_t slots = size_t(std::min(widest, 2 * py.max_count));
             std::vector<int16_t> ring(slots * in_len);
             std::vector<int64_t> held(slots, -1);
             std::vector<const int16_t*> rows(slots);
-            std::vector<int16_t> mid(in_len);
+            std::vector<int16_t> mid(2 * in_len), w0(slots + 1), w1(slots + 1);
             std::vector<int32_t> acc(out_len);
-            for (int64_t r = r0; r < r1; ++r) {
-                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+            auto gather = [&](int32_t first, int32_t n) {
                 for (int32_t k = 0; k < n; ++k) {
                     const int64_t y = first + k;
                     const size_t slot = size_t(y) % slots;
@@ -327,12 +346,42 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                     held[slot] = y;
                     rows[size_t(k)] = row;
                 }
+            };
+            auto finish_row = [&](int64_t r, const int16_t* m) {
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, m, acc.data(), px.out_size) : 0;
+                f16::h_mid_to_acc(px, ch, m, acc.data(), i0);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+            };
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
+                // Downscales: rows r and r + 1 in one sweep over the union of their windows, so
+                // each source row is read once for both (the same exact sums).
+                if (wide && r + 1 < r1) {
+                    const int32_t n1 = py.count[size_t(r + 1)], first1 = py.first[size_t(r + 1)];
+                    const int32_t nu = std::max(first + n, first1 + n1) - first;
+                    if (first1 >= first && size_t(nu) <= slots && nu < n + n1) {
+                        gather(first, nu);
+                        std::fill(w0.begin(), w0.end(), int16_t(0));
+                        std::fill(w1.begin(), w1.end(), int16_t(0));
+                        std::copy(w, w + n, w0.begin());
+                        const int16_t* wn = py.weights_q.data() + py.offset[size_t(r + 1)];
+                        std::copy(wn, wn + n1, w1.begin() + (first1 - first));
+                        int16_t* m0 = mid.data();
+                        int16_t* m1 = mid.data() + in_len;
+                        const size_t x0 = f16::avx512::v_mid_to_mid2(rows.data(), w0.data(), w1.data(), nu, m0, m1, in_len, finish);
+                        f16::v_mid_to_mid(rows.data(), w, n, m0, x0, in_len, finish);
+                        f16::v_mid_to_mid(rows.data() + (first1 - first), wn, n1, m1, x0, in_len, finish);
+                        finish_row(r, m0);
+                        finish_row(r + 1, m1);
+                        ++r;
+                        continue;
+                    }
+                }
+                gather(first, n);
                 const size_t x0 = wide ? f16::avx512::v_mid_to_mid(rows.data(), w, n, mid.data(), in_len, finish) : 0;
                 f16::v_mid_to_mid(rows.data(), w, n, mid.data(), x0, in_len, finish);
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, mid.data(), acc.data(), px.out_size) : 0;
-                f16::h_mid_to_acc(px, ch, mid.data(), acc.data(), i0);
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+                finish_row(r, mid.data());
             }
         });
     }
@@ -413,47 +462,48 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
     const bool vec = fp::avx2::available() && allowed(Isa::avx2);
     const bool wide = vec && fp::avx512::available() && allowed(Isa::avx512);
     const bool vec_h = vec && px.float_taps > 0;
-    const int64_t mid_w = job.vertical_first ? px.in_size : px.out_size;
-    const int64_t mid_h = job.vertical_first ? py.out_size : py.in_size;
-    Buffer mid(mid_h, (mid_w * ch * int64_t(sizeof(float)) + 63) / 64 * 64);
-    auto mid_row = [&](int64_t r) { return reinterpret_cast<float*>(mid.bytes.get() + r * mid.stride); };
     auto horizontal = [&](const float* in, float* out) {
         if (wide && vec_h) fp::avx512::h_row(px, ch, in, out);
         else if (vec_h) fp::avx2::h_row(px, ch, in, out);
         else fp::h_row(px, ch, in, out, 0);
     };
-    auto vertical_band = [&](auto row_of, size_t len, auto out_of) {
-        return [&, row_of, len, out_of](int64_t r0, int64_t r1) {
-            std::vector<const float*> rows(size_t(py.max_count));
-            for (int64_t r = r0; r < r1; ++r) {
-                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
-                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = row_of(first + k);
-                const float* w = py.weights_f.data() + py.offset[size_t(r)];
-                float* out = out_of(r);
-                if (wide) {
-                    fp::avx512::v_row(rows.data(), w, n, out, len);
-                } else {
-                    const size_t x0 = vec ? fp::avx2::v_row(rows.data(), w, n, out, len) : 0;
-                    fp::v_row(rows.data(), w, n, out, x0, len);
-                }
-            }
-        };
+    auto vertical = [&](const float* const* rows, int64_t r, float* out, size_t len) {
+        const int32_t n = py.count[size_t(r)];
+        const float* w = py.weights_f.data() + py.offset[size_t(r)];
+        if (wide) {
+            fp::avx512::v_row(rows, w, n, out, len);
+        } else {
+            const size_t x0 = vec ? fp::avx2::v_row(rows, w, n, out, len) : 0;
+            fp::v_row(rows, w, n, out, x0, len);
+        }
     };
     auto src_row = [&](int64_t y) { return reinterpret_cast<const float*>(src.row(y)); };
     auto dst_row = [&](int64_t y) { return reinterpret_cast<float*>(dst.row(y)); };
     uint64_t done = 0;
-    const uint64_t total = uint64_t(mid_h + py.out_size);
+    const uint64_t total = uint64_t(py.out_size);
     if (!job.vertical_first) {
-        banded(mid_h, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r) horizontal(src_row(r), mid_row(r));
-        });
-        banded(py.out_size, job.threads, run, done, total,
-               vertical_band([&](int64_t y) { return static_cast<const float*>(mid_row(y)); },
-                             size_t(px.out_size) * size_t(ch), dst_row));
-    } else {
-        banded(mid_h, job.threads, run, done, total, vertical_band(src_row, size_t(px.in_size) * size_t(ch), mid_row));
+        const size_t len = size_t(px.out_size) * size_t(ch);
         banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r) horizontal(mid_row(r), dst_row(r));
+            RowRing<float> ring(py.max_count, int64_t(len * sizeof(float)));
+            std::vector<const float*> rows(size_t(py.max_count));
+            auto fill = [&](int64_t y, float* row) { horizontal(src_row(y), row); };
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
+                vertical(rows.data(), r, dst_row(r), len);
+            }
+        }, kFusedBand);
+    } else {
+        const size_t len = size_t(px.in_size) * size_t(ch);
+        banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            std::vector<float> mid(len + 16);
+            std::vector<const float*> rows(size_t(py.max_count));
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = src_row(first + k);
+                vertical(rows.data(), r, mid.data(), len);
+                horizontal(mid.data(), dst_row(r));
+            }
         });
     }
 }

@@ -336,6 +336,27 @@ TEST_CASE("alpha in fixed point: premultiplied samples are round(c * a * 64 / 25
     CHECK(wrong == 0);
 }
 
+TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable bytes for any sums") {
+    // Raw second-pass sums (20 fractional bits) with overshoot, negative values, tiny and zero alpha.
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int32_t> colour(-(40 << 20), 300 << 20), alpha(-(2 << 20), 300 << 20);
+    const int32_t pixels = 4099;
+    std::vector<int32_t> sums(size_t(pixels) * 4);
+    for (int32_t x = 0; x < pixels; ++x) {
+        for (int c = 0; c < 3; ++c) sums[size_t(x) * 4 + size_t(c)] = colour(rng);
+        const int32_t pick = x % 7;
+        sums[size_t(x) * 4 + 3] = pick == 0 ? 255 << 20 : pick == 1 ? int32_t(rng() % 1024) : pick == 2 ? 0 : alpha(rng);
+        if (pick == 0) sums[size_t(x) * 4] = int32_t(x % 256) << 20 | (1 << 19);  // exact ties where opaque
+    }
+    std::vector<uint8_t> vec(size_t(pixels) * 4), portable(size_t(pixels) * 4);
+    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
+    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
+    CHECK(vec == portable);
+    int wrong = 0;
+    for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
+    CHECK(wrong == 0);
+}
+
 TEST_CASE("alpha in fixed point: within one level of the float path, exact where opaque") {
     // Independent reference: the same image as f32, premultiplied and resampled in float.
     for (int ch : {2, 4})
