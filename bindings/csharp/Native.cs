@@ -23,6 +23,16 @@ namespace Upres
         {
             return new NativeImage { StructSize = (uint)Marshal.SizeOf(typeof(NativeImage)) };
         }
+
+        /// <summary>A tightly packed descriptor of pixels at data, filled by C (upres_image_init):
+        /// for memory the binding does not own (another native library's buffer). Managed arrays
+        /// go through Image instead, which pins them for each call.</summary>
+        public static NativeImage Packed(int width, int height, int channels, SampleType type, IntPtr data)
+        {
+            NativeImage image = Empty();
+            Util.Check(Native.upres_image_init(ref image, width, height, channels, (int)type, data));
+            return image;
+        }
     }
 
     /// <summary>A handle whose zero value means "none"; released with its upres_*_destroy.</summary>
@@ -69,6 +79,8 @@ namespace Upres
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern IntPtr upres_status_name(int status);
 
         [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_image_init(ref NativeImage image, int width, int height, int channels, int sampleType, IntPtr data);
+        [DllImport(Lib, CallingConvention = Cdecl)]
         internal static extern int upres_image_required_bytes(int width, int height, int channels, int sampleType, out ulong bytes);
 
         [DllImport(Lib, CallingConvention = Cdecl)]
@@ -114,6 +126,8 @@ namespace Upres
 
         [DllImport(Lib, CallingConvention = Cdecl)]
         internal static extern int upres_model_describe(byte[] path, byte[] buffer, UIntPtr capacity, out UIntPtr length);
+        [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_method_describe(byte[] method, OptionsHandle options, byte[] buffer, UIntPtr capacity, out UIntPtr length);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_model_convert(byte[] srcPath, byte[] dstPath);
 
         [DllImport(Lib, CallingConvention = Cdecl)]

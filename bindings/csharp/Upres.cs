@@ -463,6 +463,20 @@ namespace Upres
             return Util.FromBuffer(buffer, length.ToUInt64());
         }
 
+        /// <summary>One line about a method (see Methods()): what a classical filter is; for a named
+        /// model its scale, architecture and the file found on the model search path (options may set
+        /// "model_path"). A named model whose file is missing throws with Status.NotFound.</summary>
+        public static string MethodDescribe(string method, Options options = null)
+        {
+            byte[] m = Util.CString(method, "method");
+            OptionsHandle o = Options.Of(options);
+            UIntPtr length;
+            Util.Check(Native.upres_method_describe(m, o, null, UIntPtr.Zero, out length));
+            byte[] buffer = new byte[(int)length.ToUInt64() + 1];
+            Util.Check(Native.upres_method_describe(m, o, buffer, new UIntPtr((uint)buffer.Length), out length));
+            return Util.FromBuffer(buffer, length.ToUInt64());
+        }
+
         public static void ModelConvert(string srcPath, string dstPath)
         {
             Util.Check(Native.upres_model_convert(Util.CString(srcPath, "path"), Util.CString(dstPath, "path")));

@@ -208,6 +208,38 @@ static class UpresTests
         Equal((ulong)(5 * 3 * 4 * 4), Library.RequiredBytes(5, 3, 4, SampleType.F32), "required bytes");
     }
 
+    static void MethodDescriptions()
+    {
+        Check(Library.MethodDescribe("lanczos3").Length > 0, "lanczos3 is described");
+        UpresException e = Throws(() => Library.MethodDescribe("no-such-method"), "describe an unknown method");
+        if (e != null) Check(e.Status == Status.NotFound && e.NativeMessage.Contains("no-such-method"), "unknown method: " + e.Message);
+        // The options reach C: "model" describes the file the option names, here a missing one.
+        using (Options o = new Options().Set("model", "/nonexistent/missing-model.pth"))
+        {
+            e = Throws(() => Library.MethodDescribe("model", o), "describe a missing model file");
+            if (e != null) Check(e.NativeMessage.Contains("missing-model.pth"), "missing model file named: " + e.Message);
+        }
+        if (referenceDir == null) return;
+        Dictionary<string, string> c = Pairs("describe.txt");
+        e = Throws(() => Library.MethodDescribe("no-such-method"), "describe an unknown method");
+        if (e != null) Equal(c["unknown.status"], ((int)e.Status).ToString(), "unknown method status as in C");
+        Check(c.ContainsKey("lanczos3"), "describe.txt has lanczos3");
+        foreach (var kv in c.Where(kv => kv.Key != "unknown.status"))
+            Equal(kv.Value, Library.MethodDescribe(kv.Key), "description of " + kv.Key + " as in C");
+    }
+
+    static void PackedDescriptor()
+    {
+        // upres_image_init's packing agrees with the C# side's own idea of a row.
+        NativeImage packed = NativeImage.Packed(5, 3, 4, SampleType.U16, IntPtr.Zero);
+        Equal((uint)Marshal.SizeOf(typeof(NativeImage)), packed.StructSize, "packed struct_size");
+        Equal(5, packed.Width, "packed width");
+        Equal((int)SampleType.U16, packed.SampleType, "packed sample type");
+        Equal((long)Library.RequiredBytes(5, 1, 4, SampleType.U16), packed.StrideBytes, "packed stride is one row");
+        UpresException e = Throws(() => NativeImage.Packed(5, 3, 7, SampleType.U8, IntPtr.Zero), "seven channels");
+        if (e != null) Equal(Status.InvalidArgument, e.Status, "seven channels refused");
+    }
+
     static int Main()
     {
         if (referenceDir != null) AgreesWithC();
@@ -215,6 +247,8 @@ static class UpresTests
         Errors();
         Cancellation();
         FilesAndLibrary();
+        MethodDescriptions();
+        PackedDescriptor();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Console.WriteLine("csharp: " + (checks - failures) + "/" + checks + " checks passed");

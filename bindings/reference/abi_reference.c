@@ -5,6 +5,8 @@
  *   OUT_DIR/bicubic_f32.raw SAMPLE to 150x130 f32 with options (upres_resample into our buffer)
  *   OUT_DIR/degrade.raw     upres_degrade(SAMPLE, DEGRADE_PIPELINE, DEGRADE_SEED)
  *   OUT_DIR/metrics.txt     PSNR/SSIM of SAMPLE against the degraded image brought back by bicubic
+ *   OUT_DIR/describe.txt    upres_method_describe of DESCRIBED_METHODS ("NAME TEXT" lines), and the
+ *                           status of an unknown method ("unknown.status N")
  * Each binding repeats these operations and compares bytes (and doubles) exactly. */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,11 @@
 
 #define DEGRADE_PIPELINE "blur:1.2; down:2; noise:3"
 #define DEGRADE_SEED 42u
+#define UNKNOWN_METHOD "no-such-method"
+
+/* Methods whose description does not depend on files: a classical filter, and "model" without
+ * the option naming its file. */
+static const char* const DESCRIBED_METHODS[] = {"lanczos3", "bicubic", "model"};
 
 static int fail(const char* what) {
     fprintf(stderr, "abi_reference: %s: %s\n", what, upres_last_error());
@@ -101,6 +108,25 @@ static void write_layout(FILE* f) {
 #undef CONST
 }
 
+static int write_descriptions(const char* dir) {
+    char path[4096], text[1024];
+    size_t length = 0, i;
+    FILE* f;
+    snprintf(path, sizeof path, "%s/describe.txt", dir);
+    f = fopen(path, "w");
+    if (!f) return 1;
+    for (i = 0; i < sizeof DESCRIBED_METHODS / sizeof DESCRIBED_METHODS[0]; ++i) {
+        if (upres_method_describe(DESCRIBED_METHODS[i], NULL, text, sizeof text, &length) != UPRES_OK ||
+            length >= sizeof text) {
+            fclose(f);
+            return fail(DESCRIBED_METHODS[i]);
+        }
+        fprintf(f, "%s %s\n", DESCRIBED_METHODS[i], text);
+    }
+    fprintf(f, "unknown.status %d\n", (int)upres_method_describe(UNKNOWN_METHOD, NULL, text, sizeof text, &length));
+    return fclose(f) != 0;
+}
+
 int main(int argc, char** argv) {
     const char* dir;
     char path[4096];
@@ -130,6 +156,7 @@ int main(int argc, char** argv) {
     }
     write_layout(layout);
     if (fclose(layout) != 0) return 1;
+    if (write_descriptions(dir)) return 1;
 
     if (upres_image_load(argv[1], NULL, &sample) != UPRES_OK) return fail("upres_image_load");
     if (upres_bitmap_view(sample, &src) != UPRES_OK) { fail("upres_bitmap_view"); goto done; }

@@ -76,6 +76,16 @@ class AgreesWithC(unittest.TestCase):
         self.assertEqual(upres.psnr(sample, back, 4, "luma"), float(m["psnr"]))
         self.assertEqual(upres.ssim(sample, back, 4, "luma"), float(m["ssim"]))
 
+    def test_method_descriptions(self):
+        c = read_pairs("describe.txt")
+        self.assertIn("lanczos3", c)
+        for name, text in c.items():
+            if name != "unknown.status":
+                self.assertEqual(upres.method_describe(name), text, name)
+        with self.assertRaises(upres.UpresError) as cm:
+            upres.method_describe("no-such-method")
+        self.assertEqual(cm.exception.status, int(c["unknown.status"]))
+
 
 class Arrays(unittest.TestCase):
     def test_no_copy_in_or_out(self):
@@ -219,6 +229,22 @@ class Library(unittest.TestCase):
         self.assertEqual(options.clone().get_string("edge"), "wrap")
         self.assertEqual(upres.Options().get_string("edge"), "clamp")
         self.assertEqual(upres.required_bytes(5, 3, 4, np.float32), 5 * 3 * 4 * 4)
+
+    def test_method_describe(self):
+        self.assertTrue(upres.method_describe("lanczos3"))
+        with self.assertRaises(upres.UpresError) as cm:
+            upres.method_describe("no-such-method")
+        self.assertEqual(cm.exception.status, _native.E_NOT_FOUND)
+        self.assertIn("no-such-method", cm.exception.message)
+        # The options reach C: "model" describes the file the option names, here a missing one.
+        for options in (upres.Options(model="/nonexistent/missing-model.pth"),
+                        {"model": "/nonexistent/missing-model.pth"}):
+            with self.assertRaises(upres.UpresError) as cm:
+                upres.method_describe("model", options)
+            self.assertIn("missing-model.pth", cm.exception.message)
+        with self.assertRaises(upres.UpresError) as cm:
+            upres.method_describe("model", model="/nonexistent/missing-model.pth")
+        self.assertIn("missing-model.pth", cm.exception.message)
 
 
 if __name__ == "__main__":

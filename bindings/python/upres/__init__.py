@@ -23,7 +23,7 @@ from ._native import lib
 __all__ = [
     "UpresError", "CancelledError", "Options", "Resampler", "CancelToken", "ImageInfo",
     "load_image", "load_image_memory", "probe_image", "save_image", "psnr", "ssim", "degrade",
-    "model_describe", "model_convert", "methods", "option_table", "version", "version_number",
+    "model_describe", "method_describe", "model_convert", "methods", "option_table", "version", "version_number",
     "set_max_pixels", "get_max_pixels", "required_bytes",
 ]
 
@@ -426,6 +426,24 @@ def model_describe(path):
     _check(lib.upres_model_describe(key, None, 0, byref(length)))
     buffer = ctypes.create_string_buffer(length.value + 1)
     _check(lib.upres_model_describe(key, buffer, len(buffer), byref(length)))
+    return buffer.value.decode("utf-8", "replace")
+
+
+def method_describe(method, options=None, **values):
+    """A one-line description of a method (see methods()): what a classical filter is; for a named
+    model its scale, architecture and the file found on the model search path (e.g.
+    model_path=...). A named model whose file is missing raises UpresError with status
+    UPRES_E_NOT_FOUND, saying where upres looked."""
+    if values:  # keyword options on top of `options`, as in Resampler
+        if options is None or isinstance(options, dict):
+            options = Options(**{**(options or {}), **values})
+        else:
+            options = options.clone().set_all(values)
+    handle, _keep = _options_handle(options)
+    key, length = _text(method, "method"), c_size_t()
+    _check(lib.upres_method_describe(key, handle, None, 0, byref(length)))
+    buffer = ctypes.create_string_buffer(length.value + 1)
+    _check(lib.upres_method_describe(key, handle, buffer, len(buffer), byref(length)))
     return buffer.value.decode("utf-8", "replace")
 
 

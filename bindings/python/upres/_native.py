@@ -122,6 +122,7 @@ _PROTOTYPES = {
     "upres_cancel_token_reset": (c_int32, [_handle]),
     "upres_cancel_token_is_cancelled": (c_int32, [_handle, POINTER(c_int32)]),
     "upres_model_describe": (c_int32, [c_char_p, c_void_p, c_size_t, POINTER(c_size_t)]),
+    "upres_method_describe": (c_int32, [c_char_p, _handle, c_void_p, c_size_t, POINTER(c_size_t)]),
     "upres_model_convert": (c_int32, [c_char_p, c_char_p]),
     "upres_psnr": (c_int32, [_img, _img, c_int32, c_int32, POINTER(c_double)]),
     "upres_ssim": (c_int32, [_img, _img, c_int32, c_int32, POINTER(c_double)]),

@@ -166,6 +166,13 @@ extern "C" {
         capacity: usize,
         out_length: *mut usize,
     ) -> i32;
+    pub fn upres_method_describe(
+        method: *const c_char,
+        options: *const upres_options,
+        buffer: *mut c_char,
+        capacity: usize,
+        out_length: *mut usize,
+    ) -> i32;
     pub fn upres_model_convert(src_path: *const c_char, dst_path: *const c_char) -> i32;
 
     pub fn upres_psnr(

@@ -90,6 +90,32 @@ pub fn model_describe(path: impl AsRef<Path>) -> Result<String> {
     Ok(String::from_utf8_lossy(&buffer).into_owned())
 }
 
+/// A one-line description of a method (see [`crate::methods`]): what a classical filter is; for a
+/// named model its scale, architecture and the file the model search path found (`options` may set
+/// "model_path"). A named model whose file is missing is an `ErrorKind::NotFound` error saying
+/// where upres looked.
+pub fn method_describe(method: &str, options: Option<&Options>) -> Result<String> {
+    let method = crate::options::c_string("method", method)?;
+    let options = options_ptr(options);
+    let mut length = 0usize;
+    // SAFETY: NUL-terminated name, live or null options; a NULL buffer of capacity 0 asks for the
+    // length only.
+    check(unsafe { sys::upres_method_describe(method.as_ptr(), options, std::ptr::null_mut(), 0, &mut length) })?;
+    let mut buffer = vec![0u8; length + 1];
+    // SAFETY: buffer has the capacity we pass.
+    check(unsafe {
+        sys::upres_method_describe(
+            method.as_ptr(),
+            options,
+            buffer.as_mut_ptr() as *mut c_char,
+            buffer.len(),
+            &mut length,
+        )
+    })?;
+    buffer.truncate(length.min(buffer.len() - 1));
+    Ok(String::from_utf8_lossy(&buffer).into_owned())
+}
+
 /// Reads a model in any supported format and writes it as .safetensors.
 pub fn model_convert(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> Result<()> {
     let (src, dst) = (c_path(src.as_ref())?, c_path(dst.as_ref())?);

@@ -22,7 +22,9 @@ use std::ffi::CStr;
 
 pub use bitmap::Bitmap;
 pub use error::{status_name, Error, ErrorKind, Result};
-pub use files::{load_image, load_image_memory, model_convert, model_describe, probe_image, save_image, ImageInfo};
+pub use files::{
+    load_image, load_image_memory, method_describe, model_convert, model_describe, probe_image, save_image, ImageInfo,
+};
 pub use image::{flags, required_bytes, AsImage, ImageMut, ImageRef, Sample, SampleType};
 pub use options::{option_table, OptionInfo, OptionType, Options};
 pub use quality::{degrade, psnr, ssim, Metric};

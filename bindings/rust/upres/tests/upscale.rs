@@ -203,3 +203,31 @@ fn options_table_and_methods() {
     let copy = options.try_clone().unwrap();
     assert_eq!(copy.get_int("threads").unwrap(), options.get_int("threads").unwrap());
 }
+
+#[test]
+fn method_descriptions_match_c() {
+    let lanczos = upres::method_describe("lanczos3", None).unwrap();
+    assert!(!lanczos.is_empty());
+
+    let error = upres::method_describe("no-such-method", None).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    assert!(error.message.contains("no-such-method"), "{}", error.message);
+    let error = upres::method_describe("nul\0byte", None).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
+
+    // The options reach C: "model" describes the file the option names, here a missing one.
+    let mut options = Options::new().unwrap();
+    options.set_string("model", "/nonexistent/missing-model.pth").unwrap();
+    let error = upres::method_describe("model", Some(&options)).unwrap_err();
+    assert!(error.message.contains("missing-model.pth"), "{}", error.message);
+
+    let Some(dir) = common::reference_dir() else { return };
+    let c = common::read_pairs(dir.join("describe.txt"));
+    let status = c.get("unknown.status").expect("describe.txt has unknown.status");
+    assert_eq!(status, &upres::method_describe("no-such-method", None).unwrap_err().status.to_string());
+    let described: Vec<_> = c.iter().filter(|(name, _)| name.as_str() != "unknown.status").collect();
+    assert!(described.iter().any(|(name, _)| name.as_str() == "lanczos3"), "{c:?}");
+    for (name, text) in described {
+        assert_eq!(&upres::method_describe(name, None).unwrap(), text, "{name}");
+    }
+}
