@@ -22,7 +22,7 @@ upres::formats::Tensor to_file_tensor(const at::Tensor& t) {
 
 std::string real_text(double v) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
+    std::snprintf(buf, sizeof buf, "%.10g", v);
     return buf;
 }
 
@@ -80,7 +80,7 @@ void save_checkpoint(const TrainOptions& o, const SrcnnTrainer& trainer, double 
     upres::formats::write_safetensors(resume_path_for(o.out_path), to_file_tensors(trainer.state()), resume_meta);
 }
 
-int64_t load_resume(const std::string& path, const TrainOptions& o, SrcnnTrainer& trainer) {
+int64_t load_resume(const std::string& path, const TrainOptions& o, SrcnnTrainer& trainer, std::string& earlier_recipe) {
     const upres::formats::ModelFile f = upres::formats::read_model_file(path);
     auto meta = [&](const std::string& key) {
         auto it = f.metadata.find(key);
@@ -110,6 +110,7 @@ int64_t load_resume(const std::string& path, const TrainOptions& o, SrcnnTrainer
         loaded[name] = x;
     }
     trainer.restore(loaded, step);
+    earlier_recipe = meta("recipe");
     return step;
 }
 

@@ -28,7 +28,8 @@ void save_checkpoint(const TrainOptions& o, const SrcnnTrainer& trainer, double 
 
 // Loads a resume file into the trainer; throws upres::Error naming the file when it does not match
 // the run's architecture, channels, scale, padding, patch, batch or seed, or a tensor is missing or
-// has the wrong shape. Returns the step it continues from.
-int64_t load_resume(const std::string& path, const TrainOptions& o, SrcnnTrainer& trainer);
+// has the wrong shape. Returns the step it continues from; `earlier_recipe` receives the recipe
+// recorded in the file (the commands that led to it).
+int64_t load_resume(const std::string& path, const TrainOptions& o, SrcnnTrainer& trainer, std::string& earlier_recipe);
 
 }  // namespace upres_train

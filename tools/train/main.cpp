@@ -26,7 +26,7 @@ at::Device parse_device(const std::string& d) {
     upres::fail(upres::Status::invalid_argument, "device '" + d + "' is not cpu or cuda[:N]");
 }
 
-int train(const upres_train::TrainOptions& o) {
+int train(upres_train::TrainOptions o) {
     using namespace upres_train;
     // Same seed, same threads -> same weights: fixed thread counts, deterministic kernels.
     at::set_num_threads(o.threads);
@@ -43,7 +43,12 @@ int train(const upres_train::TrainOptions& o) {
         baseline = validator->bicubic_psnr();
     }
     SrcnnTrainer trainer(o, device);
-    if (!o.resume_path.empty()) load_resume(o.resume_path, o, trainer);
+    if (!o.resume_path.empty()) {
+        // The recorded recipe keeps the whole history: "first command; then resumed command".
+        std::string earlier;
+        load_resume(o.resume_path, o, trainer, earlier);
+        if (!earlier.empty()) o.recipe = earlier + "; then " + o.recipe;
+    }
     if (!o.quiet) {
         std::fprintf(stderr, "SRCNN %s %s x%d, %s padding: %zu training images, patch %d, batch %d, lr %g (last layer x%g)",
                      kernels_text(o).c_str(), o.channels == 1 ? "Y" : "RGB", o.scale, o.padding.c_str(), data.image_count(),
