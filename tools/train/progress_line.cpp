@@ -14,8 +14,10 @@ double ProgressLine::elapsed_seconds() const {
 }
 
 void ProgressLine::step(int64_t done, double loss) {
-    // Smoothed loss: single batches are noisy.
-    loss_ = loss_ == 0 ? loss : 0.98 * loss_ + 0.02 * loss;
+    // Smoothed loss (single batches are noisy), bias-corrected like Adam's moments.
+    ema_ = 0.98 * ema_ + 0.02 * loss;
+    weight_ = 0.98 * weight_ + 0.02;
+    loss_ = ema_ / weight_;
     if (quiet_ || !tty_) return;
     const auto now = std::chrono::steady_clock::now();
     if (drawn_ && done < total_ && now - last_ < std::chrono::milliseconds(200)) return;

@@ -20,7 +20,7 @@ private:
     void draw(int64_t done);
     int64_t first_, total_;
     bool quiet_, tty_, drawn_ = false;
-    double loss_ = 0, val_ = 0;
+    double loss_ = 0, ema_ = 0, weight_ = 0, val_ = 0;
     std::chrono::steady_clock::time_point start_, last_;
 };
 
