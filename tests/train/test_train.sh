@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# upres-train end to end on a few T91 images. Modes:
+#   determinism: two runs with the same seed give byte-identical model and resume files
+#   resume:      100 steps + a resumed 100 steps give the same weights as 200 unbroken steps
+#   learns:      a short training lowers the loss, and `upres eval` (the library's own path, not
+#                the trainer's) measures the model above bicubic on Set5 x2
+#   errors:      bad command lines and unusable data fail with one message and write nothing
+#   usage: test_train.sh MODE PATH/TO/upres-train PATH/TO/upres SHARED_DIR PYTHON SOURCE_DIR
+set -u
+mode=$1 train=$2 upres=$3 shared=$4 python=$5 src=$6
+t91=$shared/data/T91
+if [[ ! -d $t91 || ! -d $shared/data/Set5 ]]; then
+  echo "SKIP: $shared/data (T91, Set5) not found; upres-train tests need the shared data"
+  exit 77
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+compare() { "$python" "$src/tests/train/compare_safetensors.py" "$@"; }
+# Small but real: 4 images, 20x20 patches, batch 16, one thread.
+common=(--data "$t91" --images 4 --scale 3 --patch 20 --batch 16 --threads 1 --seed 7 --epoch-steps 100 --quiet)
+
+case $mode in
+determinism)
+  mkdir "$work/a" "$work/b"
+  # Same relative --out, so the recorded recipe is the same too and whole files can be compared.
+  (cd "$work/a" && "$train" "${common[@]}" --steps 200 --out m.safetensors) &
+  (cd "$work/b" && "$train" "${common[@]}" --steps 200 --out m.safetensors)
+  wait $! || { echo "FAIL: first run failed"; exit 1; }
+  for f in m.safetensors m.resume.safetensors; do
+    [[ -s $work/a/$f ]] || { echo "FAIL: $f not written"; exit 1; }
+    cmp "$work/a/$f" "$work/b/$f" || { echo "FAIL: $f differs between two runs with the same seed"; exit 1; }
+  done
+  # A different seed must give different weights (the comparison above can fail).
+  (cd "$work/b" && "$train" "${common[@]}" --seed 8 --steps 200 --out m.safetensors) || exit 1
+  if compare "$work/a/m.safetensors" "$work/b/m.safetensors" >/dev/null 2>&1; then
+    echo "FAIL: seeds 7 and 8 gave the same weights"; exit 1
+  fi
+  echo "PASS: identical files for the same seed, different weights for another"
+  ;;
+resume)
+  "$train" "${common[@]}" --steps 200 --out "$work/full.safetensors" || exit 1
+  "$train" "${common[@]}" --steps 100 --out "$work/part.safetensors" || exit 1
+  "$train" "${common[@]}" --steps 200 --out "$work/part.safetensors" --resume "$work/part.resume.safetensors" || exit 1
+  compare "$work/full.safetensors" "$work/part.safetensors" step=200 arch=srcnn scale=3 channels=Y padding=replicate kernels=9-5-5 || exit 1
+  compare "$work/full.resume.safetensors" "$work/part.resume.safetensors" || exit 1
+  # A resume file from another configuration is refused with a message naming the file.
+  if "$train" "${common[@]}" --steps 300 --scale 2 --out "$work/x.safetensors" --resume "$work/part.resume.safetensors" 2>"$work/err"; then
+    echo "FAIL: resumed a x3 run as x2"; exit 1
+  fi
+  grep -q "part.resume.safetensors" "$work/err" || { echo "FAIL: error does not name the file: $(cat "$work/err")"; exit 1; }
+  [[ ! -e $work/x.safetensors ]] || { echo "FAIL: a refused run wrote a model"; exit 1; }
+  echo "PASS: resumed training continues identically"
+  ;;
+learns)
+  "$train" --data "$t91" --images 12 --scale 2 --patch 24 --batch 8 --threads 1 --seed 1 --lr 2e-3 \
+    --last-lr-scale 0.1 --steps 600 --epoch-steps 200 --out "$work/m.safetensors" 2>"$work/log" || { cat "$work/log"; exit 1; }
+  cat "$work/log"
+  first=$(grep -m1 '^step ' "$work/log" | sed 's/.*loss \([0-9.e+-]*\).*/\1/')
+  last=$(grep '^step ' "$work/log" | tail -1 | sed 's/.*loss \([0-9.e+-]*\).*/\1/')
+  "$upres" eval "$shared/data/Set5/x2" --methods "bicubic,$work/m.safetensors" --csv "$work/eval.csv" >/dev/null || exit 1
+  bicubic=$(grep '^mean,bicubic,' "$work/eval.csv" | cut -d, -f4)
+  model=$(grep '^mean,' "$work/eval.csv" | grep -v ',bicubic,' | cut -d, -f4)
+  echo "loss $first -> $last; Set5 x2 Y-PSNR bicubic $bicubic, trained $model"
+  "$python" -c "import sys; f,l,b,m = map(float, sys.argv[1:]); sys.exit(0 if l < 0.5 * f and m > b + 0.3 else 1)" \
+    "$first" "$last" "$bicubic" "$model" || { echo "FAIL: training did not learn"; exit 1; }
+  echo "PASS"
+  ;;
+errors)
+  fails() {  # fails CODE TEXT -- args...: exit CODE, stderr names TEXT, no model written
+    local code=$1 text=$2
+    shift 3
+    "$train" "$@" --out "$work/bad.safetensors" 2>"$work/err"
+    local rc=$?
+    [[ $rc == "$code" ]] || { echo "FAIL: $*: exit $rc, expected $code: $(cat "$work/err")"; exit 1; }
+    grep -q -- "$text" "$work/err" || { echo "FAIL: $*: stderr does not name '$text': $(cat "$work/err")"; exit 1; }
+    [[ ! -e $work/bad.safetensors ]] || { echo "FAIL: $*: wrote a model"; exit 1; }
+  }
+  mkdir "$work/empty"
+  fails 1 "$work/missing" -- --data "$work/missing"
+  fails 1 "$work/empty" -- --data "$work/empty"
+  fails 1 "no image of at least" -- --data "$t91" --images 2 --patch 512
+  fails 2 "--arch" -- --data "$t91" --arch 9-7-5
+  fails 2 "--lr" -- --data "$t91" --lr fast
+  fails 2 "--bogus" -- --data "$t91" --bogus
+  fails 1 "unknown degradation" -- --data "$t91" --degrade "smudge:3"
+  fails 1 "device" -- --data "$t91" --images 1 --device tpu
+  echo "PASS: bad input refused"
+  ;;
+*) echo "unknown mode $mode"; exit 2 ;;
+esac
