@@ -142,14 +142,42 @@ public:
         at::Tensor body = feat;
         for (int b = 0; b < a_.num_block; ++b) body = rrdb(body, "body." + std::to_string(b));
         at::Tensor y = conv(w_, "conv_body", body).add_(feat);
-        for (int u = 1; u <= upsamples(); ++u) y = lrelu(upsample_conv(y, "conv_up" + std::to_string(u)));
-        return conv(w_, "conv_last", lrelu(conv(w_, "conv_hr", y)));
+        for (int u = 1; u < upsamples(); ++u) y = lrelu(upsample_conv(y, "conv_up" + std::to_string(u)));
+        return tail_in_strips(y);
     }
     int size_multiple() const override { return a_.unshuffle; }
     int receptive_radius() const override { return 64; }  // effectively bounded; tiles overlap this much at most
 
 private:
     int upsamples() const { return a_.scale * a_.unshuffle == 8 ? 3 : 2; }
+
+    // The last upsampling and the two full-resolution convolutions.
+    at::Tensor tail(const at::Tensor& y) const {
+        const at::Tensor z = lrelu(upsample_conv(y, "conv_up" + std::to_string(upsamples())));
+        return conv(w_, "conv_last", lrelu(conv(w_, "conv_hr", z)));
+    }
+
+    // tail() over horizontal strips of its input: the 64-channel full-resolution maps of a whole
+    // tile are hundreds of MB (fresh pages on every call, no cache reuse); a strip's stay a few MB.
+    // Each strip carries 2 source rows of context on both sides: the three convolutions reach 3
+    // output rows (1.5 source rows) beyond it, and those rows are cut off again.
+    at::Tensor tail_in_strips(const at::Tensor& y) const {
+        constexpr int64_t halo = 2, target_bytes = int64_t(16) << 20;
+        const int64_t h = y.size(2), w = y.size(3);
+        const int64_t row_bytes = 2 * (2 * w) * y.size(1) * int64_t(y.element_size());  // 2 output rows
+        const int64_t rows = std::max<int64_t>(8, target_bytes / std::max<int64_t>(1, row_bytes) - 2 * halo);
+        if (rows >= h) return tail(y);
+        at::Tensor out;
+        for (int64_t r0 = 0; r0 < h; r0 += rows) {
+            const int64_t r1 = std::min(h, r0 + rows);
+            const int64_t a0 = std::max<int64_t>(0, r0 - halo), a1 = std::min(h, r1 + halo);
+            const at::Tensor part = tail(y.slice(2, a0, a1));
+            if (!out.defined())
+                out = at::empty({1, part.size(1), 2 * h, 2 * w}, part.options().memory_format(at::MemoryFormat::ChannelsLast));
+            out.slice(2, 2 * r0, 2 * r1).copy_(part.slice(2, 2 * (r0 - a0), 2 * (r1 - a0)));
+        }
+        return out;
+    }
 
     // conv3x3(nearest2x(x)) through the four phase convolutions (see subpixel_weight).
     at::Tensor upsample_conv(const at::Tensor& x, const std::string& name) const {
