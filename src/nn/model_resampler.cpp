@@ -214,8 +214,8 @@ private:
         const int m = net_->size_multiple();
         const int s = arch_.arch == Arch::srcnn ? 1 : arch_.scale;
         int tile = tile_;
-        // Bounds memory (RRDBNet x4 at 256+2*48 px: about 0.5 GB per fp32 feature map at the output
-        // size) while keeping the overlap's extra work under 2x.
+        // Bounds memory (RRDBNet x4 at 256+2*48 px: about 130 MB per fp32 feature map at twice the
+        // input size; the output-size maps go in strips) while keeping the overlap's extra work under 2x.
         if (tile <= 0) tile = arch_.arch == Arch::rrdbnet ? 256 : 512;
         tile = std::max(m, tile / m * m);
         const int overlap = (overlap_ + m - 1) / m * m;

@@ -406,6 +406,8 @@ def flat_fixtures(out):
     emit("rrdb_x4_new", m, m.state_dict(), 20, 16, 4, 1)
     emit("rrdb_x4_mid", m, rrdb_to_intermediate(m.state_dict()), 20, 16, 4, 2)
     emit("rrdb_x4_old", m, rrdb_to_old(m.state_dict(), 2, 2), 20, 16, 4, 3)
+    # One 256 px tile whose full-resolution tail upres runs in two horizontal strips.
+    emit("rrdb_x4_strips", m, m.state_dict(), 256, 160, 4, 8)
     m = randomize(RRDBNet(3, 3, 2, 8, 1, 4), 0.08)
     emit("rrdb_x2_unshuffle", m, m.state_dict(), 20, 16, 2, 4)
     m = randomize(RRDBNet(3, 3, 1, 8, 1, 4), 0.08)
