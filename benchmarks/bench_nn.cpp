@@ -98,8 +98,12 @@ void bench_upres(benchmark::State& st, const std::string& precision) {
     for (auto _ : st) r->resample(input.view(), out.view(), run);
     st.counters["GFLOP/s"] = benchmark::Counter(kFlopPerPixel * kSize * kSize / 1e9, benchmark::Counter::kIsIterationInvariantRate);
     g_outputs[precision] = std::move(out);
-    if (precision == "bf16" && g_outputs.count("fp32"))
+    if (precision == "bf16" && g_outputs.count("fp32")) {
         st.counters["PSNR_vs_fp32_dB"] = psnr(g_outputs["bf16"], g_outputs["fp32"]);
+        // PyTorch's bf16 autocast output on the same yardstick.
+        const Image autocast = read_raw(g_dir + "/bf16_autocast.f32");
+        if (autocast.data()) st.counters["autocast_PSNR_vs_fp32_dB"] = psnr(autocast, g_outputs["fp32"]);
+    }
     if (precision == "fp32") {
         const Image ref = read_raw(g_dir + "/eager.f32");
         if (ref.data()) st.counters["PSNR_vs_pytorch_dB"] = psnr(g_outputs["fp32"], ref);
