@@ -495,11 +495,43 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
         }, kFusedBand);
     } else {
         const size_t len = size_t(px.in_size) * size_t(ch);
+        constexpr int kSweep = fp::avx512::kSweepRows;
         banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            std::vector<float> mid(len + 16);
-            std::vector<const float*> rows(size_t(py.max_count));
+            const size_t mid_stride = (len + 16 + 15) / 16 * 16;
+            std::vector<float> mid(mid_stride * kSweep);
+            std::vector<const float*> rows(size_t(py.max_count) * kSweep), next(size_t(kSweep) * 8);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                // Downscales: several output rows per sweep over the union of their windows, each
+                // source row loaded once for all of them (the same operations per output).
+                int outputs = 1;
+                int32_t end = first + n, sum = n;
+                int32_t off[kSweep] = {0}, cnt[kSweep] = {n};
+                const float* ws[kSweep] = {py.weights_f.data() + py.offset[size_t(r)]};
+                float* outs[kSweep] = {mid.data()};
+                while (wide && outputs < kSweep && r + outputs < r1) {
+                    const size_t q = size_t(r + outputs);
+                    const int32_t f = py.first[q], c = py.count[q];
+                    if (f < py.first[q - 1] || std::max(end, f + c) - first > int32_t(rows.size())) break;
+                    off[outputs] = f - first;
+                    cnt[outputs] = c;
+                    ws[outputs] = py.weights_f.data() + py.offset[q];
+                    outs[outputs] = mid.data() + mid_stride * size_t(outputs);
+                    end = std::max(end, f + c);
+                    sum += c;
+                    ++outputs;
+                }
+                if (outputs > 1 && end - first < sum) {
+                    for (int32_t k = 0; k < end - first; ++k) rows[size_t(k)] = src_row(first + k);
+                    // The rows past this union that the next sweep brings in (prefetched meanwhile).
+                    const size_t after = size_t(std::min<int64_t>(r + 2 * outputs, py.out_size) - 1);
+                    const int32_t n_next = std::min(py.first[after] + py.count[after] - end, int32_t(next.size()));
+                    for (int32_t k = 0; k < n_next; ++k) next[size_t(k)] = src_row(end + k);
+                    fp::avx512::v_rows(rows.data(), end - first, outputs, off, cnt, ws, outs, len, next.data(), std::max(n_next, 0));
+                    for (int o = 0; o < outputs; ++o) horizontal(outs[o], dst_row(r + o));
+                    r += outputs - 1;
+                    continue;
+                }
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = src_row(first + k);
                 vertical(rows.data(), r, mid.data(), len);
                 horizontal(mid.data(), dst_row(r));
