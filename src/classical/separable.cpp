@@ -332,7 +332,10 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             for (int64_t r = r0; r + 1 < r1; ++r)
                 widest = std::max(widest, py.first[size_t(r + 1)] + py.count[size_t(r + 1)] - py.first[size_t(r)]);
             const size_t slots = size_t(std::min(widest, 2 * py.max_count));
-            std::vector<int16_t> ring(slots * in_len);
+            // Rows one cache line further apart than their length: image rows are often a multiple
+            // of 4 KiB long and would all fall into the same few L1 sets.
+            const size_t ring_stride = (in_len + 31) / 32 * 32 + 32;
+            std::vector<int16_t> ring(slots * ring_stride);
             std::vector<int64_t> held(slots, -1);
             std::vector<const int16_t*> rows(slots);
             std::vector<int16_t> mid(2 * in_len), w0(slots + 1), w1(slots + 1);
@@ -341,7 +344,7 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                 for (int32_t k = 0; k < n; ++k) {
                     const int64_t y = first + k;
                     const size_t slot = size_t(y) % slots;
-                    int16_t* row = ring.data() + slot * in_len;
+                    int16_t* row = ring.data() + slot * ring_stride;
                     if (held[slot] != y) alpha16::premultiply_row(src.row(y), row, px.in_size, ch);
                     held[slot] = y;
                     rows[size_t(k)] = row;
