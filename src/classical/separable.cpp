@@ -318,11 +318,12 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);
             std::vector<const int16_t*> rows(size_t(py.max_count));
             std::vector<int32_t> acc(out_len);
+            alpha16::ScaleMemo memo(px.out_size);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 vertical_to_acc(rows.data(), py.weights_q.data() + py.offset[size_t(r)], n, acc.data());
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide, &memo);
             }
         }, kFusedBand);
     } else {
@@ -340,6 +341,7 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             std::vector<const int16_t*> rows(slots);
             std::vector<int16_t> mid(2 * in_len), w0(slots + 1), w1(slots + 1);
             std::vector<int32_t> acc(out_len);
+            alpha16::ScaleMemo memo(px.out_size);
             auto gather = [&](int32_t first, int32_t n) {
                 for (int32_t k = 0; k < n; ++k) {
                     const int64_t y = first + k;
@@ -353,7 +355,7 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             auto finish_row = [&](int64_t r, const int16_t* m) {
                 const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, m, acc.data(), px.out_size) : 0;
                 f16::h_mid_to_acc(px, ch, m, acc.data(), i0);
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide, &memo);
             };
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];

@@ -377,6 +377,21 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
     alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
     alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
     CHECK(vec == portable);
+    // Row to row with the memo of scales: a second row repeating some groups' alpha sums (the
+    // first row starts from the opaque memo, so its opaque groups are reused too).
+    alpha16::ScaleMemo memo(pixels);
+    std::vector<int32_t> next = sums;
+    for (int32_t x = 0; x < pixels; ++x) {
+        for (int c = 0; c < 3; ++c) next[size_t(x) * 4 + size_t(c)] = colour(rng);
+        if ((x / 8) % 3 == 0) next[size_t(x) * 4 + 3] = alpha(rng);
+    }
+    std::vector<uint8_t> memo_out(size_t(pixels) * 4), next_portable(size_t(pixels) * 4);
+    const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
+    alpha16::unpremultiply_row(sums.data(), memo_out.data(), pixels, 4, avx512, &memo);
+    CHECK(memo_out == portable);
+    alpha16::unpremultiply_row(next.data(), memo_out.data(), pixels, 4, avx512, &memo);
+    alpha16::unpremultiply_row(next.data(), next_portable.data(), pixels, 4, false);
+    CHECK(memo_out == next_portable);
     int wrong = 0;
     for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
     CHECK(wrong == 0);
