@@ -4,8 +4,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstring>
-#include <vector>
 
 #include "classical/float_passes.hpp"
 
@@ -144,21 +142,15 @@ UPRES_AVX512F void v_row(const float* const* rows, const float* w, int32_t n, fl
 
 UPRES_AVX512F void v_rows(const float* const* rows, int32_t nu, int outputs, const int32_t* off, const int32_t* n,
                           const float* const* w, float* const* out, size_t len, const float* const* next, int32_t n_next) {
-    // Column strips of the union's rows are copied next to each other first: image rows are often
-    // a multiple of 2 KiB apart and would evict each other from L1 (few cache sets), so every
-    // output would read them from L2 again.
+    // Column strips small enough that the union's rows stay in L1 while every output reads them.
     const size_t strip = std::max<size_t>(64, size_t(16 * 1024 / (4 * std::max(nu, 1))) / 64 * 64);
-    std::vector<float> packed(size_t(nu) * strip);
-    std::vector<const float*> prow(static_cast<size_t>(nu));
-    for (int32_t j = 0; j < nu; ++j) prow[size_t(j)] = packed.data() + size_t(j) * strip;
     for (size_t x = 0; x < len; x += strip) {
-        const size_t width = std::min(strip, len - x);
+        const size_t end = std::min(len, x + strip);
         // The next sweep's new rows, requested a whole sweep ahead (DRAM latency hides behind
         // this sweep's arithmetic; short interleaved row streams starve the hardware prefetcher).
         for (int32_t j = 0; j < n_next; ++j)
-            for (size_t p = x; p < x + width; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next[j] + p), _MM_HINT_T1);
-        for (int32_t j = 0; j < nu; ++j) std::memcpy(packed.data() + size_t(j) * strip, rows[j] + x, width * sizeof(float));
-        for (int r = 0; r < outputs; ++r) v_span(prow.data() + off[r], w[r], n[r], out[r] + x, 0, width);
+            for (size_t p = x; p < end; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next[j] + p), _MM_HINT_T1);
+        for (int r = 0; r < outputs; ++r) v_span(rows + off[r], w[r], n[r], out[r], x, end);
     }
 }
 
