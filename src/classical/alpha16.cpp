@@ -81,7 +81,7 @@ __attribute__((target("avx512f"))) inline __m256i unpremultiplied(__m256i c, __m
 // floor(min(x, 255)) with the conversion's own floor rounding, and the clamp below 0 (and the
 // alpha clamp) left to the saturating packs. Returns where it stopped.
 __attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(const int32_t* in, uint8_t* out,
-                                                                           int32_t pixels) {
+                                                                           int32_t pixels, ScaleMemo* memo) {
     const __m512i rg = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
     const __m512i ba = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
     // After the packs each 128-bit lane holds R0-3 G0-3 B0-3 A0-3: transpose back to pixels.
@@ -94,8 +94,19 @@ __attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(co
         const __m512i v0 = _mm512_loadu_si512(in + size_t(x) * 4), v1 = _mm512_loadu_si512(in + size_t(x) * 4 + 16);
         const __m512i vrg = _mm512_permutex2var_epi32(v0, rg, v1), vba = _mm512_permutex2var_epi32(v0, ba, v1);
         const __m256i ai = _mm512_extracti64x4_epi64(vba, 1);
-        const __m512d a = _mm512_cvtepi32_pd(ai);
-        const __m512d scale = _mm512_maskz_div_pd(_mm512_cmp_pd_mask(a, zero, _CMP_GT_OQ), top, a);
+        __m512d scale;
+        // A division of 8 doubles costs more than the rest of the step: reuse the last row's.
+        if (memo && _mm256_movemask_epi8(_mm256_cmpeq_epi32(ai, _mm256_loadu_si256(
+                        reinterpret_cast<const __m256i*>(memo->alpha.data() + x)))) == -1) {
+            scale = _mm512_loadu_pd(memo->scale.data() + x);
+        } else {
+            const __m512d a = _mm512_cvtepi32_pd(ai);
+            scale = _mm512_maskz_div_pd(_mm512_cmp_pd_mask(a, zero, _CMP_GT_OQ), top, a);
+            if (memo) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo->alpha.data() + x), ai);
+                _mm512_storeu_pd(memo->scale.data() + x, scale);
+            }
+        }
         const __m256i r = unpremultiplied(_mm512_castsi512_si256(vrg), scale);
         const __m256i g = unpremultiplied(_mm512_extracti64x4_epi64(vrg, 1), scale);
         const __m256i b = unpremultiplied(_mm512_castsi512_si256(vba), scale);
@@ -114,9 +125,13 @@ void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channe
     else premultiply<4>(in, out, avx512 ? premultiply_rgba_avx512(in, out, pixels) : 0, pixels);
 }
 
-void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512) {
+// Opaque: A = 255 << 20, whose scale 255 / A = 2^-20 is exact.
+ScaleMemo::ScaleMemo(int32_t pixels)
+    : alpha(size_t(std::max(pixels, 0)) + 8, 255 << kAccBits), scale(size_t(std::max(pixels, 0)) + 8, std::ldexp(1.0, -kAccBits)) {}
+
+void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512, ScaleMemo* memo) {
     if (channels == 2) return unpremultiply<2>(in, out, 0, pixels);
-    unpremultiply<4>(in, out, avx512 ? unpremultiply_rgba_avx512(in, out, pixels) : 0, pixels);
+    unpremultiply<4>(in, out, avx512 ? unpremultiply_rgba_avx512(in, out, pixels, memo) : 0, pixels);
 }
 
 }  // namespace upres::classical::alpha16

@@ -4,13 +4,25 @@
 // this gives the very bytes of the image without alpha; where alpha is 0, colour is 0.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace upres::classical::alpha16 {
 
 // u8 pixels (2 or 4 channels, alpha last) -> colour round(c * a * 64 / 255), alpha a * 64.
 void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels);
+// The alpha sums and scales 255 / A of the previous row's 8-pixel groups, for the AVX-512 kernel:
+// alpha often repeats from row to row (opaque or flat regions; it starts as opaque), and a group
+// whose eight sums all repeat reuses the scales instead of dividing (the same bits).
+struct ScaleMemo {
+    explicit ScaleMemo(int32_t pixels);
+    std::vector<int32_t> alpha;
+    std::vector<double> scale;
+};
+
 // Raw second-pass sums (value << 20) -> u8: alpha rounded, colour round(255 * C / A), 0 where A <= 0.
-// `avx512`: use the AVX-512F kernel for 4 channels (same bits; the caller checks the CPU).
-void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512);
+// `avx512`: use the AVX-512F kernel for 4 channels (same bits; the caller checks the CPU), with
+// `memo` (optional; one per thread, sized for `pixels`) carried from row to row.
+void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512,
+                       ScaleMemo* memo = nullptr);
 
 }  // namespace upres::classical::alpha16

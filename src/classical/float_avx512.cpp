@@ -29,11 +29,24 @@ UPRES_AVX512F void h_row_c(const AxisPlan& p, const float* in, float* out) {
     // A pixel's 4-float loads reach (first + taps - 1) * C + 3; keep them inside the row.
     auto inside = [&](int64_t f) { return (f + taps - 1) * C + 4 <= int64_t(p.in_size) * C; };
     const __mmask16 keep = C == 4 ? 0xFFFF : C == 3 ? 0x7777 : C == 2 ? 0x3333 : 0x1111;
-    int32_t i = 0;
-    for (; i + 4 <= p.out_size; i += 4) {
+    // Integer-ratio downscales: the four windows of a group start d pixels apart with d * C <= 12,
+    // so two 16-float loads per tap hold all four pixels' samples and one permute picks them
+    // (instead of four 4-float loads and three inserts). Same values per lane, same arithmetic.
+    const int32_t mid = p.out_size / 2;
+    const int32_t d = p.out_size >= 2 ? first[std::min(mid + 1, p.out_size - 1)] - first[std::min(mid, p.out_size - 2)] : 0;
+    const bool periodic = d > 0 && d * C <= 12;
+    const int32_t dc = d * C;
+    const __m512i pick = _mm512_setr_epi32(0, 1, 2, 3, dc, dc + 1, dc + 2, dc + 3, 16, 17, 18, 19, 16 + dc, 17 + dc, 18 + dc, 19 + dc);
+    // The group's windows step by d and both 16-float loads of its last tap stay inside the row.
+    auto fits = [&](int32_t i) {
+        const int64_t f = first[i];
+        return first[i + 1] == f + d && first[i + 2] == f + 2 * d && first[i + 3] == f + 3 * d &&
+               (f + 2 * d + taps - 1) * C + 16 <= int64_t(p.in_size) * C;
+    };
+    auto generic = [&](int32_t i) UPRES_AVX512F {
         if (!inside(std::max(std::max(first[i], first[i + 1]), std::max(first[i + 2], first[i + 3])))) {
             for (int j = 0; j < 4; ++j) h_pixel<C>(p, in, out, i + j);
-            continue;
+            return;
         }
         const float* s0 = in + size_t(first[i]) * C;
         const float* s1 = in + size_t(first[i + 1]) * C;
@@ -51,8 +64,59 @@ UPRES_AVX512F void h_row_c(const AxisPlan& p, const float* in, float* out) {
             _mm512_storeu_ps(out + size_t(i) * 4, acc);
         else
             _mm512_mask_storeu_ps(out + size_t(i) * C, __mmask16((1u << (4 * C)) - 1), _mm512_maskz_compress_ps(keep, acc));
+    };
+    int32_t i = 0;
+    for (; i + 4 <= p.out_size; i += 4) {
+        if (!periodic || !fits(i)) {
+            generic(i);
+            continue;
+        }
+        const float* s0 = in + size_t(first[i]) * C;
+        const float* s2 = s0 + 2 * size_t(dc);
+        const float* w = p.float_weights.data() + size_t(i / 4) * size_t(taps) * 16;
+        const __m512 anchor = _mm512_permutex2var_ps(_mm512_loadu_ps(s0), pick, _mm512_loadu_ps(s2));
+        __m512 acc = anchor;
+        for (int32_t k = 1; k < taps; ++k) {
+            const size_t o = size_t(k) * C;
+            const __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(s0 + o), pick, _mm512_loadu_ps(s2 + o));
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + size_t(k) * 16), _mm512_sub_ps(v, anchor), acc);
+        }
+        if constexpr (C == 4)
+            _mm512_storeu_ps(out + size_t(i) * 4, acc);
+        else
+            _mm512_mask_storeu_ps(out + size_t(i) * C, __mmask16((1u << (4 * C)) - 1), _mm512_maskz_compress_ps(keep, acc));
     }
     for (; i < p.out_size; ++i) h_pixel<C>(p, in, out, i);
+}
+
+// v_row's operations on the samples [x, end) of one output row (the same bits for any split).
+UPRES_AVX512F inline void v_span(const float* const* rows, const float* w, int32_t n, float* out, size_t x, size_t end) {
+    const float* a = rows[0];
+    for (; x + 64 <= end; x += 64) {
+        const __m512 a0 = _mm512_loadu_ps(a + x), a1 = _mm512_loadu_ps(a + x + 16);
+        const __m512 a2 = _mm512_loadu_ps(a + x + 32), a3 = _mm512_loadu_ps(a + x + 48);
+        __m512 c0 = a0, c1 = a1, c2 = a2, c3 = a3;
+        for (int32_t k = 1; k < n; ++k) {
+            const __m512 wk = _mm512_set1_ps(w[k]);
+            const float* r = rows[k] + x;
+            c0 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r), a0), c0);
+            c1 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 16), a1), c1);
+            c2 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 32), a2), c2);
+            c3 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 48), a3), c3);
+        }
+        _mm512_storeu_ps(out + x, c0);
+        _mm512_storeu_ps(out + x + 16, c1);
+        _mm512_storeu_ps(out + x + 32, c2);
+        _mm512_storeu_ps(out + x + 48, c3);
+    }
+    for (; x < end; x += 16) {
+        const __mmask16 m = end - x >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (end - x)) - 1);
+        const __m512 a0 = _mm512_maskz_loadu_ps(m, a + x);
+        __m512 c0 = a0;
+        for (int32_t k = 1; k < n; ++k)
+            c0 = _mm512_fmadd_ps(_mm512_set1_ps(w[k]), _mm512_sub_ps(_mm512_maskz_loadu_ps(m, rows[k] + x), a0), c0);
+        _mm512_mask_storeu_ps(out + x, m, c0);
+    }
 }
 
 }  // namespace
@@ -73,33 +137,22 @@ UPRES_AVX512F void h_row(const AxisPlan& p, int channels, const float* in, float
 }
 
 UPRES_AVX512F void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len) {
-    const float* a = rows[0];
-    size_t x = 0;
-    for (; x + 64 <= len; x += 64) {
-        const __m512 a0 = _mm512_loadu_ps(a + x), a1 = _mm512_loadu_ps(a + x + 16);
-        const __m512 a2 = _mm512_loadu_ps(a + x + 32), a3 = _mm512_loadu_ps(a + x + 48);
-        __m512 c0 = a0, c1 = a1, c2 = a2, c3 = a3;
-        for (int32_t k = 1; k < n; ++k) {
-            const __m512 wk = _mm512_set1_ps(w[k]);
-            const float* r = rows[k] + x;
-            c0 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r), a0), c0);
-            c1 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 16), a1), c1);
-            c2 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 32), a2), c2);
-            c3 = _mm512_fmadd_ps(wk, _mm512_sub_ps(_mm512_loadu_ps(r + 48), a3), c3);
-        }
-        _mm512_storeu_ps(out + x, c0);
-        _mm512_storeu_ps(out + x + 16, c1);
-        _mm512_storeu_ps(out + x + 32, c2);
-        _mm512_storeu_ps(out + x + 48, c3);
-    }
-    for (; x < len; x += 16) {
-        const __mmask16 m = len - x >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (len - x)) - 1);
-        const __m512 a0 = _mm512_maskz_loadu_ps(m, a + x);
-        __m512 c0 = a0;
-        for (int32_t k = 1; k < n; ++k)
-            c0 = _mm512_fmadd_ps(_mm512_set1_ps(w[k]), _mm512_sub_ps(_mm512_maskz_loadu_ps(m, rows[k] + x), a0), c0);
-        _mm512_mask_storeu_ps(out + x, m, c0);
+    v_span(rows, w, n, out, 0, len);
+}
+
+UPRES_AVX512F void v_rows(const float* const* rows, int32_t nu, int outputs, const int32_t* off, const int32_t* n,
+                          const float* const* w, float* const* out, size_t len, const float* const* next, int32_t n_next) {
+    // Column strips small enough that the union's rows stay in L1 while every output reads them.
+    const size_t strip = std::max<size_t>(64, size_t(16 * 1024 / (4 * std::max(nu, 1))) / 64 * 64);
+    for (size_t x = 0; x < len; x += strip) {
+        const size_t end = std::min(len, x + strip);
+        // The next sweep's new rows, requested a whole sweep ahead (DRAM latency hides behind
+        // this sweep's arithmetic; short interleaved row streams starve the hardware prefetcher).
+        for (int32_t j = 0; j < n_next; ++j)
+            for (size_t p = x; p < end; p += 16) _mm_prefetch(reinterpret_cast<const char*>(next[j] + p), _MM_HINT_T1);
+        for (int r = 0; r < outputs; ++r) v_span(rows + off[r], w[r], n[r], out[r], x, end);
     }
 }
 
 }  // namespace upres::classical::floatpass::avx512
+

@@ -54,6 +54,16 @@ namespace avx512 {
 bool available();
 void h_row(const AxisPlan& p, int channels, const float* in, float* out);
 void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len);  // whole row (masked tail)
+// Downscales: up to kSweepRows output rows whose windows overlap, computed strip by strip so the
+// union of their windows stays in L1 while each output reads it (source rows come from memory
+// once, not once per output). Two rows: their union (20 rows for a x4 bicubic) still fits L1's
+// ways when image rows are a multiple of 2 KiB apart and share a few cache sets; four did not.
+// rows[0, nu) are consecutive source rows; output r reads rows[off[r], off[r] + n[r]) with
+// weights w[r], with v_row's operations (the same bits).
+// next[0, n_next): rows the following call will read first, prefetched meanwhile.
+constexpr int kSweepRows = 2;
+void v_rows(const float* const* rows, int32_t nu, int outputs, const int32_t* off, const int32_t* n,
+            const float* const* w, float* const* out, size_t len, const float* const* next, int32_t n_next);
 }  // namespace avx512
 
 }  // namespace upres::classical::floatpass

@@ -318,11 +318,12 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);
             std::vector<const int16_t*> rows(size_t(py.max_count));
             std::vector<int32_t> acc(out_len);
+            alpha16::ScaleMemo memo(px.out_size);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 vertical_to_acc(rows.data(), py.weights_q.data() + py.offset[size_t(r)], n, acc.data());
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide, &memo);
             }
         }, kFusedBand);
     } else {
@@ -332,16 +333,20 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             for (int64_t r = r0; r + 1 < r1; ++r)
                 widest = std::max(widest, py.first[size_t(r + 1)] + py.count[size_t(r + 1)] - py.first[size_t(r)]);
             const size_t slots = size_t(std::min(widest, 2 * py.max_count));
-            std::vector<int16_t> ring(slots * in_len);
+            // Rows one cache line further apart than their length: image rows are often a multiple
+            // of 4 KiB long and would all fall into the same few L1 sets.
+            const size_t ring_stride = (in_len + 31) / 32 * 32 + 32;
+            std::vector<int16_t> ring(slots * ring_stride);
             std::vector<int64_t> held(slots, -1);
             std::vector<const int16_t*> rows(slots);
             std::vector<int16_t> mid(2 * in_len), w0(slots + 1), w1(slots + 1);
             std::vector<int32_t> acc(out_len);
+            alpha16::ScaleMemo memo(px.out_size);
             auto gather = [&](int32_t first, int32_t n) {
                 for (int32_t k = 0; k < n; ++k) {
                     const int64_t y = first + k;
                     const size_t slot = size_t(y) % slots;
-                    int16_t* row = ring.data() + slot * in_len;
+                    int16_t* row = ring.data() + slot * ring_stride;
                     if (held[slot] != y) alpha16::premultiply_row(src.row(y), row, px.in_size, ch);
                     held[slot] = y;
                     rows[size_t(k)] = row;
@@ -350,7 +355,7 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             auto finish_row = [&](int64_t r, const int16_t* m) {
                 const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, m, acc.data(), px.out_size) : 0;
                 f16::h_mid_to_acc(px, ch, m, acc.data(), i0);
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide, &memo);
             };
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
@@ -495,11 +500,43 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
         }, kFusedBand);
     } else {
         const size_t len = size_t(px.in_size) * size_t(ch);
+        constexpr int kSweep = fp::avx512::kSweepRows;
         banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            std::vector<float> mid(len + 16);
-            std::vector<const float*> rows(size_t(py.max_count));
+            const size_t mid_stride = (len + 16 + 15) / 16 * 16;
+            std::vector<float> mid(mid_stride * kSweep);
+            std::vector<const float*> rows(size_t(py.max_count) * kSweep), next(size_t(kSweep) * 8);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                // Downscales: several output rows per sweep over the union of their windows, each
+                // source row loaded once for all of them (the same operations per output).
+                int outputs = 1;
+                int32_t end = first + n, sum = n;
+                int32_t off[kSweep] = {0}, cnt[kSweep] = {n};
+                const float* ws[kSweep] = {py.weights_f.data() + py.offset[size_t(r)]};
+                float* outs[kSweep] = {mid.data()};
+                while (wide && outputs < kSweep && r + outputs < r1) {
+                    const size_t q = size_t(r + outputs);
+                    const int32_t f = py.first[q], c = py.count[q];
+                    if (f < py.first[q - 1] || std::max(end, f + c) - first > int32_t(rows.size())) break;
+                    off[outputs] = f - first;
+                    cnt[outputs] = c;
+                    ws[outputs] = py.weights_f.data() + py.offset[q];
+                    outs[outputs] = mid.data() + mid_stride * size_t(outputs);
+                    end = std::max(end, f + c);
+                    sum += c;
+                    ++outputs;
+                }
+                if (outputs > 1 && end - first < sum) {
+                    for (int32_t k = 0; k < end - first; ++k) rows[size_t(k)] = src_row(first + k);
+                    // The rows past this union that the next sweep brings in (prefetched meanwhile).
+                    const size_t after = size_t(std::min<int64_t>(r + 2 * outputs, py.out_size) - 1);
+                    const int32_t n_next = std::min(py.first[after] + py.count[after] - end, int32_t(next.size()));
+                    for (int32_t k = 0; k < n_next; ++k) next[size_t(k)] = src_row(end + k);
+                    fp::avx512::v_rows(rows.data(), end - first, outputs, off, cnt, ws, outs, len, next.data(), std::max(n_next, 0));
+                    for (int o = 0; o < outputs; ++o) horizontal(outs[o], dst_row(r + o));
+                    r += outputs - 1;
+                    continue;
+                }
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = src_row(first + k);
                 vertical(rows.data(), r, mid.data(), len);
                 horizontal(mid.data(), dst_row(r));
