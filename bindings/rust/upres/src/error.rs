@@ -1,5 +1,5 @@
 //! Errors: the status code of the failing C call and the library's message for it.
-use std::ffi::CStr;
+use std::ffi::{c_char, CStr};
 use std::fmt;
 
 use upres_sys as sys;
@@ -87,4 +87,15 @@ pub(crate) fn check(status: i32) -> Result<()> {
     } else {
         Err(Error::last(status))
     }
+}
+
+/// Reads a string through the C ABI's two-call buffer convention: `call(buffer, capacity, &mut
+/// length)` first with a NULL buffer of capacity 0 (length only), then with a buffer that fits.
+pub(crate) fn read_string(mut call: impl FnMut(*mut c_char, usize, &mut usize) -> i32) -> Result<String> {
+    let mut length = 0usize;
+    check(call(std::ptr::null_mut(), 0, &mut length))?;
+    let mut buffer = vec![0u8; length + 1];
+    check(call(buffer.as_mut_ptr() as *mut c_char, buffer.len(), &mut length))?;
+    buffer.truncate(length.min(buffer.len() - 1));
+    Ok(String::from_utf8_lossy(&buffer).into_owned())
 }

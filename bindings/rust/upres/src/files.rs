@@ -1,11 +1,11 @@
 //! Image files (PNG, JPEG, BMP, TGA, GIF, PSD, HDR through stb) and model files.
-use std::ffi::{c_char, CString};
+use std::ffi::CString;
 use std::path::Path;
 
 use upres_sys as sys;
 
 use crate::bitmap::Bitmap;
-use crate::error::{check, Error, Result};
+use crate::error::{check, read_string, Error, Result};
 use crate::image::{AsImage, SampleType};
 use crate::options::Options;
 
@@ -78,16 +78,10 @@ pub fn save_image(path: impl AsRef<Path>, image: &impl AsImage, options: Option<
 /// A one-line description of a model file (works without libtorch).
 pub fn model_describe(path: impl AsRef<Path>) -> Result<String> {
     let path = c_path(path.as_ref())?;
-    let mut length = 0usize;
-    // SAFETY: a NULL buffer of capacity 0 asks for the length only.
-    check(unsafe { sys::upres_model_describe(path.as_ptr(), std::ptr::null_mut(), 0, &mut length) })?;
-    let mut buffer = vec![0u8; length + 1];
-    // SAFETY: buffer has the capacity we pass.
-    check(unsafe {
-        sys::upres_model_describe(path.as_ptr(), buffer.as_mut_ptr() as *mut c_char, buffer.len(), &mut length)
-    })?;
-    buffer.truncate(length.min(buffer.len() - 1));
-    Ok(String::from_utf8_lossy(&buffer).into_owned())
+    // SAFETY: read_string passes a NULL buffer of capacity 0, then a buffer of the capacity it gives.
+    read_string(|buffer, capacity, length| unsafe {
+        sys::upres_model_describe(path.as_ptr(), buffer, capacity, length)
+    })
 }
 
 /// A one-line description of a method (see [`crate::methods`]): what a classical filter is; for a
@@ -97,23 +91,11 @@ pub fn model_describe(path: impl AsRef<Path>) -> Result<String> {
 pub fn method_describe(method: &str, options: Option<&Options>) -> Result<String> {
     let method = crate::options::c_string("method", method)?;
     let options = options_ptr(options);
-    let mut length = 0usize;
-    // SAFETY: NUL-terminated name, live or null options; a NULL buffer of capacity 0 asks for the
-    // length only.
-    check(unsafe { sys::upres_method_describe(method.as_ptr(), options, std::ptr::null_mut(), 0, &mut length) })?;
-    let mut buffer = vec![0u8; length + 1];
-    // SAFETY: buffer has the capacity we pass.
-    check(unsafe {
-        sys::upres_method_describe(
-            method.as_ptr(),
-            options,
-            buffer.as_mut_ptr() as *mut c_char,
-            buffer.len(),
-            &mut length,
-        )
-    })?;
-    buffer.truncate(length.min(buffer.len() - 1));
-    Ok(String::from_utf8_lossy(&buffer).into_owned())
+    // SAFETY: NUL-terminated name, live or null options; read_string passes a NULL buffer of
+    // capacity 0, then a buffer of the capacity it gives.
+    read_string(|buffer, capacity, length| unsafe {
+        sys::upres_method_describe(method.as_ptr(), options, buffer, capacity, length)
+    })
 }
 
 /// Reads a model in any supported format and writes it as .safetensors.

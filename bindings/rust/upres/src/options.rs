@@ -5,7 +5,7 @@ use std::ptr::NonNull;
 
 use upres_sys as sys;
 
-use crate::error::{check, Error, Result};
+use crate::error::{check, read_string, Error, Result};
 
 pub struct Options {
     handle: NonNull<sys::upres_options>,
@@ -76,24 +76,11 @@ impl Options {
 
     pub fn get_string(&self, name: &str) -> Result<String> {
         let name = c_string("option name", name)?;
-        let mut length = 0usize;
-        // SAFETY: a NULL buffer of capacity 0 only asks for the length.
-        check(unsafe {
-            sys::upres_options_get_string(self.handle.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0, &mut length)
-        })?;
-        let mut buffer = vec![0u8; length + 1];
-        // SAFETY: buffer has the capacity we pass.
-        check(unsafe {
-            sys::upres_options_get_string(
-                self.handle.as_ptr(),
-                name.as_ptr(),
-                buffer.as_mut_ptr() as *mut c_char,
-                buffer.len(),
-                &mut length,
-            )
-        })?;
-        buffer.truncate(length.min(buffer.len() - 1));
-        Ok(String::from_utf8_lossy(&buffer).into_owned())
+        // SAFETY: live handle; read_string passes a NULL buffer of capacity 0, then a buffer of the
+        // capacity it gives.
+        read_string(|buffer, capacity, length| unsafe {
+            sys::upres_options_get_string(self.handle.as_ptr(), name.as_ptr(), buffer, capacity, length)
+        })
     }
 
     pub fn as_ptr(&self) -> *const sys::upres_options {
