@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string>
+#include <unordered_map>
 
 #include "core/error.hpp"
 
@@ -69,6 +71,23 @@ void build_float_layout(AxisPlan& p) {
             for (size_t slot = 0; slot < 4; ++slot) p.float_weights[base + slot] = p.weights_f[size_t(p.offset[size_t(i)] + k)];
         }
     }
+    // Share identical blocks (compared bit for bit), keeping first occurrences in order.
+    const size_t block = size_t(taps) * 16, groups = size_t(outputs / 4);
+    std::unordered_map<std::string, int32_t> seen;
+    p.float_block.assign(groups, 0);
+    size_t unique = 0;
+    for (size_t g = 0; g < groups; ++g) {
+        const float* b = p.float_weights.data() + g * block;
+        std::string key(reinterpret_cast<const char*>(b), block * sizeof(float));
+        auto [it, added] = seen.emplace(std::move(key), int32_t(unique));
+        if (added) {
+            if (unique != g) std::copy(b, b + block, p.float_weights.data() + unique * block);
+            ++unique;
+        }
+        p.float_block[g] = it->second;
+    }
+    p.float_weights.resize(unique * block);
+    p.float_weights.shrink_to_fit();
 }
 
 }  // namespace

@@ -37,10 +37,17 @@ struct AxisPlan {
     // Float layout (float_taps > 0 when built): every window padded with zero weights to
     // float_taps taps and moved left where needed so it stays inside the source; weights in
     // groups of four outputs, each weight repeated 4 times (one per channel slot):
-    // float_weights[((i / 4) * float_taps + k) * 16 + (i % 4) * 4 + slot].
+    // float_weights[(float_block[i / 4] * float_taps + k) * 16 + (i % 4) * 4 + slot]. Groups with
+    // identical weights share one block: resizes by an integer or a simple ratio have a handful,
+    // so the kernels read weights from L1 instead of streaming a table as large as the image row.
     int32_t float_taps = 0;
     std::vector<int32_t> float_first;  // out_size rounded up to a multiple of 4
+    std::vector<int32_t> float_block;  // per group of four outputs
     std::vector<float> float_weights;
+    // The 4 * float_taps * 4 weights of output i's group (i a multiple of 4 or not).
+    const float* float_group(int32_t i) const {
+        return float_weights.data() + size_t(float_block[size_t(i / 4)]) * size_t(float_taps) * 16;
+    }
 };
 
 struct AxisRequest {

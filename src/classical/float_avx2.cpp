@@ -36,7 +36,7 @@ UPRES_AVX2_FMA void h_row_c(const AxisPlan& p, const float* in, float* out) {
         }
         const float* s0 = in + size_t(first[i]) * C;
         const float* s1 = in + size_t(first[i + 1]) * C;
-        const float* w = p.float_weights.data() + size_t(i / 4) * size_t(taps) * 16 + size_t(i % 4) * 4;
+        const float* w = p.float_group(i) + size_t(i % 4) * 4;
         const __m256 anchor = two_lanes(s0, s1);
         __m256 acc = anchor;
         for (int32_t k = 1; k < taps; ++k) {

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "classical/float_passes.hpp"
 
@@ -43,49 +44,82 @@ UPRES_AVX512F void h_row_c(const AxisPlan& p, const float* in, float* out) {
         return first[i + 1] == f + d && first[i + 2] == f + 2 * d && first[i + 3] == f + 3 * d &&
                (f + 2 * d + taps - 1) * C + 16 <= int64_t(p.in_size) * C;
     };
-    auto generic = [&](int32_t i) UPRES_AVX512F {
-        if (!inside(std::max(std::max(first[i], first[i + 1]), std::max(first[i + 2], first[i + 3])))) {
-            for (int j = 0; j < 4; ++j) h_pixel<C>(p, in, out, i + j);
-            return;
-        }
-        const float* s0 = in + size_t(first[i]) * C;
-        const float* s1 = in + size_t(first[i + 1]) * C;
-        const float* s2 = in + size_t(first[i + 2]) * C;
-        const float* s3 = in + size_t(first[i + 3]) * C;
-        const float* w = p.float_weights.data() + size_t(i / 4) * size_t(taps) * 16;
-        const __m512 anchor = four_lanes(s0, s1, s2, s3);
-        __m512 acc = anchor;
-        for (int32_t k = 1; k < taps; ++k) {
-            const size_t o = size_t(k) * C;
-            const __m512 v = four_lanes(s0 + o, s1 + o, s2 + o, s3 + o);
-            acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + size_t(k) * 16), _mm512_sub_ps(v, anchor), acc);
-        }
+    auto store = [&](int32_t i, __m512 acc) UPRES_AVX512F {
         if constexpr (C == 4)
             _mm512_storeu_ps(out + size_t(i) * 4, acc);
         else
             _mm512_mask_storeu_ps(out + size_t(i) * C, __mmask16((1u << (4 * C)) - 1), _mm512_maskz_compress_ps(keep, acc));
     };
-    int32_t i = 0;
-    for (; i + 4 <= p.out_size; i += 4) {
-        if (!periodic || !fits(i)) {
-            generic(i);
-            continue;
+    auto weights = [&](int32_t i) { return p.float_group(i); };
+    // G groups of four pixels per call, each with its own FMA chain (one chain at a time waited
+    // on the FMA latency at every tap); the same operations per lane in the same order.
+    // Periodic groups: two 16-float loads and a permute per tap.
+    auto periodic_groups = [&](auto groups, int32_t i) UPRES_AVX512F {
+        constexpr int G = decltype(groups)::value;
+        const float* s[G];
+        const float* w[G];
+        __m512 anchor[G], acc[G];
+        for (int g = 0; g < G; ++g) {
+            s[g] = in + size_t(first[i + 4 * g]) * C;
+            w[g] = weights(i + 4 * g);
+            anchor[g] = acc[g] = _mm512_permutex2var_ps(_mm512_loadu_ps(s[g]), pick, _mm512_loadu_ps(s[g] + 2 * size_t(dc)));
         }
-        const float* s0 = in + size_t(first[i]) * C;
-        const float* s2 = s0 + 2 * size_t(dc);
-        const float* w = p.float_weights.data() + size_t(i / 4) * size_t(taps) * 16;
-        const __m512 anchor = _mm512_permutex2var_ps(_mm512_loadu_ps(s0), pick, _mm512_loadu_ps(s2));
-        __m512 acc = anchor;
         for (int32_t k = 1; k < taps; ++k) {
             const size_t o = size_t(k) * C;
-            const __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(s0 + o), pick, _mm512_loadu_ps(s2 + o));
-            acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + size_t(k) * 16), _mm512_sub_ps(v, anchor), acc);
+            for (int g = 0; g < G; ++g) {
+                const __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(s[g] + o), pick, _mm512_loadu_ps(s[g] + 2 * size_t(dc) + o));
+                acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(w[g] + size_t(k) * 16), _mm512_sub_ps(v, anchor[g]), acc[g]);
+            }
         }
-        if constexpr (C == 4)
-            _mm512_storeu_ps(out + size_t(i) * 4, acc);
-        else
-            _mm512_mask_storeu_ps(out + size_t(i) * C, __mmask16((1u << (4 * C)) - 1), _mm512_maskz_compress_ps(keep, acc));
+        for (int g = 0; g < G; ++g) store(i + 4 * g, acc[g]);
+    };
+    // Any windows: four 4-float loads per tap.
+    auto generic_groups = [&](auto groups, int32_t i) UPRES_AVX512F {
+        constexpr int G = decltype(groups)::value;
+        const float* s[G][4];
+        const float* w[G];
+        __m512 anchor[G], acc[G];
+        for (int g = 0; g < G; ++g) {
+            for (int j = 0; j < 4; ++j) s[g][j] = in + size_t(first[i + 4 * g + j]) * C;
+            w[g] = weights(i + 4 * g);
+            anchor[g] = acc[g] = four_lanes(s[g][0], s[g][1], s[g][2], s[g][3]);
+        }
+        for (int32_t k = 1; k < taps; ++k) {
+            const size_t o = size_t(k) * C;
+            for (int g = 0; g < G; ++g) {
+                const __m512 v = four_lanes(s[g][0] + o, s[g][1] + o, s[g][2] + o, s[g][3] + o);
+                acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(w[g] + size_t(k) * 16), _mm512_sub_ps(v, anchor[g]), acc[g]);
+            }
+        }
+        for (int g = 0; g < G; ++g) store(i + 4 * g, acc[g]);
+    };
+    auto generic_inside = [&](int32_t i) {
+        return inside(std::max(std::max(first[i], first[i + 1]), std::max(first[i + 2], first[i + 3])));
+    };
+    using One = std::integral_constant<int, 1>;
+    using Four = std::integral_constant<int, 4>;
+    // One group: the fastest form it allows (pixels whose loads would leave the row go to h_pixel).
+    auto one_group = [&](int32_t i) UPRES_AVX512F {
+        if (periodic && fits(i)) return periodic_groups(One{}, i);
+        if (generic_inside(i)) return generic_groups(One{}, i);
+        for (int j = 0; j < 4; ++j) h_pixel<C>(p, in, out, i + j);
+    };
+    int32_t i = 0;
+    for (; i + 16 <= p.out_size; i += 16) {
+        bool all_periodic = periodic, all_inside = true;
+        for (int g = 0; g < 4; ++g) {
+            all_periodic = all_periodic && fits(i + 4 * g);
+            all_inside = all_inside && generic_inside(i + 4 * g);
+        }
+        if (all_periodic) {
+            periodic_groups(Four{}, i);
+        } else if (all_inside) {
+            generic_groups(Four{}, i);
+        } else {
+            for (int g = 0; g < 4; ++g) one_group(i + 4 * g);
+        }
     }
+    for (; i + 4 <= p.out_size; i += 4) one_group(i);
     for (; i < p.out_size; ++i) h_pixel<C>(p, in, out, i);
 }
 

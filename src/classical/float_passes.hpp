@@ -19,7 +19,7 @@ inline void h_pixel(const AxisPlan& p, const float* in, float* out, int32_t i) {
     float* o = out + size_t(i) * C;
     if (p.float_taps > 0) {
         const float* s = in + size_t(p.float_first[size_t(i)]) * C;
-        const float* w = p.float_weights.data() + size_t(i / 4) * size_t(p.float_taps) * 16 + size_t(i % 4) * 4;
+        const float* w = p.float_group(i) + size_t(i % 4) * 4;
         for (int c = 0; c < C; ++c) {
             const float a = s[c];
             float acc = a;
@@ -52,6 +52,10 @@ size_t v_row(const float* const* rows, const float* w, int32_t n, float* out, si
 
 namespace avx512 {
 bool available();
+// Horizontal pass of 16 rows at once (float_rows16_avx512.cpp): in[r] -> out[r], r < 16, with
+// h_pixel's bits; a null in[r] is a lane past the image (out[r] is then not written). scratch
+// holds 16 * (in_size + out_size) * channels + 16 floats.
+void h_rows16(const AxisPlan& p, int channels, const float* const* in, float* const* out, float* scratch);
 void h_row(const AxisPlan& p, int channels, const float* in, float* out);
 void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len);  // whole row (masked tail)
 // Downscales: up to kSweepRows output rows whose windows overlap, computed strip by strip so the

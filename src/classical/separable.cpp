@@ -486,7 +486,45 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
     auto dst_row = [&](int64_t y) { return reinterpret_cast<float*>(dst.row(y)); };
     uint64_t done = 0;
     const uint64_t total = uint64_t(py.out_size);
-    if (!job.vertical_first) {
+    if (!job.vertical_first && wide && vec_h && px.out_size < px.in_size) {
+        // Downscaled rows: the horizontal pass runs on 16 source rows at once (transposed, see
+        // h_rows16), into a ring of intermediate rows made 16 at a time.
+        const size_t len = size_t(px.out_size) * size_t(ch);
+        const size_t stride = (len + 15) / 16 * 16;
+        const int64_t slots = (int64_t(py.max_count) + 32 + 15) / 16 * 16;
+        banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
+            // Reused per thread: fresh buffers of this size are new mappings whose page faults
+            // cost a tenth of a fast resize.
+            thread_local std::vector<float> ring, scratch;
+            ring.resize(std::max(ring.size(), size_t(slots) * stride));
+            scratch.resize(std::max(scratch.size(), 16 * (size_t(px.in_size) + size_t(px.out_size)) * size_t(ch) + 16));
+            std::vector<int64_t> held(size_t(slots), -1);
+            std::vector<const float*> rows(size_t(py.max_count));
+            auto slot = [&](int64_t y) { return ring.data() + size_t(y % slots) * stride; };
+            for (int64_t r = r0; r < r1; ++r) {
+                const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
+                for (int32_t k = 0; k < n; ++k) {
+                    const int64_t y = first + k;
+                    if (held[size_t(y % slots)] != y) {
+                        // The aligned group of 16 rows holding y (the window and its groups span
+                        // fewer than `slots` rows, so this never evicts a row of the window).
+                        const float* in16[16];
+                        float* out16[16];
+                        const int64_t g = y / 16 * 16;
+                        for (int j = 0; j < 16; ++j) {
+                            const bool real = g + j < py.in_size;
+                            in16[j] = real ? src_row(g + j) : nullptr;
+                            out16[j] = real ? slot(g + j) : nullptr;
+                            if (real) held[size_t((g + j) % slots)] = g + j;
+                        }
+                        fp::avx512::h_rows16(px, ch, in16, out16, scratch.data());
+                    }
+                    rows[size_t(k)] = slot(y);
+                }
+                vertical(rows.data(), r, dst_row(r), len);
+            }
+        }, kFusedBand);
+    } else if (!job.vertical_first) {
         const size_t len = size_t(px.out_size) * size_t(ch);
         banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
             RowRing<float> ring(py.max_count, int64_t(len * sizeof(float)));
