@@ -67,14 +67,20 @@ UPRES_AVX512F void rows16(const AxisPlan& p, const float* const* in, float* cons
                 if (in[r] && x + kAhead < len_in) _mm_prefetch(reinterpret_cast<const char*>(in[r] + x + kAhead), _MM_HINT_T0);
             }
             transpose16(v);
-            for (size_t j = 0; j < std::min<size_t>(16, len_in - x); ++j) _mm512_store_ps(t + (x + j) * 16, v[j]);
+            // A fixed count for whole blocks keeps v in registers (a variable one became a memcpy).
+            if (len_in - x >= 16) {
+                for (int j = 0; j < 16; ++j) _mm512_store_ps(t + (x + size_t(j)) * 16, v[j]);
+            } else {
+                for (int j = 0; j < 16; ++j)
+                    if (size_t(j) < len_in - x) _mm512_store_ps(t + (x + size_t(j)) * 16, v[j]);
+            }
         }
     };
     auto transpose_out = [&](size_t ready) UPRES_AVX512F {
         for (; done_out < len_out; done_out += 16) {
             const size_t x = done_out, n = std::min<size_t>(16, len_out - x);
             if (x + n > ready) break;  // wait for the block's last samples
-            for (size_t j = 0; j < 16; ++j) v[j] = j < n ? _mm512_load_ps(o + (x + j) * 16) : _mm512_setzero_ps();
+            for (int j = 0; j < 16; ++j) v[j] = size_t(j) < n ? _mm512_load_ps(o + (x + size_t(j)) * 16) : _mm512_setzero_ps();
             transpose16(v);
             const __mmask16 m = first_lanes(n);
             for (int r = 0; r < 16; ++r)

@@ -457,6 +457,20 @@ void run_integer(const SeparableJob& job, const ImageView& src, const ImageView&
     }
 }
 
+// Per-thread buffers reused across calls: a fresh buffer of a few hundred KiB is a new mapping
+// whose page faults cost a tenth of a fast resize. Larger ones live in `fallback` (per call), so
+// no thread keeps more than 2 x 4 MiB.
+float* thread_buffer(int which, size_t floats, std::vector<float>& fallback) {
+    constexpr size_t kKeepFloats = size_t(1) << 20;
+    thread_local std::vector<float> kept[2];
+    if (floats > kKeepFloats) {
+        fallback.resize(floats);
+        return fallback.data();
+    }
+    if (kept[which].size() < floats) kept[which].resize(floats);
+    return kept[which].data();
+}
+
 // f32: float accumulation with FMA, anchored on each window's first sample (float_passes.hpp).
 // (round_between_passes is never set for f32: MATLAB keeps floats unrounded.)
 void run_float(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
@@ -491,36 +505,49 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
         // h_rows16), into a ring of intermediate rows made 16 at a time.
         const size_t len = size_t(px.out_size) * size_t(ch);
         const size_t stride = (len + 15) / 16 * 16;
-        const int64_t slots = (int64_t(py.max_count) + 32 + 15) / 16 * 16;
+        const int64_t slots = (2 * int64_t(py.max_count) + 32 + 15) / 16 * 16;
         banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
-            // Reused per thread: fresh buffers of this size are new mappings whose page faults
-            // cost a tenth of a fast resize.
-            thread_local std::vector<float> ring, scratch;
-            ring.resize(std::max(ring.size(), size_t(slots) * stride));
-            scratch.resize(std::max(scratch.size(), 16 * (size_t(px.in_size) + size_t(px.out_size)) * size_t(ch) + 16));
+            std::vector<float> big_ring, big_scratch;
+            float* ring = thread_buffer(0, size_t(slots) * stride, big_ring);
+            float* scratch = thread_buffer(1, 16 * (size_t(px.in_size) + size_t(px.out_size)) * size_t(ch) + 16, big_scratch);
             std::vector<int64_t> held(size_t(slots), -1);
-            std::vector<const float*> rows(size_t(py.max_count));
-            auto slot = [&](int64_t y) { return ring.data() + size_t(y % slots) * stride; };
+            std::vector<const float*> rows(2 * size_t(py.max_count));
+            auto slot = [&](int64_t y) { return ring + size_t(y % slots) * stride; };
+            // Intermediate row y, made with the aligned group of 16 rows holding it. Rows wanted
+            // together (a window or two overlapping ones) span at most slots - 32 rows, so making
+            // a group never evicts one of them.
+            auto row = [&](int64_t y) {
+                if (held[size_t(y % slots)] != y) {
+                    const float* in16[16];
+                    float* out16[16];
+                    const int64_t g = y / 16 * 16;
+                    for (int j = 0; j < 16; ++j) {
+                        const bool real = g + j < py.in_size;
+                        in16[j] = real ? src_row(g + j) : nullptr;
+                        out16[j] = real ? slot(g + j) : nullptr;
+                        if (real) held[size_t((g + j) % slots)] = g + j;
+                    }
+                    fp::avx512::h_rows16(px, ch, in16, out16, scratch);
+                }
+                return slot(y);
+            };
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
-                for (int32_t k = 0; k < n; ++k) {
-                    const int64_t y = first + k;
-                    if (held[size_t(y % slots)] != y) {
-                        // The aligned group of 16 rows holding y (the window and its groups span
-                        // fewer than `slots` rows, so this never evicts a row of the window).
-                        const float* in16[16];
-                        float* out16[16];
-                        const int64_t g = y / 16 * 16;
-                        for (int j = 0; j < 16; ++j) {
-                            const bool real = g + j < py.in_size;
-                            in16[j] = real ? src_row(g + j) : nullptr;
-                            out16[j] = real ? slot(g + j) : nullptr;
-                            if (real) held[size_t((g + j) % slots)] = g + j;
-                        }
-                        fp::avx512::h_rows16(px, ch, in16, out16, scratch.data());
+                // Two output rows in one sweep over the union of their windows (see v_rows).
+                if (r + 1 < r1) {
+                    const int32_t n1 = py.count[size_t(r + 1)], first1 = py.first[size_t(r + 1)];
+                    const int32_t nu = std::max(first + n, first1 + n1) - first;
+                    if (first1 >= first && nu < n + n1 && nu + 32 <= slots) {
+                        for (int32_t k = 0; k < nu; ++k) rows[size_t(k)] = row(first + k);
+                        const int32_t off[2] = {0, first1 - first}, cnt[2] = {n, n1};
+                        const float* ws[2] = {py.weights_f.data() + py.offset[size_t(r)], py.weights_f.data() + py.offset[size_t(r + 1)]};
+                        float* outs[2] = {dst_row(r), dst_row(r + 1)};
+                        fp::avx512::v_rows(rows.data(), nu, 2, off, cnt, ws, outs, len, nullptr, 0);
+                        ++r;
+                        continue;
                     }
-                    rows[size_t(k)] = slot(y);
                 }
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = row(first + k);
                 vertical(rows.data(), r, dst_row(r), len);
             }
         }, kFusedBand);

@@ -264,8 +264,11 @@ TEST_CASE("vector and portable kernels agree for every channel count, edge and o
 
 TEST_CASE("downscale fast paths (several rows per sweep, periodic taps) give the generic path's bits") {
     // Integer and fractional ratios, widths that leave strip and vector tails, every channel count;
-    // large enough that the vertical pass runs first and sweeps several output rows at once.
-    const int sizes[][4] = {{256, 200, 64, 50}, {263, 211, 65, 52}, {300, 160, 100, 40}, {250, 190, 93, 71}, {97, 400, 24, 100}};
+    // large enough that the vertical pass runs first and sweeps several output rows at once (u8;
+    // f32 only where rows do not shrink), or, for f32 rows that shrink, that rows are filtered 16
+    // at a time with partial groups at the bottom.
+    const int sizes[][4] = {{256, 200, 64, 50},  {263, 211, 65, 52}, {300, 160, 100, 40}, {250, 190, 93, 71},
+                            {97, 400, 24, 100},  {60, 400, 64, 100}, {61, 333, 64, 90},   {1500, 37, 150, 9}};
     for (SampleType t : {SampleType::f32, SampleType::u8})
         for (int ch : {1, 2, 3, 4})
             for (const char* name : {"bilinear", "bicubic", "lanczos3"})
