@@ -104,11 +104,11 @@ private:
         }
         if (clamp_intermediate_) return false;  // Pillow's order: its clamp sits between these passes
         // A horizontal tap costs about twice a vertical one (gathers and shuffles against plain
-        // row loads), measured on the u8 kernels. f32 rows that shrink are filtered 16 rows at a
+        // row loads), measured on the u8 kernels. f32 (and u16) rows that shrink are filtered 16 rows at a
         // time (transposed: broadcast weights, no shuffles per tap), about half a vertical tap
         // over full-width rows (measured, x4 and x2.56 downscales). The sample type and geometry
         // alone decide, never the CPU, so every instruction set gives the same bits.
-        const bool f32_shrink = s.type == SampleType::f32 && d.width < s.width;
+        const bool f32_shrink = s.type != SampleType::u8 && d.width < s.width;  // u16 runs the f32 passes
         const double hx = (f32_shrink ? 0.5 : 2.0) * px.max_count, vy = py.max_count;
         const double h_first = double(s.height) * d.width * hx + double(d.height) * d.width * vy;
         const double v_first = double(d.height) * s.width * vy + double(d.height) * d.width * hx;

@@ -174,6 +174,18 @@ UPRES_AVX512F void v_row(const float* const* rows, const float* w, int32_t n, fl
     v_span(rows, w, n, out, 0, len);
 }
 
+// float_to_u16's operations, 16 samples per step (the conversion truncates an integral value).
+UPRES_AVX512F size_t float_to_u16(const float* in, uint16_t* out, size_t n) {
+    const __m512 half = _mm512_set1_ps(0.5f), zero = _mm512_setzero_ps(), top = _mm512_set1_ps(65535.0f);
+    size_t x = 0;
+    for (; x + 16 <= n; x += 16) {
+        const __m512 v = _mm512_roundscale_ps(_mm512_add_ps(_mm512_loadu_ps(in + x), half), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        const __m512i i = _mm512_cvttps_epi32(_mm512_min_ps(_mm512_max_ps(v, zero), top));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), _mm512_cvtusepi32_epi16(i));
+    }
+    return x;
+}
+
 UPRES_AVX512F void v_rows(const float* const* rows, int32_t nu, int outputs, const int32_t* off, const int32_t* n,
                           const float* const* w, float* const* out, size_t len, const float* const* next, int32_t n_next) {
     // Column strips small enough that the union's rows stay in L1 while every output reads them.

@@ -1,6 +1,9 @@
 // Portable f32 kernels: the reference the vector kernels match bit for bit (see float_passes.hpp).
 #include "classical/float_passes.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace upres::classical::floatpass {
 
 void h_row(const AxisPlan& p, int channels, const float* in, float* out, int32_t i0) {
@@ -18,6 +21,19 @@ void v_row(const float* const* rows, const float* w, int32_t n, float* out, size
         float acc = a[x];
         for (int32_t k = 1; k < n; ++k) acc = std::fma(w[k], rows[k][x] - a[x], acc);
         out[x] = acc;
+    }
+}
+
+// Cloned for speed (the baseline has no vector floor); the same exact operations in every clone.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void u16_to_float(const uint16_t* in, float* out, size_t n) {
+    for (size_t x = 0; x < n; ++x) out[x] = float(in[x]);
+}
+
+void float_to_u16(const float* in, uint16_t* out, size_t n) {
+    const size_t x0 = avx512::available() ? avx512::float_to_u16(in, out, n) : 0;
+    for (size_t x = x0; x < n; ++x) {
+        const float v = std::floor(in[x] + 0.5f);  // samples are finite: they come from u16 rows
+        out[x] = uint16_t(v < 0.0f ? 0.0f : v > 65535.0f ? 65535.0f : v);
     }
 }
 

@@ -43,6 +43,10 @@ inline void h_pixel(const AxisPlan& p, const float* in, float* out, int32_t i) {
 void h_row(const AxisPlan& p, int channels, const float* in, float* out, int32_t i0);
 void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t x0, size_t len);
 
+// u16 rows through the f32 passes: exact conversion in; out rounded half up and clamped.
+void u16_to_float(const uint16_t* in, float* out, size_t n);
+void float_to_u16(const float* in, uint16_t* out, size_t n);
+
 namespace avx2 {
 bool available();  // AVX2 and FMA
 // Whole row; pixels whose 4-float loads would leave the source row go to h_pixel.
@@ -58,6 +62,7 @@ bool available();
 void h_rows16(const AxisPlan& p, int channels, const float* const* in, float* const* out, float* scratch);
 void h_row(const AxisPlan& p, int channels, const float* in, float* out);
 void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len);  // whole row (masked tail)
+size_t float_to_u16(const float* in, uint16_t* out, size_t n);  // returns where it stopped
 // Downscales: up to kSweepRows output rows whose windows overlap, computed strip by strip so the
 // union of their windows stays in L1 while each output reads it (source rows come from memory
 // once, not once per output). Two rows: their union (20 rows for a x4 bicubic) still fits L1's

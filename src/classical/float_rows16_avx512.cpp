@@ -10,6 +10,9 @@
 
 #include "classical/float_passes.hpp"
 
+// GCC 12 warns inside its own AVX-512 headers (the undefined upper halves are intended).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #define UPRES_AVX512F __attribute__((target("avx512f,avx512vl,fma")))
 
 namespace upres::classical::floatpass::avx512 {

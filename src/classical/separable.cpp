@@ -392,9 +392,16 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
     }
 }
 
+void run_float(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run);
+
 // Integer pipeline for u8 / u16.
 template <class T>
 void run_integer(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
+    // u16 goes through the f32 kernels (exact conversion, rounded at the end): 14-bit fixed-point
+    // weights on 16-bit samples would cost accuracy, and the float passes are vectorised. MATLAB's
+    // rounding and Pillow's clamp between the passes stay on the integer pipeline below.
+    if constexpr (sizeof(T) == 2)
+        if (!job.round_between_passes && !job.clamp_intermediate) return run_float(job, src, dst, run);
     if constexpr (sizeof(T) == 1) {
         const bool fits = job.vertical_first ? fixed16::fits(*job.y, *job.x) : fixed16::fits(*job.x, *job.y);
         if (fits) return run_u8_fixed16(job, src, dst, run);
@@ -471,8 +478,57 @@ float* thread_buffer(int which, size_t floats, std::vector<float>& fallback) {
     return kept[which].data();
 }
 
-// f32: float accumulation with FMA, anchored on each window's first sample (float_passes.hpp).
-// (round_between_passes is never set for f32: MATLAB keeps floats unrounded.)
+// Source rows as floats: f32 rows as they are; u16 rows converted (exactly) into a ring the
+// first time a band reads them. Every row a caller holds at once fits in `slots`.
+class FloatSource {
+public:
+    FloatSource(const ImageView& src, int32_t slots)
+        : src_(src), u16_(src.desc.type == SampleType::u16), len_(size_t(src.desc.width) * size_t(src.desc.channels)),
+          slots_(u16_ ? size_t(std::max(slots, 1)) : 0), rows_(slots_ * len_), held_(slots_, -1) {}
+    bool converts() const { return u16_; }
+    const float* row(int64_t y) {
+        if (!u16_) return reinterpret_cast<const float*>(src_.row(y));
+        const size_t s = size_t(y) % slots_;
+        float* r = rows_.data() + s * len_;
+        if (held_[s] != y) {
+            floatpass::u16_to_float(reinterpret_cast<const uint16_t*>(src_.row(y)), r, len_);
+            held_[s] = y;
+        }
+        return r;
+    }
+
+private:
+    const ImageView& src_;
+    bool u16_;
+    size_t len_, slots_;
+    std::vector<float> rows_;
+    std::vector<int64_t> held_;
+};
+
+// Output rows as floats: f32 written in place; u16 through two row buffers, rounded and clamped
+// when committed.
+class FloatSink {
+public:
+    explicit FloatSink(const ImageView& dst)
+        : dst_(dst), u16_(dst.desc.type == SampleType::u16), len_(size_t(dst.desc.width) * size_t(dst.desc.channels)),
+          rows_(u16_ ? 2 * len_ : 0) {}
+    float* row(int64_t y, int which = 0) {
+        return u16_ ? rows_.data() + size_t(which) * len_ : reinterpret_cast<float*>(dst_.row(y));
+    }
+    void commit(int64_t y, int which = 0) {
+        if (!u16_) return;
+        floatpass::float_to_u16(rows_.data() + size_t(which) * len_, reinterpret_cast<uint16_t*>(dst_.row(y)), len_);
+    }
+
+private:
+    const ImageView& dst_;
+    bool u16_;
+    size_t len_;
+    std::vector<float> rows_;
+};
+
+// f32 (and u16, see run_integer): float accumulation with FMA, anchored on each window's first
+// sample (float_passes.hpp). (round_between_passes is never set here: MATLAB keeps floats unrounded.)
 void run_float(const SeparableJob& job, const ImageView& src, const ImageView& dst, RunContext& run) {
     namespace fp = floatpass;
     const int ch = src.desc.channels;
@@ -496,8 +552,6 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
             fp::v_row(rows, w, n, out, x0, len);
         }
     };
-    auto src_row = [&](int64_t y) { return reinterpret_cast<const float*>(src.row(y)); };
-    auto dst_row = [&](int64_t y) { return reinterpret_cast<float*>(dst.row(y)); };
     uint64_t done = 0;
     const uint64_t total = uint64_t(py.out_size);
     if (!job.vertical_first && wide && vec_h && px.out_size < px.in_size) {
@@ -512,6 +566,8 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
             float* scratch = thread_buffer(1, 16 * (size_t(px.in_size) + size_t(px.out_size)) * size_t(ch) + 16, big_scratch);
             std::vector<int64_t> held(size_t(slots), -1);
             std::vector<const float*> rows(2 * size_t(py.max_count));
+            FloatSource source(src, 16);
+            FloatSink sink(dst);
             auto slot = [&](int64_t y) { return ring + size_t(y % slots) * stride; };
             // Intermediate row y, made with the aligned group of 16 rows holding it. Rows wanted
             // together (a window or two overlapping ones) span at most slots - 32 rows, so making
@@ -523,7 +579,7 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
                     const int64_t g = y / 16 * 16;
                     for (int j = 0; j < 16; ++j) {
                         const bool real = g + j < py.in_size;
-                        in16[j] = real ? src_row(g + j) : nullptr;
+                        in16[j] = real ? source.row(g + j) : nullptr;
                         out16[j] = real ? slot(g + j) : nullptr;
                         if (real) held[size_t((g + j) % slots)] = g + j;
                     }
@@ -541,14 +597,17 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
                         for (int32_t k = 0; k < nu; ++k) rows[size_t(k)] = row(first + k);
                         const int32_t off[2] = {0, first1 - first}, cnt[2] = {n, n1};
                         const float* ws[2] = {py.weights_f.data() + py.offset[size_t(r)], py.weights_f.data() + py.offset[size_t(r + 1)]};
-                        float* outs[2] = {dst_row(r), dst_row(r + 1)};
+                        float* outs[2] = {sink.row(r, 0), sink.row(r + 1, 1)};
                         fp::avx512::v_rows(rows.data(), nu, 2, off, cnt, ws, outs, len, nullptr, 0);
+                        sink.commit(r, 0);
+                        sink.commit(r + 1, 1);
                         ++r;
                         continue;
                     }
                 }
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = row(first + k);
-                vertical(rows.data(), r, dst_row(r), len);
+                vertical(rows.data(), r, sink.row(r), len);
+                sink.commit(r);
             }
         }, kFusedBand);
     } else if (!job.vertical_first) {
@@ -556,11 +615,14 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
         banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
             RowRing<float> ring(py.max_count, int64_t(len * sizeof(float)));
             std::vector<const float*> rows(size_t(py.max_count));
-            auto fill = [&](int64_t y, float* row) { horizontal(src_row(y), row); };
+            FloatSource source(src, 1);
+            FloatSink sink(dst);
+            auto fill = [&](int64_t y, float* row) { horizontal(source.row(y), row); };
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
-                vertical(rows.data(), r, dst_row(r), len);
+                vertical(rows.data(), r, sink.row(r), len);
+                sink.commit(r);
             }
         }, kFusedBand);
     } else {
@@ -570,6 +632,8 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
             const size_t mid_stride = (len + 16 + 15) / 16 * 16;
             std::vector<float> mid(mid_stride * kSweep);
             std::vector<const float*> rows(size_t(py.max_count) * kSweep), next(size_t(kSweep) * 8);
+            FloatSource source(src, py.max_count * kSweep);
+            FloatSink sink(dst);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 // Downscales: several output rows per sweep over the union of their windows, each
@@ -592,19 +656,25 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
                     ++outputs;
                 }
                 if (outputs > 1 && end - first < sum) {
-                    for (int32_t k = 0; k < end - first; ++k) rows[size_t(k)] = src_row(first + k);
-                    // The rows past this union that the next sweep brings in (prefetched meanwhile).
+                    for (int32_t k = 0; k < end - first; ++k) rows[size_t(k)] = source.row(first + k);
+                    // The rows past this union that the next sweep brings in (prefetched meanwhile;
+                    // converted rows are made when read).
                     const size_t after = size_t(std::min<int64_t>(r + 2 * outputs, py.out_size) - 1);
-                    const int32_t n_next = std::min(py.first[after] + py.count[after] - end, int32_t(next.size()));
-                    for (int32_t k = 0; k < n_next; ++k) next[size_t(k)] = src_row(end + k);
+                    int32_t n_next = std::min(py.first[after] + py.count[after] - end, int32_t(next.size()));
+                    if (source.converts()) n_next = 0;
+                    for (int32_t k = 0; k < n_next; ++k) next[size_t(k)] = reinterpret_cast<const float*>(src.row(end + k));
                     fp::avx512::v_rows(rows.data(), end - first, outputs, off, cnt, ws, outs, len, next.data(), std::max(n_next, 0));
-                    for (int o = 0; o < outputs; ++o) horizontal(outs[o], dst_row(r + o));
+                    for (int o = 0; o < outputs; ++o) {
+                        horizontal(outs[o], sink.row(r + o));
+                        sink.commit(r + o);
+                    }
                     r += outputs - 1;
                     continue;
                 }
-                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = src_row(first + k);
+                for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = source.row(first + k);
                 vertical(rows.data(), r, mid.data(), len);
-                horizontal(mid.data(), dst_row(r));
+                horizontal(mid.data(), sink.row(r));
+                sink.commit(r);
             }
         });
     }
