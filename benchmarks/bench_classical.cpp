@@ -68,7 +68,8 @@ void bench_upres(benchmark::State& st, Case c, std::string method, int channels,
 void bench_opencv(benchmark::State& st, Case c, int interpolation, int channels, SampleType type, int threads) {
     const Image& src = source(c.in_w, c.in_h, channels, type);
     cv::setNumThreads(threads);
-    const int cvtype = type == SampleType::f32 ? CV_MAKETYPE(CV_32F, channels) : CV_MAKETYPE(CV_8U, channels);
+    const int depth = type == SampleType::f32 ? CV_32F : type == SampleType::u16 ? CV_16U : CV_8U;
+    const int cvtype = CV_MAKETYPE(depth, channels);
     cv::Mat in(c.in_h, c.in_w, cvtype, src.data(), size_t(src.desc().stride));
     cv::Mat out;
     for (auto _ : st) {
@@ -80,7 +81,9 @@ void bench_opencv(benchmark::State& st, Case c, int interpolation, int channels,
 void bench_vips(benchmark::State& st, Case c, VipsKernel kernel, int channels, SampleType type, int threads) {
     const Image& src = source(c.in_w, c.in_h, channels, type);
     vips_concurrency_set(threads);
-    const VipsBandFormat fmt = type == SampleType::f32 ? VIPS_FORMAT_FLOAT : VIPS_FORMAT_UCHAR;
+    const VipsBandFormat fmt = type == SampleType::f32   ? VIPS_FORMAT_FLOAT
+                               : type == SampleType::u16 ? VIPS_FORMAT_USHORT
+                                                         : VIPS_FORMAT_UCHAR;
     const double hs = double(c.out_w) / c.in_w, vs = double(c.out_h) / c.in_h;
     for (auto _ : st) {
         VipsImage* in = vips_image_new_from_memory(src.data(), size_t(src.desc().stride) * c.in_h, c.in_w, c.in_h,
@@ -109,6 +112,10 @@ void bench_stb(benchmark::State& st, Case c, stbir_filter filter, int channels, 
             stbir_resize_float_generic(reinterpret_cast<const float*>(src.data()), c.in_w, c.in_h, int(src.desc().stride),
                                        reinterpret_cast<float*>(dst.data()), c.out_w, c.out_h, int(dst.desc().stride),
                                        channels, alpha, 0, STBIR_EDGE_CLAMP, filter, STBIR_COLORSPACE_LINEAR, nullptr);
+        else if (type == SampleType::u16)
+            stbir_resize_uint16_generic(reinterpret_cast<const uint16_t*>(src.data()), c.in_w, c.in_h, int(src.desc().stride),
+                                        reinterpret_cast<uint16_t*>(dst.data()), c.out_w, c.out_h, int(dst.desc().stride),
+                                        channels, alpha, 0, STBIR_EDGE_CLAMP, filter, STBIR_COLORSPACE_LINEAR, nullptr);
         else
             stbir_resize_uint8_generic(src.data(), c.in_w, c.in_h, int(src.desc().stride), dst.data(), c.out_w, c.out_h,
                                        int(dst.desc().stride), channels, alpha, 0, STBIR_EDGE_CLAMP, filter,
@@ -146,7 +153,9 @@ void register_all() {
         int channels;
         SampleType type;
     };
-    const Format formats[] = {{"rgb8", 3, SampleType::u8}, {"rgba8", 4, SampleType::u8}, {"rgbf32", 3, SampleType::f32}};
+    // The three formats, and 16-bit RGB (PNG/TIFF photos) beside them.
+    const Format formats[] = {{"rgb8", 3, SampleType::u8}, {"rgba8", 4, SampleType::u8}, {"rgbf32", 3, SampleType::f32},
+                              {"rgb16", 3, SampleType::u16}};
     for (const auto& c : cases)
         for (const auto& f : filters)
             for (const auto& fmt : formats)

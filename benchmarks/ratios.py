@@ -5,6 +5,7 @@ upres/peer ratios (below 1: upres is faster), per case, filter, format and threa
 usage: ratios.py bench.json [pillow.json]
 """
 import json
+import math
 import sys
 from collections import defaultdict
 
@@ -34,6 +35,23 @@ def main():
         for p in peers:
             cells.append(f"{t[p]:.1f} ({t['upres'] / t[p]:.2f})" if p in t else "—")
         print(f"| {case} | {flt} | {fmt} | {threads[1:]} | {t['upres']:.1f} | " + " | ".join(cells) + " |")
+    # Summary per thread count: upres against the fastest peer of each case.
+    print()
+    for threads in sorted({k[3] for k in rows}):
+        for label, fmts in (("rgb8, rgba8, rgbf32", {"rgb8", "rgba8", "rgbf32"}), ("rgb16", {"rgb16"})):
+            ratios = []
+            for (case, flt, fmt, th), t in sorted(rows.items()):
+                if th != threads or fmt not in fmts or "upres" not in t:
+                    continue
+                best = min((t[p], p) for p in peers if p in t)
+                ratios.append((t["upres"] / best[0], f"{case} {flt} {fmt} vs {best[1]}"))
+            if not ratios:
+                continue
+            geo = math.exp(sum(math.log(r) for r, _ in ratios) / len(ratios))
+            worst = max(ratios)
+            lost = sum(1 for r, _ in ratios if r >= 1)
+            print(f"- {threads[1:]} thread(s), {label}: {len(ratios)} cases, geometric mean vs the fastest peer "
+                  f"{geo:.2f}, cases lost {lost}, worst {worst[0]:.2f} ({worst[1]})")
 
 
 if __name__ == "__main__":

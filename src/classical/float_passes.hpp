@@ -58,8 +58,9 @@ namespace avx512 {
 bool available();
 // Horizontal pass of 16 rows at once (float_rows16_avx512.cpp): in[r] -> out[r], r < 16, with
 // h_pixel's bits; a null in[r] is a lane past the image (out[r] is then not written). scratch
-// holds 16 * (in_size + out_size) * channels + 16 floats.
+// holds 16 * (in_size + out_size) * channels + 16 floats. u16 rows are converted as they are read.
 void h_rows16(const AxisPlan& p, int channels, const float* const* in, float* const* out, float* scratch);
+void h_rows16(const AxisPlan& p, int channels, const uint16_t* const* in, float* const* out, float* scratch);
 void h_row(const AxisPlan& p, int channels, const float* in, float* out);
 void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len);  // whole row (masked tail)
 size_t float_to_u16(const float* in, uint16_t* out, size_t n);  // returns where it stopped

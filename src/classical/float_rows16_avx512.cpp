@@ -52,8 +52,21 @@ inline __mmask16 first_lanes(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __
 // One pass along the rows: blocks of the 16 rows are transposed into t just before the outputs
 // that read them, and outputs are transposed back as soon as 16 samples are ready, so both
 // buffers are touched while still in L1.
-template <int C>
-UPRES_AVX512F void rows16(const AxisPlan& p, const float* const* in, float* const* out, float* t, float* o) {
+// 16 samples of a source row as floats (u16 converted exactly), the first n of them (n <= 16).
+template <class In>
+UPRES_AVX512F inline __m512 load16(const In* in, size_t n) {
+    if constexpr (sizeof(In) == 4) {
+        return _mm512_maskz_loadu_ps(first_lanes(n), in);
+    } else {
+        if (n == 16) return _mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in))));
+        alignas(32) uint16_t part[16] = {};
+        for (size_t j = 0; j < n; ++j) part[j] = in[j];
+        return _mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(part))));
+    }
+}
+
+template <int C, class In>
+UPRES_AVX512F void rows16(const AxisPlan& p, const In* const* in, float* const* out, float* t, float* o) {
     const size_t len_in = size_t(p.in_size) * C, len_out = size_t(p.out_size) * C;
     const int32_t taps = p.float_taps;
     // Next rows' lines requested this far ahead: 16 interleaved row streams are more than the
@@ -63,10 +76,9 @@ UPRES_AVX512F void rows16(const AxisPlan& p, const float* const* in, float* cons
     size_t done_in = 0, done_out = 0;
     auto transpose_in = [&](size_t need) UPRES_AVX512F {
         for (; done_in < need; done_in += 16) {
-            const size_t x = done_in;
-            const __mmask16 m = first_lanes(len_in - x);
+            const size_t x = done_in, n = std::min<size_t>(16, len_in - x);
             for (int r = 0; r < 16; ++r) {
-                v[r] = in[r] ? _mm512_maskz_loadu_ps(m, in[r] + x) : _mm512_setzero_ps();
+                v[r] = in[r] ? load16(in[r] + x, n) : _mm512_setzero_ps();
                 if (in[r] && x + kAhead < len_in) _mm_prefetch(reinterpret_cast<const char*>(in[r] + x + kAhead), _MM_HINT_T0);
             }
             transpose16(v);
@@ -122,9 +134,8 @@ UPRES_AVX512F void rows16(const AxisPlan& p, const float* const* in, float* cons
     transpose_out(len_out);
 }
 
-}  // namespace
-
-UPRES_AVX512F void h_rows16(const AxisPlan& p, int channels, const float* const* in, float* const* out, float* scratch) {
+template <class In>
+UPRES_AVX512F void h_rows16_any(const AxisPlan& p, int channels, const In* const* in, float* const* out, float* scratch) {
     float* t = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
     float* o = t + size_t(p.in_size) * size_t(channels) * 16;
     switch (channels) {
@@ -133,6 +144,16 @@ UPRES_AVX512F void h_rows16(const AxisPlan& p, int channels, const float* const*
         case 3: return rows16<3>(p, in, out, t, o);
         default: return rows16<4>(p, in, out, t, o);
     }
+}
+
+}  // namespace
+
+void h_rows16(const AxisPlan& p, int channels, const float* const* in, float* const* out, float* scratch) {
+    h_rows16_any(p, channels, in, out, scratch);
+}
+
+void h_rows16(const AxisPlan& p, int channels, const uint16_t* const* in, float* const* out, float* scratch) {
+    h_rows16_any(p, channels, in, out, scratch);
 }
 
 }  // namespace upres::classical::floatpass::avx512

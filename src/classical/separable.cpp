@@ -566,7 +566,7 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
             float* scratch = thread_buffer(1, 16 * (size_t(px.in_size) + size_t(px.out_size)) * size_t(ch) + 16, big_scratch);
             std::vector<int64_t> held(size_t(slots), -1);
             std::vector<const float*> rows(2 * size_t(py.max_count));
-            FloatSource source(src, 16);
+            const bool u16 = src.desc.type == SampleType::u16;  // converted as the blocks are read
             FloatSink sink(dst);
             auto slot = [&](int64_t y) { return ring + size_t(y % slots) * stride; };
             // Intermediate row y, made with the aligned group of 16 rows holding it. Rows wanted
@@ -575,15 +575,20 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
             auto row = [&](int64_t y) {
                 if (held[size_t(y % slots)] != y) {
                     const float* in16[16];
+                    const uint16_t* in16_u16[16];
                     float* out16[16];
                     const int64_t g = y / 16 * 16;
                     for (int j = 0; j < 16; ++j) {
                         const bool real = g + j < py.in_size;
-                        in16[j] = real ? source.row(g + j) : nullptr;
+                        in16[j] = real && !u16 ? reinterpret_cast<const float*>(src.row(g + j)) : nullptr;
+                        in16_u16[j] = real && u16 ? reinterpret_cast<const uint16_t*>(src.row(g + j)) : nullptr;
                         out16[j] = real ? slot(g + j) : nullptr;
                         if (real) held[size_t((g + j) % slots)] = g + j;
                     }
-                    fp::avx512::h_rows16(px, ch, in16, out16, scratch);
+                    if (u16)
+                        fp::avx512::h_rows16(px, ch, in16_u16, out16, scratch);
+                    else
+                        fp::avx512::h_rows16(px, ch, in16, out16, scratch);
                 }
                 return slot(y);
             };
