@@ -71,25 +71,6 @@ ModelFile read_model_file(const std::string& path) {
     return read_model_memory(bytes.data(), bytes.size(), path);
 }
 
-bool looks_like_torchscript(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return false;
-    char magic[4] = {0, 0, 0, 0};
-    const bool zip = std::fread(magic, 1, 4, f) == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0;
-    // The central directory, which names every entry, sits at the end of the archive.
-    std::string tail;
-    if (zip && std::fseek(f, 0, SEEK_END) == 0) {
-        const long size = std::ftell(f);
-        const long start = size > (1L << 20) ? size - (1L << 20) : 0;
-        if (size > 0 && std::fseek(f, start, SEEK_SET) == 0) {
-            tail.resize(size_t(size - start));
-            tail.resize(std::fread(tail.data(), 1, tail.size(), f));
-        }
-    }
-    std::fclose(f);
-    return tail.find("/constants.pkl") != std::string::npos && tail.find("/code/") != std::string::npos;
-}
-
 void write_safetensors(const std::string& path, const TensorMap& tensors,
                        const std::map<std::string, std::string>& metadata) {
     const std::string bytes = encode_safetensors(tensors, metadata);

@@ -1,5 +1,6 @@
 // Reads a model file of any supported format into a TensorMap, sniffing the format from the
-// content, never from the name alone.
+// content, never from the name alone. A TorchScript archive comes back as the format
+// "torchscript" with no tensors (it is a program, not weights; nn loads it only when allowed).
 #pragma once
 #include <string>
 
@@ -9,10 +10,6 @@ namespace upres::formats {
 
 ModelFile read_model_file(const std::string& path);
 ModelFile read_model_memory(const uint8_t* data, size_t size, const std::string& name);
-
-// True when the file is a zip archive holding a TorchScript program (a `constants.pkl` and
-// `code/` entries) rather than a zip-format state dict; only the archive's tail is read.
-bool looks_like_torchscript(const std::string& path);
 
 // Writes tensors and metadata as .safetensors through a temporary file renamed into place.
 void write_safetensors(const std::string& path, const TensorMap& tensors,

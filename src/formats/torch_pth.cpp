@@ -228,10 +228,14 @@ ModelFile read_pth_zip(const uint8_t* data, size_t size, const std::string& name
             break;
         }
     }
+    // A TorchScript archive (scripted or traced module) carries code, not a state dict: reported as
+    // the format "torchscript" with no tensors, its pickles left unread (nn decides what to do).
     for (const ZipEntry& e : zip.entries())
-        if (e.name == prefix + "constants.pkl" || e.name.compare(0, prefix.size() + 5, prefix + "code/") == 0)
-            fail(Status::unsupported, name + ": a TorchScript archive (scripted or traced module), not a state dict; "
-                                             "load it as a model with the option torchscript=1");
+        if (e.name == prefix + "constants.pkl" || e.name.compare(0, prefix.size() + 5, prefix + "code/") == 0) {
+            ModelFile script;
+            script.format = "torchscript";
+            return script;
+        }
     if (!pickle_entry) fail(Status::model, name + ": a zip archive without data.pkl, not a PyTorch checkpoint");
     if (const ZipEntry* order = zip.find(prefix + "byteorder")) {
         const ZipBytes b = zip.read(*order);

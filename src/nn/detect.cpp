@@ -69,6 +69,11 @@ int metadata_int(const formats::ModelFile& f, const char* key) {
 
 Architecture detect(formats::ModelFile file, const std::string& name) {
     Architecture a;
+    if (file.format == "torchscript") {  // a program: runs only by path, when the caller allows it
+        a.arch = Arch::torchscript;
+        a.script_path = name;
+        return a;
+    }
     const TensorMap& t = file.tensors;
     for (const auto& kv : t) a.parameters += kv.second.numel();
     if (t.count("conv1.weight") && t.count("conv2.weight") && t.count("conv3.weight")) {
@@ -169,7 +174,8 @@ std::string Architecture::describe() const {
                 std::to_string(num_feat) + " features";
             break;
         case Arch::torchscript:
-            return "TorchScript program" + (scale ? ", x" + std::to_string(scale) : std::string(", scale found by a trial run"));
+            return "TorchScript program (runs only with the option torchscript=1)" +
+                   (scale ? ", x" + std::to_string(scale) : std::string(", scale found by a trial run"));
     }
     return s + ", " + std::to_string(in_channels) + " -> " + std::to_string(out_channels) + " channels, " +
            std::to_string(parameters) + " parameters";

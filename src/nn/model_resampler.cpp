@@ -257,6 +257,14 @@ private:
 }  // namespace
 
 std::unique_ptr<Resampler> make_model_resampler(Architecture arch, const Options& options, const std::string& label) {
+    // Every model, whatever led to it (a path, a named model, the srcnn family), passes here: a
+    // TorchScript program carries code libtorch would run, so it needs the caller's consent.
+    if (arch.arch == Arch::torchscript) {
+        if (!options.get_int("torchscript"))
+            fail(Status::unsupported, label + ": a TorchScript program (it carries code that libtorch would run); "
+                                              "set the option torchscript=1 to allow it");
+        arch.scale = int(options.get_int("model_scale"));
+    }
     return std::make_unique<ModelResampler>(std::move(arch), options, label);
 }
 

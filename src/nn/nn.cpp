@@ -79,19 +79,7 @@ std::unique_ptr<Resampler> create(const std::string& name, const Options& option
             if (name == m.method) path = models::find_model(m, options);
         if (path.empty()) return nullptr;
     }
-    if (formats::looks_like_torchscript(path)) {
-        if (!options.get_int("torchscript"))
-            fail(Status::unsupported, path + ": a TorchScript program (it carries code that libtorch would run); "
-                                             "set the option torchscript=1 to allow it");
-        Architecture a;
-        a.arch = Arch::torchscript;
-        a.scale = int(options.get_int("model_scale"));
-        a.script_path = path;
-        return make_model_resampler(std::move(a), options, path);
-    }
-    formats::ModelFile file = formats::read_model_file(path);
-    Architecture arch = detect(std::move(file), path);
-    return make_model_resampler(std::move(arch), options, path);
+    return make_model_resampler(detect(formats::read_model_file(path), path), options, path);
 }
 
 }  // namespace upres::nn

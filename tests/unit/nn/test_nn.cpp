@@ -242,6 +242,22 @@ TEST_CASE("a TorchScript program runs only when allowed, at its probed scale, li
         CHECK(std::string(e.what()).find("compact.pt") != std::string::npos);
     }
 
+    // The name does not matter: the content says TorchScript (one rule, formats::read_model_file).
+    const std::string disguised = dir + "/disguised.safetensors";
+    {
+        std::ifstream from(pt, std::ios::binary);
+        std::ofstream to(disguised, std::ios::binary);
+        to << from.rdbuf();
+    }
+    Options hidden;
+    hidden.set_string("model", disguised);
+    try {
+        create_resampler("model", hidden);
+        FAIL("a TorchScript file named .safetensors loaded without torchscript=1");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::unsupported);
+    }
+
     Options o;
     o.set_int("torchscript", 1);
     o.set_string("model", pt);
