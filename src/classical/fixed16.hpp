@@ -60,7 +60,9 @@ bool available();
 int32_t h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f);
 int32_t h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end);
 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
-size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len);
+// stream: non-temporal stores where out is 64-byte aligned (outputs far larger than the caches:
+// no read-for-ownership of lines that are only written), fenced before returning.
+size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len, bool stream = false);
 // Premultiplied alpha, 4 channels for the horizontal ones (no AVX2 twins: the portable kernels
 // finish the row).
 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);

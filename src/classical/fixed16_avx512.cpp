@@ -202,7 +202,9 @@ UPRES_AVX512 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, in
     return x;
 }
 
-UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len) {
+UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len,
+                                bool stream) {
+    stream = stream && reinterpret_cast<uintptr_t>(out) % 64 == 0;
     const __m512i round = _mm512_set1_epi32(1 << (kWeightBits + kMidBits - 1));
     const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);  // undo packus' lane interleave
     const int shift = kWeightBits + kMidBits;
@@ -224,8 +226,13 @@ UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, in
         }
         const __m512i lo = _mm512_packs_epi32(_mm512_srai_epi32(acc0, shift), _mm512_srai_epi32(acc1, shift));
         const __m512i hi = _mm512_packs_epi32(_mm512_srai_epi32(acc2, shift), _mm512_srai_epi32(acc3, shift));
-        _mm512_storeu_si512(out + x, _mm512_permutexvar_epi64(order, _mm512_packus_epi16(lo, hi)));
+        const __m512i bytes = _mm512_permutexvar_epi64(order, _mm512_packus_epi16(lo, hi));
+        if (stream)
+            _mm512_stream_si512(reinterpret_cast<__m512i*>(out + x), bytes);
+        else
+            _mm512_storeu_si512(out + x, bytes);
     }
+    if (stream) _mm_sfence();
     return x;
 }
 

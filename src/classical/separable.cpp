@@ -98,6 +98,10 @@ void set_max_isa(Isa isa) { g_max_isa.store(int(isa)); }
 
 namespace {
 
+// Outputs at least this large skip the caches (non-temporal stores): they cannot stay cached, and
+// streaming avoids reading every line before overwriting it.
+constexpr size_t kStreamBytes = size_t(32) << 20;
+
 // Row bands: work is reported between bands (calling thread) and split inside a band.
 constexpr int64_t kBand = 64;
 
@@ -254,6 +258,8 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
             f16::h_u8_to_mid(px, ch, src.row(y), row, h_end, finish);
         };
         const size_t len = size_t(px.out_size) * size_t(ch);
+        // Outputs far larger than the caches are written with non-temporal stores.
+        const bool stream = double(len) * double(py.out_size) >= double(kStreamBytes);
         banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
             RowRing<int16_t> ring(py.max_count, int64_t(len) * 2);
             std::vector<const int16_t*> rows(size_t(py.max_count));
@@ -261,7 +267,7 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 const int16_t* w = wy + py.offset[size_t(r)];
-                size_t x0 = wide ? f16::avx512::v_mid_to_u8(rows.data(), w, n, dst.row(r), len) : 0;
+                size_t x0 = wide ? f16::avx512::v_mid_to_u8(rows.data(), w, n, dst.row(r), len, stream) : 0;
                 if (vec) x0 = f16::avx2::v_mid_to_u8(rows.data(), w, n, dst.row(r), x0, len);
                 f16::v_mid_to_u8(rows.data(), w, n, dst.row(r), x0, len);
             }
