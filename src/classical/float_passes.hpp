@@ -49,6 +49,9 @@ void float_to_u16(const float* in, uint16_t* out, size_t n);
 
 namespace avx2 {
 bool available();  // AVX2 and FMA
+// avx512::h_rows16 with 8 rows (float_rows8_avx2.cpp); scratch: 8 * (in_size + out_size) * channels + 16.
+void h_rows8(const AxisPlan& p, int channels, const float* const* in, float* const* out, float* scratch);
+void h_rows8(const AxisPlan& p, int channels, const uint16_t* const* in, float* const* out, float* scratch);
 // Whole row; pixels whose 4-float loads would leave the source row go to h_pixel.
 void h_row(const AxisPlan& p, int channels, const float* in, float* out);
 size_t v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t len);  // returns where it stopped

@@ -560,51 +560,53 @@ void run_float(const SeparableJob& job, const ImageView& src, const ImageView& d
     };
     uint64_t done = 0;
     const uint64_t total = uint64_t(py.out_size);
-    if (!job.vertical_first && wide && vec_h && px.out_size < px.in_size) {
-        // Downscaled rows: the horizontal pass runs on 16 source rows at once (transposed, see
-        // h_rows16), into a ring of intermediate rows made 16 at a time.
+    if (!job.vertical_first && vec_h && px.out_size < px.in_size) {
+        // Downscaled rows: the horizontal pass runs on a group of G source rows at once (16 with
+        // AVX-512, 8 with AVX2; transposed, see float_rows_kernel.hpp), into a ring of
+        // intermediate rows made G at a time.
+        const int G = wide ? 16 : 8;
         const size_t len = size_t(px.out_size) * size_t(ch);
         const size_t stride = (len + 15) / 16 * 16;
-        const int64_t slots = (2 * int64_t(py.max_count) + 32 + 15) / 16 * 16;
+        const int64_t slots = (2 * int64_t(py.max_count) + 2 * G + 15) / 16 * 16;
         banded(py.out_size, job.threads, run, done, total, [&](int64_t r0, int64_t r1) {
             std::vector<float> big_ring, big_scratch;
             float* ring = thread_buffer(0, size_t(slots) * stride, big_ring);
-            float* scratch = thread_buffer(1, 16 * (size_t(px.in_size) + size_t(px.out_size)) * size_t(ch) + 16, big_scratch);
+            float* scratch = thread_buffer(1, size_t(G) * (size_t(px.in_size) + size_t(px.out_size)) * size_t(ch) + 16, big_scratch);
             std::vector<int64_t> held(size_t(slots), -1);
             std::vector<const float*> rows(2 * size_t(py.max_count));
             const bool u16 = src.desc.type == SampleType::u16;  // converted as the blocks are read
             FloatSink sink(dst);
             auto slot = [&](int64_t y) { return ring + size_t(y % slots) * stride; };
-            // Intermediate row y, made with the aligned group of 16 rows holding it. Rows wanted
-            // together (a window or two overlapping ones) span at most slots - 32 rows, so making
+            // Intermediate row y, made with the aligned group of G rows holding it. Rows wanted
+            // together (a window or two overlapping ones) span at most slots - 2 G rows, so making
             // a group never evicts one of them.
             auto row = [&](int64_t y) {
                 if (held[size_t(y % slots)] != y) {
-                    const float* in16[16];
-                    const uint16_t* in16_u16[16];
-                    float* out16[16];
-                    const int64_t g = y / 16 * 16;
-                    for (int j = 0; j < 16; ++j) {
+                    const float* in_f32[16];
+                    const uint16_t* in_u16[16];
+                    float* out_rows[16];
+                    const int64_t g = y / G * G;
+                    for (int j = 0; j < G; ++j) {
                         const bool real = g + j < py.in_size;
-                        in16[j] = real && !u16 ? reinterpret_cast<const float*>(src.row(g + j)) : nullptr;
-                        in16_u16[j] = real && u16 ? reinterpret_cast<const uint16_t*>(src.row(g + j)) : nullptr;
-                        out16[j] = real ? slot(g + j) : nullptr;
+                        in_f32[j] = real && !u16 ? reinterpret_cast<const float*>(src.row(g + j)) : nullptr;
+                        in_u16[j] = real && u16 ? reinterpret_cast<const uint16_t*>(src.row(g + j)) : nullptr;
+                        out_rows[j] = real ? slot(g + j) : nullptr;
                         if (real) held[size_t((g + j) % slots)] = g + j;
                     }
-                    if (u16)
-                        fp::avx512::h_rows16(px, ch, in16_u16, out16, scratch);
-                    else
-                        fp::avx512::h_rows16(px, ch, in16, out16, scratch);
+                    if (wide && u16) fp::avx512::h_rows16(px, ch, in_u16, out_rows, scratch);
+                    else if (wide) fp::avx512::h_rows16(px, ch, in_f32, out_rows, scratch);
+                    else if (u16) fp::avx2::h_rows8(px, ch, in_u16, out_rows, scratch);
+                    else fp::avx2::h_rows8(px, ch, in_f32, out_rows, scratch);
                 }
                 return slot(y);
             };
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 // Two output rows in one sweep over the union of their windows (see v_rows).
-                if (r + 1 < r1) {
+                if (wide && r + 1 < r1) {
                     const int32_t n1 = py.count[size_t(r + 1)], first1 = py.first[size_t(r + 1)];
                     const int32_t nu = std::max(first + n, first1 + n1) - first;
-                    if (first1 >= first && nu < n + n1 && nu + 32 <= slots) {
+                    if (first1 >= first && nu < n + n1 && nu + 2 * G <= slots) {
                         for (int32_t k = 0; k < nu; ++k) rows[size_t(k)] = row(first + k);
                         const int32_t off[2] = {0, first1 - first}, cnt[2] = {n, n1};
                         const float* ws[2] = {py.weights_f.data() + py.offset[size_t(r)], py.weights_f.data() + py.offset[size_t(r + 1)]};
