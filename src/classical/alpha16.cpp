@@ -77,42 +77,102 @@ __attribute__((target("avx512f"))) inline __m256i unpremultiplied(__m256i c, __m
     return _mm512_cvt_roundpd_epi32(_mm512_min_pd(q, _mm512_set1_pd(255.0)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
 }
 
-// The same operations, 8 RGBA pixels per step (one division for all 8), one channel per vector:
-// floor(min(x, 255)) with the conversion's own floor rounding, and the clamp below 0 (and the
-// alpha clamp) left to the saturating packs. Returns where it stopped.
+// The same operations for 8 RGBA pixels given one channel per 256-bit half (vrg: R then G, vba:
+// B then A; `pixel_of` orders them), one division for all 8: floor(min(x, 255)) with the
+// conversion's own floor rounding, and the clamp below 0 (and the alpha clamp) left to the
+// saturating packs.
+__attribute__((target("avx512f,avx512bw"))) inline void unpremultiply8(__m512i vrg, __m512i vba, uint8_t* out, int32_t x,
+                                                                      ScaleMemo* memo, __m256i pixel_of) {
+    const __m512d top = _mm512_set1_pd(255.0), zero = _mm512_setzero_pd();
+    const __m256i ai = _mm512_extracti64x4_epi64(vba, 1);
+    __m512d scale;
+    // A division of 8 doubles costs more than the rest of the step: reuse the last row's.
+    if (memo && _mm256_movemask_epi8(_mm256_cmpeq_epi32(ai, _mm256_loadu_si256(
+                    reinterpret_cast<const __m256i*>(memo->alpha.data() + x)))) == -1) {
+        scale = _mm512_loadu_pd(memo->scale.data() + x);
+    } else {
+        const __m512d a = _mm512_cvtepi32_pd(ai);
+        scale = _mm512_maskz_div_pd(_mm512_cmp_pd_mask(a, zero, _CMP_GT_OQ), top, a);
+        if (memo) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo->alpha.data() + x), ai);
+            _mm512_storeu_pd(memo->scale.data() + x, scale);
+        }
+    }
+    const __m256i r = unpremultiplied(_mm512_castsi512_si256(vrg), scale);
+    const __m256i g = unpremultiplied(_mm512_extracti64x4_epi64(vrg, 1), scale);
+    const __m256i b = unpremultiplied(_mm512_castsi512_si256(vba), scale);
+    const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(ai, _mm256_set1_epi32(1 << (kAccBits - 1))), kAccBits);
+    const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, alpha));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4), _mm256_shuffle_epi8(bytes, pixel_of));
+}
+
+// After the packs each 128-bit lane holds R0-3 G0-3 B0-3 A0-3 (pixels in channel order): transpose
+// back to pixels.
+__attribute__((target("avx512f,avx512bw"))) inline __m256i pixels_from_packs() {
+    return _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
+                            0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+}
+
+// 8 RGBA pixels per step from a row of sums. Returns where it stopped.
 __attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(const int32_t* in, uint8_t* out,
                                                                            int32_t pixels, ScaleMemo* memo) {
     const __m512i rg = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
     const __m512i ba = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-    // After the packs each 128-bit lane holds R0-3 G0-3 B0-3 A0-3: transpose back to pixels.
-    const __m256i to_pixels = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
-                                               0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const __m512d top = _mm512_set1_pd(255.0), zero = _mm512_setzero_pd();
-    const __m256i round = _mm256_set1_epi32(1 << (kAccBits - 1));
+    const __m256i pixel_of = pixels_from_packs();
     int32_t x = 0;
     for (; x + 8 <= pixels; x += 8) {
         const __m512i v0 = _mm512_loadu_si512(in + size_t(x) * 4), v1 = _mm512_loadu_si512(in + size_t(x) * 4 + 16);
-        const __m512i vrg = _mm512_permutex2var_epi32(v0, rg, v1), vba = _mm512_permutex2var_epi32(v0, ba, v1);
-        const __m256i ai = _mm512_extracti64x4_epi64(vba, 1);
-        __m512d scale;
-        // A division of 8 doubles costs more than the rest of the step: reuse the last row's.
-        if (memo && _mm256_movemask_epi8(_mm256_cmpeq_epi32(ai, _mm256_loadu_si256(
-                        reinterpret_cast<const __m256i*>(memo->alpha.data() + x)))) == -1) {
-            scale = _mm512_loadu_pd(memo->scale.data() + x);
-        } else {
-            const __m512d a = _mm512_cvtepi32_pd(ai);
-            scale = _mm512_maskz_div_pd(_mm512_cmp_pd_mask(a, zero, _CMP_GT_OQ), top, a);
-            if (memo) {
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo->alpha.data() + x), ai);
-                _mm512_storeu_pd(memo->scale.data() + x, scale);
-            }
+        unpremultiply8(_mm512_permutex2var_epi32(v0, rg, v1), _mm512_permutex2var_epi32(v0, ba, v1), out, x, memo, pixel_of);
+    }
+    return x;
+}
+
+// Taps k and k + 1 of a vertical window as a madd weight pair and two row pointers (weight 0 and
+// the same row again for an odd last tap).
+__attribute__((target("avx512f,avx512bw"))) inline void tap_pair(const int16_t* const* rows, const int16_t* w, int32_t n,
+                                                                int32_t k, __m512i& weight, const int16_t*& a,
+                                                                const int16_t*& b) {
+    const uint16_t lo = uint16_t(w[k]), hi = k + 1 < n ? uint16_t(w[k + 1]) : 0;
+    weight = _mm512_set1_epi32(int32_t(uint32_t(lo) | (uint32_t(hi) << 16)));
+    a = rows[k];
+    b = k + 1 < n ? rows[k + 1] : rows[k];
+}
+
+// The second pass fused with the un-premultiply: v_mid_to_acc's exact int32 sums for 8 pixels stay
+// in registers and go straight to unpremultiply8 (no row of sums making a round trip through the
+// cache). `Pairs` > 0 fixes the number of tap pairs so the row pointers and weights stay in
+// registers; 0 takes n at run time.
+template <int Pairs>
+__attribute__((target("avx512f,avx512bw"))) int32_t v_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w,
+                                                                       int32_t n, uint8_t* out, int32_t pixels,
+                                                                       ScaleMemo* memo) {
+    const int32_t pairs = Pairs > 0 ? Pairs : (n + 1) / 2;
+    // Per 128-bit lane the unpacked sums hold pixel 2l (even) and 2l + 1 (odd) as RGBA: gather R, G
+    // (and B, A) of pixels 0-7 in order.
+    const __m512i rg = _mm512_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28, 1, 17, 5, 21, 9, 25, 13, 29);
+    const __m512i ba = _mm512_setr_epi32(2, 18, 6, 22, 10, 26, 14, 30, 3, 19, 7, 23, 11, 27, 15, 31);
+    const __m256i pixel_of = pixels_from_packs();
+    constexpr int kHeld = Pairs > 0 ? Pairs : 1;
+    __m512i wk[kHeld];
+    const int16_t* ra[kHeld];
+    const int16_t* rb[kHeld];
+    if constexpr (Pairs > 0)
+        for (int g = 0; g < Pairs; ++g) tap_pair(rows, w, n, 2 * g, wk[g], ra[g], rb[g]);
+    int32_t x = 0;
+    for (; x + 8 <= pixels; x += 8) {
+        const size_t o = size_t(x) * 4;
+        __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+        for (int32_t g = 0; g < pairs; ++g) {
+            __m512i weight;
+            const int16_t *a, *b;
+            if constexpr (Pairs > 0) weight = wk[g], a = ra[g], b = rb[g];
+            else tap_pair(rows, w, n, 2 * g, weight, a, b);
+            const __m512i va = _mm512_loadu_si512(a + o), vb = _mm512_loadu_si512(b + o);
+            even = _mm512_add_epi32(even, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), weight));
+            odd = _mm512_add_epi32(odd, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), weight));
         }
-        const __m256i r = unpremultiplied(_mm512_castsi512_si256(vrg), scale);
-        const __m256i g = unpremultiplied(_mm512_extracti64x4_epi64(vrg, 1), scale);
-        const __m256i b = unpremultiplied(_mm512_castsi512_si256(vba), scale);
-        const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(ai, round), kAccBits);
-        const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, alpha));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4), _mm256_shuffle_epi8(bytes, to_pixels));
+        unpremultiply8(_mm512_permutex2var_epi32(even, rg, odd), _mm512_permutex2var_epi32(even, ba, odd), out, x, memo,
+                       pixel_of);
     }
     return x;
 }
@@ -128,6 +188,19 @@ void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channe
 // Opaque: A = 255 << 20, whose scale 255 / A = 2^-20 is exact.
 ScaleMemo::ScaleMemo(int32_t pixels)
     : alpha(size_t(std::max(pixels, 0)) + 8, 255 << kAccBits), scale(size_t(std::max(pixels, 0)) + 8, std::ldexp(1.0, -kAccBits)) {}
+
+int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
+                                        int32_t pixels, ScaleMemo* memo) {
+    switch (n) {
+        case 1:
+        case 2: return v_unpremultiply_rgba<1>(rows, w, n, out, pixels, memo);
+        case 3:
+        case 4: return v_unpremultiply_rgba<2>(rows, w, n, out, pixels, memo);
+        case 5:
+        case 6: return v_unpremultiply_rgba<3>(rows, w, n, out, pixels, memo);
+        default: return v_unpremultiply_rgba<0>(rows, w, n, out, pixels, memo);
+    }
+}
 
 void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512, ScaleMemo* memo) {
     if (channels == 2) return unpremultiply<2>(in, out, 0, pixels);
