@@ -71,9 +71,15 @@ __attribute__((target_clones("avx2", "default"))) void unpremultiply(const int32
     }
 }
 
-// floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor.
+// floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor. One FMA for
+// the portable code's multiply then add (a quarter fewer vector operations), the same bytes: away
+// from ties (510 c = (2k - 1) A) both are within 2^-43 of 255 c / A + 0.5, itself at least 2^-32
+// from an integer; at a tie c * scale is within 2^-44 of k - 0.5, whose binade also holds the
+// numbers just below k with the same spacing (0.5 a multiple of it), so both round to the same
+// side of k, ties to even alike (k = 1 crosses a binade and still rounds up both ways). The
+// tests compare the two on every kind of tie.
 __attribute__((target("avx512f"))) inline __m256i unpremultiplied(__m256i c, __m512d scale) {
-    const __m512d q = _mm512_add_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(c), scale), _mm512_set1_pd(0.5));
+    const __m512d q = _mm512_fmadd_pd(_mm512_cvtepi32_pd(c), scale, _mm512_set1_pd(0.5));
     return _mm512_cvt_roundpd_epi32(_mm512_min_pd(q, _mm512_set1_pd(255.0)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
 }
 

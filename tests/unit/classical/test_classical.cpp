@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -396,6 +397,34 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
     int wrong = 0;
     for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
     CHECK(wrong == 0);
+}
+
+TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as the portable code") {
+    // Colour sums on a half level, 510 C = (2k - 1) A, and one either side of it, for small and
+    // large alpha sums: where 255 / A is inexact the vector code's rounding differs from the
+    // portable code's (one FMA instead of a multiply and an add) and must still give its bytes.
+    std::vector<int32_t> sums;
+    int inexact_ties = 0;
+    auto add_ties = [&](int64_t a) {
+        for (int64_t k = -1; k <= 257; ++k) {
+            const int64_t num = (2 * k - 1) * a;
+            if (num % 510 != 0 || num / 510 > INT32_MAX || num / 510 < INT32_MIN + 1) continue;
+            const int32_t c = int32_t(num / 510);
+            sums.insert(sums.end(), {c, c - 1, c + 1, int32_t(a)});
+            int64_t odd = a / std::gcd(a, int64_t(255));
+            while (odd % 2 == 0) odd /= 2;
+            inexact_ties += odd != 1;
+        }
+    };
+    for (int64_t a = 1; a <= 70000; ++a) add_ties(a);
+    for (int64_t a = 70001; a <= (int64_t(320) << 20); a += 9973) add_ties(a);
+    add_ties(int64_t(255) << 20);
+    const int32_t pixels = int32_t(sums.size() / 4);
+    std::vector<uint8_t> vec(sums.size()), portable(sums.size());
+    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
+    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
+    CHECK(inexact_ties > 1000);
+    CHECK(vec == portable);
 }
 
 TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unfused portable bytes") {
