@@ -147,8 +147,10 @@ __attribute__((target("avx512f,avx512bw"))) inline void tap_pair(const int16_t* 
 // The second pass fused with the un-premultiply: v_mid_to_acc's exact int32 sums for 8 pixels stay
 // in registers and go straight to unpremultiply8 (no row of sums making a round trip through the
 // cache). `Pairs` > 0 fixes the number of tap pairs so the row pointers and weights stay in
-// registers; 0 takes n at run time.
-template <int Pairs>
+// registers; 0 takes n at run time. With `Blocks` (fixed16::avx512::h_mid_to_mid_blocks' order)
+// the sums come out of the unpacks one channel per 256-bit half; otherwise two permutations
+// gather them.
+template <int Pairs, bool Blocks>
 __attribute__((target("avx512f,avx512bw"))) int32_t v_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w,
                                                                        int32_t n, uint8_t* out, int32_t pixels,
                                                                        ScaleMemo* memo) {
@@ -177,8 +179,11 @@ __attribute__((target("avx512f,avx512bw"))) int32_t v_unpremultiply_rgba(const i
             even = _mm512_add_epi32(even, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), weight));
             odd = _mm512_add_epi32(odd, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), weight));
         }
-        unpremultiply8(_mm512_permutex2var_epi32(even, rg, odd), _mm512_permutex2var_epi32(even, ba, odd), out, x, memo,
-                       pixel_of);
+        if constexpr (Blocks)
+            unpremultiply8(even, odd, out, x, memo, pixel_of);
+        else
+            unpremultiply8(_mm512_permutex2var_epi32(even, rg, odd), _mm512_permutex2var_epi32(even, ba, odd), out, x,
+                           memo, pixel_of);
     }
     return x;
 }
@@ -195,17 +200,28 @@ void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channe
 ScaleMemo::ScaleMemo(int32_t pixels)
     : alpha(size_t(std::max(pixels, 0)) + 8, 255 << kAccBits), scale(size_t(std::max(pixels, 0)) + 8, std::ldexp(1.0, -kAccBits)) {}
 
-int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
-                                        int32_t pixels, ScaleMemo* memo) {
+namespace {
+
+template <bool Blocks>
+int32_t v_unpremultiply_rgba_taps(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
+                                  ScaleMemo* memo) {
     switch (n) {
         case 1:
-        case 2: return v_unpremultiply_rgba<1>(rows, w, n, out, pixels, memo);
+        case 2: return v_unpremultiply_rgba<1, Blocks>(rows, w, n, out, pixels, memo);
         case 3:
-        case 4: return v_unpremultiply_rgba<2>(rows, w, n, out, pixels, memo);
+        case 4: return v_unpremultiply_rgba<2, Blocks>(rows, w, n, out, pixels, memo);
         case 5:
-        case 6: return v_unpremultiply_rgba<3>(rows, w, n, out, pixels, memo);
-        default: return v_unpremultiply_rgba<0>(rows, w, n, out, pixels, memo);
+        case 6: return v_unpremultiply_rgba<3, Blocks>(rows, w, n, out, pixels, memo);
+        default: return v_unpremultiply_rgba<0, Blocks>(rows, w, n, out, pixels, memo);
     }
+}
+
+}  // namespace
+
+int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
+                                        int32_t pixels, bool blocks, ScaleMemo* memo) {
+    return blocks ? v_unpremultiply_rgba_taps<true>(rows, w, n, out, pixels, memo)
+                  : v_unpremultiply_rgba_taps<false>(rows, w, n, out, pixels, memo);
 }
 
 void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512, ScaleMemo* memo) {

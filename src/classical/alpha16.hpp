@@ -28,8 +28,10 @@ void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int chan
 // The second pass and the un-premultiply at once, 4 channels, AVX-512BW (the caller checks the
 // CPU): output pixels [0, returned) (a multiple of 8) of the row whose window is `rows` (mid
 // samples) with weights `w` (n taps). The same bytes as fixed16::v_mid_to_acc then
-// unpremultiply_row, without the row of sums; the caller finishes the row that way.
+// unpremultiply_row, without the row of sums; the caller finishes the row that way. `blocks`: the
+// rows' whole 8-pixel blocks are in fixed16::avx512::h_mid_to_mid_blocks' order (the rest of a
+// row, in pixel order, is the caller's).
 int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
-                                        int32_t pixels, ScaleMemo* memo);
+                                        int32_t pixels, bool blocks, ScaleMemo* memo);
 
 }  // namespace upres::classical::alpha16

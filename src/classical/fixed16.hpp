@@ -64,6 +64,10 @@ size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint
 // Premultiplied alpha, 4 channels for the horizontal ones (no AVX2 twins: the portable kernels
 // finish the row).
 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
+// The same samples for whole blocks of 8 pixels (returns where it stopped, a multiple of 8), each
+// block's 32 samples ordered as R0-3 B0-3 | R4-7 B4-7 | G0-3 A0-3 | G4-7 A4-7 (128-bit lanes):
+// the order in which alpha16's fused second pass wants its sums (see alpha16.hpp).
+int32_t h_mid_to_mid_blocks(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end);
 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
 // Two output rows at once over the union of their windows (weights zero outside each window).

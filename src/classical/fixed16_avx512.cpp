@@ -125,38 +125,48 @@ UPRES_AVX512 int32_t h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t
     return i;
 }
 
-// Premultiplied alpha, 4 channels: the h_mid_to_u8 loop with the mid -> mid finish or raw sums.
+// Premultiplied alpha, 4 channels: the h_mid_to_u8 loop's exact sums of output pixels i..i+3
+// (4 pixels x 4 channels, in order).
+UPRES_AVX512 inline __m512i rgba_sums4(const AxisPlan& p, const int16_t* in, int32_t i, __m512i shuffle) {
+    const int32_t pairs = p.pairs;
+    const int32_t* first = p.pair_first.data();
+    const int16_t* s[4];
+    for (int j = 0; j < 4; ++j) s[j] = in + size_t(first[i + j]) * 4;
+    const int16_t* w01 = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+    const int16_t* w23 = w01 + size_t(pairs) * 16;
+    __m512i acc = _mm512_setzero_si512();
+    for (int32_t g = 0; g < pairs; ++g) {
+        const size_t o = size_t(2 * g * 4);
+        const __m512i v = four_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s[0] + o)),
+                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[1] + o)),
+                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[2] + o)),
+                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[3] + o)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_shuffle_epi8(v, shuffle), weights4(w01 + g * 16, w23 + g * 16)));
+    }
+    return acc;
+}
+
+// Sums (14 fractional bits) -> mid samples, clamped for Pillow.
+UPRES_AVX512 inline __m512i mid_of_sums(__m512i acc, MidFinish f) {
+    __m512i v = _mm512_srai_epi32(_mm512_add_epi32(acc, _mm512_set1_epi32(1 << (kWeightBits - 1))), kWeightBits);
+    if (f == MidFinish::clamp)
+        v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(255 << kMidBits));
+    return v;
+}
+
 enum class Out { mid, acc };
 
 template <Out O>
 UPRES_AVX512 int32_t h_mid_rgba(const AxisPlan& p, const int16_t* in, void* out_row, int32_t i_end, MidFinish f) {
     const __m512i shuffle = lane_shuffle(kI16Pair4);
-    const int32_t pairs = p.pairs;
-    const int32_t* first = p.pair_first.data();
     int32_t i = 0;
     for (; i + 4 <= i_end; i += 4) {
-        const int16_t* s[4];
-        for (int j = 0; j < 4; ++j) s[j] = in + size_t(first[i + j]) * 4;
-        const int16_t* w01 = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
-        const int16_t* w23 = w01 + size_t(pairs) * 16;
-        __m512i acc = _mm512_setzero_si512();
-        for (int32_t g = 0; g < pairs; ++g) {
-            const size_t o = size_t(2 * g * 4);
-            const __m512i v = four_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s[0] + o)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[1] + o)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[2] + o)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[3] + o)));
-            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_shuffle_epi8(v, shuffle), weights4(w01 + g * 16, w23 + g * 16)));
-        }
-        if constexpr (O == Out::acc) {
+        const __m512i acc = rgba_sums4(p, in, i, shuffle);
+        if constexpr (O == Out::acc)
             _mm512_storeu_si512(static_cast<int32_t*>(out_row) + size_t(i) * 4, acc);  // 4 pixels x 4 sums, in order
-        } else {
-            __m512i v = _mm512_srai_epi32(_mm512_add_epi32(acc, _mm512_set1_epi32(1 << (kWeightBits - 1))), kWeightBits);
-            if (f == MidFinish::clamp)
-                v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(255 << kMidBits));
+        else
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<int16_t*>(out_row) + size_t(i) * 4),
-                                _mm512_cvtepi32_epi16(v));
-        }
+                                _mm512_cvtepi32_epi16(mid_of_sums(acc, f)));
     }
     return i;
 }
@@ -231,6 +241,25 @@ UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, in
 
 UPRES_AVX512 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
     return h_mid_rgba<Out::mid>(p, in, out, i_end, f);
+}
+
+// Blocks of 8 pixels for the fused second pass (fixed16.hpp): packs puts pixels j and j + 4 in
+// 128-bit lane j, one permutation of words orders the block.
+UPRES_AVX512 int32_t h_mid_to_mid_blocks(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+    const __m512i shuffle = lane_shuffle(kI16Pair4);
+    alignas(64) int16_t order[32];
+    for (int t = 0; t < 32; ++t) {
+        const int lane = t / 8, half = t / 4 % 2, pixel = 4 * (lane % 2) + t % 4, channel = lane / 2 + 2 * half;
+        order[t] = int16_t(8 * (pixel % 4) + 4 * (pixel / 4) + channel);
+    }
+    const __m512i to_block = _mm512_load_si512(order);
+    int32_t i = 0;
+    for (; i + 8 <= i_end; i += 8) {
+        const __m512i lo = mid_of_sums(rgba_sums4(p, in, i, shuffle), f);
+        const __m512i hi = mid_of_sums(rgba_sums4(p, in, i + 4, shuffle), f);
+        _mm512_storeu_si512(out + size_t(i) * 4, _mm512_permutexvar_epi16(to_block, _mm512_packs_epi32(lo, hi)));
+    }
+    return i;
 }
 
 UPRES_AVX512 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end) {

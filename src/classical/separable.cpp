@@ -310,9 +310,10 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
     if (!job.vertical_first) {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
             std::vector<int16_t> pre(in_len);
+            // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order).
             auto fill = [&](int64_t y, int16_t* row) {
                 alpha16::premultiply_row(src.row(y), pre.data(), px.in_size, ch);
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid(px, pre.data(), row, px.out_size, finish) : 0;
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid_blocks(px, pre.data(), row, px.out_size, finish) : 0;
                 f16::h_mid_to_mid(px, ch, pre.data(), row, i0, finish);
             };
             RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);
@@ -324,9 +325,9 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
                 // RGBA: both steps per 8 pixels in registers; the rest through a row of sums.
-                const int32_t i0 = wide && ch == 4
-                                       ? alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w, n, dst.row(r), px.out_size, &memo)
-                                       : 0;
+                const int32_t i0 = wide && ch == 4 ? alpha16::v_mid_unpremultiply_rgba_avx512(
+                                                         rows.data(), w, n, dst.row(r), px.out_size, wide_h, &memo)
+                                                   : 0;
                 if (i0 == px.out_size) continue;
                 const size_t x0 = size_t(i0) * size_t(ch);
                 if (i0 == 0) vertical_to_acc(rows.data(), w, n, acc.data());

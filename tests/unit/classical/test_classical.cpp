@@ -103,6 +103,21 @@ int max_abs_diff(const Image& a, const Image& b) {
     return worst;
 }
 
+// A row of RGBA mid samples with its whole 8-pixel blocks reordered as fixed16.hpp documents for
+// h_mid_to_mid_blocks: 128-bit lanes R0-3 B0-3 | R4-7 B4-7 | G0-3 A0-3 | G4-7 A4-7.
+std::vector<int16_t> rgba_blocks(const std::vector<int16_t>& row, int32_t pixels) {
+    std::vector<int16_t> out = row;
+    const int lane_channel[4][2] = {{0, 2}, {0, 2}, {1, 3}, {1, 3}};
+    for (int32_t b = 0; b + 8 <= pixels; b += 8)
+        for (int lane = 0; lane < 4; ++lane)
+            for (int half = 0; half < 2; ++half)
+                for (int j = 0; j < 4; ++j) {
+                    const int pixel = b + (lane % 2 == 0 ? j : 4 + j), channel = lane_channel[lane][half];
+                    out[size_t(b) * 4 + size_t(lane * 8 + half * 4 + j)] = row[size_t(pixel) * 4 + size_t(channel)];
+                }
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("f32 results equal the Eigen oracle W_y X W_x^T within 1e-5") {
@@ -475,7 +490,7 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
             // Several output rows in turn with one memo: the later ones share alpha with the first
             // (columns of constant alpha, the usual case) except in some groups, so scales are
             // reused across rows and recomputed where alpha changes.
-            alpha16::ScaleMemo memo(pixels);
+            alpha16::ScaleMemo memo(pixels), memo_b(pixels);
             for (int out_row = 0; out_row < 4; ++out_row) {
                 std::vector<const int16_t*> rows(static_cast<size_t>(n));
                 for (int k = 0; k < n; ++k) rows[size_t(k)] = src[size_t(k + out_row % 2)].data();
@@ -489,17 +504,60 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                 fixed16::v_mid_to_acc(rows.data(), w.data(), n, acc.data(), 0, len);
                 std::vector<uint8_t> expected(len), fused(len + 8, uint8_t(0xAB));
                 alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, false);
-                const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w.data(), n, fused.data(), pixels, &memo);
-                CHECK(done == pixels / 8 * 8);
-                for (size_t i = 0; i < len + 8; ++i) {
-                    // Bytes past `done` pixels are left for the caller: untouched.
-                    const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
-                    wrong += fused[i] != want;
+                // The same rows in pixel order and in blocks, each with its own memo (carried on).
+                for (bool blocks : {false, true}) {
+                    std::vector<std::vector<int16_t>> reordered;
+                    std::vector<const int16_t*> in = rows;
+                    if (blocks) {
+                        for (int k = 0; k < n; ++k) reordered.push_back(rgba_blocks(src[size_t(k + out_row % 2)], pixels));
+                        for (int k = 0; k < n; ++k) in[size_t(k)] = reordered[size_t(k)].data();
+                    }
+                    std::fill(fused.begin(), fused.end(), uint8_t(0xAB));
+                    const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused.data(),
+                                                                                 pixels, blocks, blocks ? &memo_b : &memo);
+                    CHECK(done == pixels / 8 * 8);
+                    for (size_t i = 0; i < len + 8; ++i) {
+                        // Bytes past `done` pixels are left for the caller: untouched.
+                        const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
+                        wrong += fused[i] != want;
+                    }
+                    checked += done;
                 }
-                checked += done;
             }
         }
     CHECK(checked > 0);
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("alpha in fixed point: the horizontal pass in 8-pixel blocks gives the portable samples, reordered") {
+    if (!fixed16::avx512::available()) {
+        MESSAGE("no AVX-512BW: the block layout is not used on this CPU");
+        return;
+    }
+    std::mt19937 rng(23);
+    std::uniform_int_distribution<int> sample(0, 255 << 6);
+    int wrong = 0, planned = 0;
+    for (const char* name : {"bilinear", "bicubic", "lanczos3"})
+        for (auto [in, out] : {std::pair{1024, 4096}, std::pair{37, 149}, std::pair{5, 23}, std::pair{64, 63}, std::pair{9, 8}}) {
+            CAPTURE(std::string(name));
+            CAPTURE(out);
+            MethodSpec spec;
+            REQUIRE(method_spec(name, Options{}, spec));
+            const AxisPlan p = build_axis(spec.kernel, {in, out, 0.0, double(in), true, EdgeMode::clamp});
+            if (p.pairs == 0) continue;  // windows wider than the source: no vector layout
+            ++planned;
+            std::vector<int16_t> src(size_t(in) * 4 + 64);
+            for (auto& v : src) v = int16_t(sample(rng));
+            for (auto f : {fixed16::MidFinish::exact, fixed16::MidFinish::clamp}) {
+                std::vector<int16_t> portable(size_t(out) * 4 + 64, 0), blocks(size_t(out) * 4 + 64, 0);
+                fixed16::h_mid_to_mid(p, 4, src.data(), portable.data(), 0, f);
+                const int32_t done = fixed16::avx512::h_mid_to_mid_blocks(p, src.data(), blocks.data(), out, f);
+                CHECK(done == out / 8 * 8);
+                const std::vector<int16_t> want = rgba_blocks(portable, out);
+                for (size_t i = 0; i < size_t(done) * 4; ++i) wrong += blocks[i] != want[i];
+            }
+        }
+    CHECK(planned >= 10);
     CHECK(wrong == 0);
 }
 
