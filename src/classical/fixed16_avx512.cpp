@@ -3,6 +3,7 @@
 // vector; the caller hands the remainder to the AVX2 and portable kernels.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "classical/fixed16.hpp"
@@ -243,21 +244,77 @@ UPRES_AVX512 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t*
     return h_mid_rgba<Out::mid>(p, in, out, i_end, f);
 }
 
-// Blocks of 8 pixels for the fused second pass (fixed16.hpp): packs puts pixels j and j + 4 in
-// 128-bit lane j, one permutation of words orders the block.
-UPRES_AVX512 int32_t h_mid_to_mid_blocks(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+// Within a block, sum e (0-15) of the R, G half and of the B, A half: 128-bit lane e / 4 holds
+// pixels 0-3 or 4-7 of one channel.
+inline int block_pixel(int e) { return 4 * (e / 4 % 2) + e % 4; }
+inline int block_channel(int e, int half) { return e / 8 + 2 * half; }
+
+RgbaBlocks rgba_blocks(const AxisPlan& p) {
+    RgbaBlocks t;
+    if (p.pairs == 0) return t;
+    t.pairs = p.pairs;
+    const int32_t blocks = p.out_size / 8;
+    t.base.assign(size_t(blocks), -1);
+    t.index.assign(size_t(blocks) * 64, 0);
+    t.weights.assign(size_t(blocks) * size_t(p.pairs) * 32, 0);
+    for (int32_t b = 0; b < blocks; ++b) {
+        const int32_t* first = p.pair_first.data() + size_t(b) * 8;
+        const int32_t lo = *std::min_element(first, first + 8), hi = *std::max_element(first, first + 8);
+        if (hi + 2 * p.pairs - lo > 8) continue;
+        t.base[size_t(b)] = lo;
+        for (int half = 0; half < 2; ++half)
+            for (int e = 0; e < 16; ++e) {
+                const int px = block_pixel(e), i = b * 8 + px;
+                const int16_t word = int16_t(4 * (first[px] - lo) + block_channel(e, half));
+                t.index[size_t(b) * 64 + size_t(half) * 32 + size_t(2 * e)] = word;
+                t.index[size_t(b) * 64 + size_t(half) * 32 + size_t(2 * e + 1)] = int16_t(word + 4);
+                for (int32_t g = 0; g < p.pairs; ++g)
+                    for (int tap = 0; tap < 2; ++tap)  // slot 0 of the pair table
+                        t.weights[(size_t(b) * size_t(p.pairs) + size_t(g)) * 32 + size_t(2 * e + tap)] =
+                            p.pair_weights[(size_t(i / 2) * size_t(p.pairs) + size_t(g)) * 16 + size_t(i % 2) * 8 + size_t(tap)];
+            }
+    }
+    return t;
+}
+
+// Blocks of 8 pixels for the fused second pass (fixed16.hpp). Compact windows: the R, G and the
+// B, A sums of a block from word permutations of one load (tap pair g 8 words further on). Others:
+// rgba_sums4 twice, then packs puts pixels j and j + 4 in 128-bit lane j and a word permutation
+// orders the block.
+UPRES_AVX512 int32_t h_mid_to_mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out,
+                                         int32_t i_end, MidFinish f) {
     const __m512i shuffle = lane_shuffle(kI16Pair4);
     alignas(64) int16_t order[32];
-    for (int t = 0; t < 32; ++t) {
-        const int lane = t / 8, half = t / 4 % 2, pixel = 4 * (lane % 2) + t % 4, channel = lane / 2 + 2 * half;
-        order[t] = int16_t(8 * (pixel % 4) + 4 * (pixel / 4) + channel);
+    for (int w = 0; w < 32; ++w) {
+        const int e = w / 8 * 4 + w % 4, half = w / 4 % 2, px = block_pixel(e);
+        order[w] = int16_t(8 * (px % 4) + 4 * (px / 4) + block_channel(e, half));
     }
     const __m512i to_block = _mm512_load_si512(order);
+    const __m512i next_pair = _mm512_set1_epi16(8);
+    const int32_t pairs = t.pairs;
     int32_t i = 0;
     for (; i + 8 <= i_end; i += 8) {
-        const __m512i lo = mid_of_sums(rgba_sums4(p, in, i, shuffle), f);
-        const __m512i hi = mid_of_sums(rgba_sums4(p, in, i + 4, shuffle), f);
-        _mm512_storeu_si512(out + size_t(i) * 4, _mm512_permutexvar_epi16(to_block, _mm512_packs_epi32(lo, hi)));
+        const size_t b = size_t(i / 8);
+        __m512i block;
+        if (t.base[b] >= 0) {
+            const __m512i window = _mm512_loadu_si512(in + size_t(t.base[b]) * 4);
+            __m512i rg_index = _mm512_loadu_si512(t.index.data() + b * 64);
+            __m512i ba_index = _mm512_loadu_si512(t.index.data() + b * 64 + 32);
+            __m512i rg = _mm512_setzero_si512(), ba = _mm512_setzero_si512();
+            for (int32_t g = 0; g < pairs; ++g) {
+                const __m512i w = _mm512_loadu_si512(t.weights.data() + (b * size_t(pairs) + size_t(g)) * 32);
+                rg = _mm512_add_epi32(rg, _mm512_madd_epi16(_mm512_permutexvar_epi16(rg_index, window), w));
+                ba = _mm512_add_epi32(ba, _mm512_madd_epi16(_mm512_permutexvar_epi16(ba_index, window), w));
+                rg_index = _mm512_add_epi16(rg_index, next_pair);
+                ba_index = _mm512_add_epi16(ba_index, next_pair);
+            }
+            block = _mm512_packs_epi32(mid_of_sums(rg, f), mid_of_sums(ba, f));
+        } else {
+            const __m512i lo = mid_of_sums(rgba_sums4(p, in, i, shuffle), f);
+            const __m512i hi = mid_of_sums(rgba_sums4(p, in, i + 4, shuffle), f);
+            block = _mm512_permutexvar_epi16(to_block, _mm512_packs_epi32(lo, hi));
+        }
+        _mm512_storeu_si512(out + size_t(i) * 4, block);
     }
     return i;
 }

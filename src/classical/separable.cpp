@@ -308,12 +308,13 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
         f16::v_mid_to_acc(rows, w, n, acc, x0, out_len);
     };
     if (!job.vertical_first) {
+        // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order).
+        const f16::avx512::RgbaBlocks blocks = wide_h ? f16::avx512::rgba_blocks(px) : f16::avx512::RgbaBlocks{};
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
-            std::vector<int16_t> pre(in_len);
-            // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order).
+            std::vector<int16_t> pre(in_len + 32);  // slack for the blocks' window loads
             auto fill = [&](int64_t y, int16_t* row) {
                 alpha16::premultiply_row(src.row(y), pre.data(), px.in_size, ch);
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid_blocks(px, pre.data(), row, px.out_size, finish) : 0;
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid_blocks(px, blocks, pre.data(), row, px.out_size, finish) : 0;
                 f16::h_mid_to_mid(px, ch, pre.data(), row, i0, finish);
             };
             RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);

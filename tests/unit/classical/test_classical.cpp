@@ -536,9 +536,10 @@ TEST_CASE("alpha in fixed point: the horizontal pass in 8-pixel blocks gives the
     }
     std::mt19937 rng(23);
     std::uniform_int_distribution<int> sample(0, 255 << 6);
-    int wrong = 0, planned = 0;
-    for (const char* name : {"bilinear", "bicubic", "lanczos3"})
-        for (auto [in, out] : {std::pair{1024, 4096}, std::pair{37, 149}, std::pair{5, 23}, std::pair{64, 63}, std::pair{9, 8}}) {
+    int wrong = 0, planned = 0, gathered = 0, general = 0;
+    for (const char* name : {"bilinear", "bicubic", "lanczos3", "lanczos4"})
+        for (auto [in, out] : {std::pair{1024, 4096}, std::pair{37, 149}, std::pair{5, 23}, std::pair{64, 63}, std::pair{9, 8},
+                               std::pair{40, 57}, std::pair{19, 200}}) {
             CAPTURE(std::string(name));
             CAPTURE(out);
             MethodSpec spec;
@@ -546,18 +547,22 @@ TEST_CASE("alpha in fixed point: the horizontal pass in 8-pixel blocks gives the
             const AxisPlan p = build_axis(spec.kernel, {in, out, 0.0, double(in), true, EdgeMode::clamp});
             if (p.pairs == 0) continue;  // windows wider than the source: no vector layout
             ++planned;
+            const fixed16::avx512::RgbaBlocks table = fixed16::avx512::rgba_blocks(p);
+            for (int32_t base : table.base) gathered += base >= 0, general += base < 0;
             std::vector<int16_t> src(size_t(in) * 4 + 64);
             for (auto& v : src) v = int16_t(sample(rng));
             for (auto f : {fixed16::MidFinish::exact, fixed16::MidFinish::clamp}) {
                 std::vector<int16_t> portable(size_t(out) * 4 + 64, 0), blocks(size_t(out) * 4 + 64, 0);
                 fixed16::h_mid_to_mid(p, 4, src.data(), portable.data(), 0, f);
-                const int32_t done = fixed16::avx512::h_mid_to_mid_blocks(p, src.data(), blocks.data(), out, f);
+                const int32_t done = fixed16::avx512::h_mid_to_mid_blocks(p, table, src.data(), blocks.data(), out, f);
                 CHECK(done == out / 8 * 8);
                 const std::vector<int16_t> want = rgba_blocks(portable, out);
                 for (size_t i = 0; i < size_t(done) * 4; ++i) wrong += blocks[i] != want[i];
             }
         }
     CHECK(planned >= 10);
+    CHECK(gathered > 100);  // blocks from one window load (upscales)
+    CHECK(general > 0);     // and blocks whose taps span more than 8 pixels
     CHECK(wrong == 0);
 }
 
