@@ -83,25 +83,35 @@ __attribute__((target("avx512f"))) inline __m256i unpremultiplied(__m256i c, __m
     return _mm512_cvt_roundpd_epi32(_mm512_min_pd(q, _mm512_set1_pd(255.0)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
 }
 
+// A ScaleMemo's arrays, both null without one (held in locals: the kernels' byte stores could
+// alias the vectors' own pointers, which the compiler would then reload at every step).
+struct MemoArrays {
+    int32_t* alpha = nullptr;
+    double* scale = nullptr;
+    explicit MemoArrays(ScaleMemo* memo) {
+        if (memo) alpha = memo->alpha.data(), scale = memo->scale.data();
+    }
+};
+
 // The same operations for 8 RGBA pixels given one channel per 256-bit half (vrg: R then G, vba:
 // B then A; `pixel_of` orders them), one division for all 8: floor(min(x, 255)) with the
 // conversion's own floor rounding, and the clamp below 0 (and the alpha clamp) left to the
-// saturating packs.
-__attribute__((target("avx512f,avx512bw"))) inline void unpremultiply8(__m512i vrg, __m512i vba, uint8_t* out, int32_t x,
-                                                                      ScaleMemo* memo, __m256i pixel_of) {
+// saturating packs. Returns the 8 pixels' 32 bytes.
+__attribute__((target("avx512f,avx512bw"))) inline __m256i unpremultiply8(__m512i vrg, __m512i vba, int32_t x,
+                                                                         const MemoArrays& memo, __m256i pixel_of) {
     const __m512d top = _mm512_set1_pd(255.0), zero = _mm512_setzero_pd();
     const __m256i ai = _mm512_extracti64x4_epi64(vba, 1);
     __m512d scale;
     // A division of 8 doubles costs more than the rest of the step: reuse the last row's.
-    if (memo && _mm256_movemask_epi8(_mm256_cmpeq_epi32(ai, _mm256_loadu_si256(
-                    reinterpret_cast<const __m256i*>(memo->alpha.data() + x)))) == -1) {
-        scale = _mm512_loadu_pd(memo->scale.data() + x);
+    if (memo.alpha && _mm256_movemask_epi8(_mm256_cmpeq_epi32(
+                          ai, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(memo.alpha + x)))) == -1) {
+        scale = _mm512_loadu_pd(memo.scale + x);
     } else {
         const __m512d a = _mm512_cvtepi32_pd(ai);
         scale = _mm512_maskz_div_pd(_mm512_cmp_pd_mask(a, zero, _CMP_GT_OQ), top, a);
-        if (memo) {
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo->alpha.data() + x), ai);
-            _mm512_storeu_pd(memo->scale.data() + x, scale);
+        if (memo.alpha) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo.alpha + x), ai);
+            _mm512_storeu_pd(memo.scale + x, scale);
         }
     }
     const __m256i r = unpremultiplied(_mm512_castsi512_si256(vrg), scale);
@@ -109,7 +119,7 @@ __attribute__((target("avx512f,avx512bw"))) inline void unpremultiply8(__m512i v
     const __m256i b = unpremultiplied(_mm512_castsi512_si256(vba), scale);
     const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(ai, _mm256_set1_epi32(1 << (kAccBits - 1))), kAccBits);
     const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, alpha));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4), _mm256_shuffle_epi8(bytes, pixel_of));
+    return _mm256_shuffle_epi8(bytes, pixel_of);
 }
 
 // After the packs each 128-bit lane holds R0-3 G0-3 B0-3 A0-3 (pixels in channel order): transpose
@@ -125,10 +135,13 @@ __attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(co
     const __m512i rg = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
     const __m512i ba = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
     const __m256i pixel_of = pixels_from_packs();
+    const MemoArrays memo_arrays(memo);
     int32_t x = 0;
     for (; x + 8 <= pixels; x += 8) {
         const __m512i v0 = _mm512_loadu_si512(in + size_t(x) * 4), v1 = _mm512_loadu_si512(in + size_t(x) * 4 + 16);
-        unpremultiply8(_mm512_permutex2var_epi32(v0, rg, v1), _mm512_permutex2var_epi32(v0, ba, v1), out, x, memo, pixel_of);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
+                            unpremultiply8(_mm512_permutex2var_epi32(v0, rg, v1), _mm512_permutex2var_epi32(v0, ba, v1), x,
+                                           memo_arrays, pixel_of));
     }
     return x;
 }
@@ -144,13 +157,34 @@ __attribute__((target("avx512f,avx512bw"))) inline void tap_pair(const int16_t* 
     b = k + 1 < n ? rows[k + 1] : rows[k];
 }
 
+// The 8 pixels from x of the fused kernel below: vertical sums, then the un-premultiply.
+template <int Pairs, bool Blocks>
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline __m256i fused8(
+    const int16_t* const* rows, const int16_t* w, int32_t n, int32_t pairs, const __m512i* wk, const int16_t* const* ra,
+    const int16_t* const* rb, int32_t x, __m512i rg, __m512i ba, const MemoArrays& memo, __m256i pixel_of) {
+    const size_t o = size_t(x) * 4;
+    __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+    for (int32_t g = 0; g < pairs; ++g) {
+        __m512i weight;
+        const int16_t *a, *b;
+        if constexpr (Pairs > 0) weight = wk[g], a = ra[g], b = rb[g];
+        else tap_pair(rows, w, n, 2 * g, weight, a, b);
+        const __m512i va = _mm512_loadu_si512(a + o), vb = _mm512_loadu_si512(b + o);
+        even = _mm512_add_epi32(even, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), weight));
+        odd = _mm512_add_epi32(odd, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), weight));
+    }
+    if constexpr (Blocks) return unpremultiply8(even, odd, x, memo, pixel_of);
+    return unpremultiply8(_mm512_permutex2var_epi32(even, rg, odd), _mm512_permutex2var_epi32(even, ba, odd), x, memo,
+                          pixel_of);
+}
+
 // The second pass fused with the un-premultiply: v_mid_to_acc's exact int32 sums for 8 pixels stay
 // in registers and go straight to unpremultiply8 (no row of sums making a round trip through the
 // cache). `Pairs` > 0 fixes the number of tap pairs so the row pointers and weights stay in
 // registers; 0 takes n at run time. With `Blocks` (fixed16::avx512::h_mid_to_mid_blocks' order)
 // the sums come out of the unpacks one channel per 256-bit half; otherwise two permutations
 // gather them.
-template <int Pairs, bool Blocks>
+template <int Pairs, bool Blocks, bool Stream>
 __attribute__((target("avx512f,avx512bw"))) int32_t v_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w,
                                                                        int32_t n, uint8_t* out, int32_t pixels,
                                                                        ScaleMemo* memo) {
@@ -160,31 +194,24 @@ __attribute__((target("avx512f,avx512bw"))) int32_t v_unpremultiply_rgba(const i
     const __m512i rg = _mm512_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28, 1, 17, 5, 21, 9, 25, 13, 29);
     const __m512i ba = _mm512_setr_epi32(2, 18, 6, 22, 10, 26, 14, 30, 3, 19, 7, 23, 11, 27, 15, 31);
     const __m256i pixel_of = pixels_from_packs();
+    const MemoArrays memo_arrays(memo);
     constexpr int kHeld = Pairs > 0 ? Pairs : 1;
     __m512i wk[kHeld];
     const int16_t* ra[kHeld];
     const int16_t* rb[kHeld];
     if constexpr (Pairs > 0)
         for (int g = 0; g < Pairs; ++g) tap_pair(rows, w, n, 2 * g, wk[g], ra[g], rb[g]);
+#define UPRES_FUSED8(X) fused8<Pairs, Blocks>(rows, w, n, pairs, wk, ra, rb, X, rg, ba, memo_arrays, pixel_of)
     int32_t x = 0;
-    for (; x + 8 <= pixels; x += 8) {
-        const size_t o = size_t(x) * 4;
-        __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
-        for (int32_t g = 0; g < pairs; ++g) {
-            __m512i weight;
-            const int16_t *a, *b;
-            if constexpr (Pairs > 0) weight = wk[g], a = ra[g], b = rb[g];
-            else tap_pair(rows, w, n, 2 * g, weight, a, b);
-            const __m512i va = _mm512_loadu_si512(a + o), vb = _mm512_loadu_si512(b + o);
-            even = _mm512_add_epi32(even, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), weight));
-            odd = _mm512_add_epi32(odd, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), weight));
+    // Streaming: whole 64-byte lines per store (a line written in halves may reach memory in halves).
+    if constexpr (Stream)
+        for (; x + 16 <= pixels; x += 16) {
+            const __m256i lo = UPRES_FUSED8(x), hi = UPRES_FUSED8(x + 8);
+            _mm512_stream_si512(reinterpret_cast<__m512i*>(out + size_t(x) * 4),
+                                _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
         }
-        if constexpr (Blocks)
-            unpremultiply8(even, odd, out, x, memo, pixel_of);
-        else
-            unpremultiply8(_mm512_permutex2var_epi32(even, rg, odd), _mm512_permutex2var_epi32(even, ba, odd), out, x,
-                           memo, pixel_of);
-    }
+    for (; x + 8 <= pixels; x += 8) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4), UPRES_FUSED8(x));
+#undef UPRES_FUSED8
     return x;
 }
 
@@ -202,27 +229,33 @@ ScaleMemo::ScaleMemo(int32_t pixels)
 
 namespace {
 
-template <bool Blocks>
+template <bool Blocks, bool Stream>
 int32_t v_unpremultiply_rgba_taps(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
                                   ScaleMemo* memo) {
     switch (n) {
         case 1:
-        case 2: return v_unpremultiply_rgba<1, Blocks>(rows, w, n, out, pixels, memo);
+        case 2: return v_unpremultiply_rgba<1, Blocks, Stream>(rows, w, n, out, pixels, memo);
         case 3:
-        case 4: return v_unpremultiply_rgba<2, Blocks>(rows, w, n, out, pixels, memo);
+        case 4: return v_unpremultiply_rgba<2, Blocks, Stream>(rows, w, n, out, pixels, memo);
         case 5:
-        case 6: return v_unpremultiply_rgba<3, Blocks>(rows, w, n, out, pixels, memo);
-        default: return v_unpremultiply_rgba<0, Blocks>(rows, w, n, out, pixels, memo);
+        case 6: return v_unpremultiply_rgba<3, Blocks, Stream>(rows, w, n, out, pixels, memo);
+        default: return v_unpremultiply_rgba<0, Blocks, Stream>(rows, w, n, out, pixels, memo);
     }
 }
 
 }  // namespace
 
 int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
-                                        int32_t pixels, bool blocks, ScaleMemo* memo) {
-    return blocks ? v_unpremultiply_rgba_taps<true>(rows, w, n, out, pixels, memo)
-                  : v_unpremultiply_rgba_taps<false>(rows, w, n, out, pixels, memo);
+                                        int32_t pixels, bool blocks, bool stream, ScaleMemo* memo) {
+    // Streaming stores need 64-byte alignment.
+    if (stream && reinterpret_cast<uintptr_t>(out) % 64 == 0)
+        return blocks ? v_unpremultiply_rgba_taps<true, true>(rows, w, n, out, pixels, memo)
+                      : v_unpremultiply_rgba_taps<false, true>(rows, w, n, out, pixels, memo);
+    return blocks ? v_unpremultiply_rgba_taps<true, false>(rows, w, n, out, pixels, memo)
+                  : v_unpremultiply_rgba_taps<false, false>(rows, w, n, out, pixels, memo);
 }
+
+void end_streaming() { _mm_sfence(); }
 
 void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512, ScaleMemo* memo) {
     if (channels == 2) return unpremultiply<2>(in, out, 0, pixels);

@@ -30,8 +30,11 @@ void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int chan
 // samples) with weights `w` (n taps). The same bytes as fixed16::v_mid_to_acc then
 // unpremultiply_row, without the row of sums; the caller finishes the row that way. `blocks`: the
 // rows' whole 8-pixel blocks are in fixed16::avx512::h_mid_to_mid_blocks' order (the rest of a
-// row, in pixel order, is the caller's).
+// row, in pixel order, is the caller's). `stream`: write `out` with non-temporal stores (where it is
+// 64-byte aligned), for outputs too large to stay in the cache anyway; the thread then calls
+// end_streaming() once before its rows are handed over (a fence per row would wait on memory).
 int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
-                                        int32_t pixels, bool blocks, ScaleMemo* memo);
+                                        int32_t pixels, bool blocks, bool stream, ScaleMemo* memo);
+void end_streaming();
 
 }  // namespace upres::classical::alpha16

@@ -120,6 +120,8 @@ void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t
 // Horizontal first keeps a ring of intermediate rows per band, each computed once per band
 // (the n - 1 rows a window shares with the previous band are recomputed, hence long bands).
 constexpr int64_t kFusedBand = 256;
+// Outputs at least this large are written with non-temporal stores where a kernel offers them.
+constexpr int64_t kStreamOutputBytes = int64_t(32) << 20;
 
 template <class T>
 class RowRing {
@@ -310,6 +312,9 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
     if (!job.vertical_first) {
         // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order).
         const f16::avx512::RgbaBlocks blocks = wide_h ? f16::avx512::rgba_blocks(px) : f16::avx512::RgbaBlocks{};
+        // An output larger than a last-level cache has its first rows evicted before anyone reads
+        // them: non-temporal stores save reading every line from memory before writing it.
+        const bool stream = int64_t(py.out_size) * int64_t(out_len) >= kStreamOutputBytes;
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
             std::vector<int16_t> pre(in_len + 32);  // slack for the blocks' window loads
             auto fill = [&](int64_t y, int16_t* row) {
@@ -327,7 +332,7 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
                 // RGBA: both steps per 8 pixels in registers; the rest through a row of sums.
                 const int32_t i0 = wide && ch == 4 ? alpha16::v_mid_unpremultiply_rgba_avx512(
-                                                         rows.data(), w, n, dst.row(r), px.out_size, wide_h, &memo)
+                                                         rows.data(), w, n, dst.row(r), px.out_size, wide_h, stream, &memo)
                                                    : 0;
                 if (i0 == px.out_size) continue;
                 const size_t x0 = size_t(i0) * size_t(ch);
@@ -335,6 +340,7 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                 else f16::v_mid_to_acc(rows.data(), w, n, acc.data(), x0, out_len);
                 alpha16::unpremultiply_row(acc.data() + x0, dst.row(r) + x0, px.out_size - i0, ch, wide, i0 == 0 ? &memo : nullptr);
             }
+            if (stream && wide && ch == 4) alpha16::end_streaming();
         }, kFusedBand);
     } else {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {

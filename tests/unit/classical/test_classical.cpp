@@ -502,7 +502,9 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                 const std::vector<int16_t> w = weights(n);
                 std::vector<int32_t> acc(len);
                 fixed16::v_mid_to_acc(rows.data(), w.data(), n, acc.data(), 0, len);
-                std::vector<uint8_t> expected(len), fused(len + 8, uint8_t(0xAB));
+                // Output 64-byte aligned (streaming stores) for even sizes, 4 bytes off for odd ones.
+                std::vector<uint8_t> expected(len), storage(len + 8 + 128);
+                uint8_t* fused = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) + (pixels % 2) * 4;
                 alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, false);
                 // The same rows in pixel order and in blocks, each with its own memo (carried on).
                 for (bool blocks : {false, true}) {
@@ -512,9 +514,10 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                         for (int k = 0; k < n; ++k) reordered.push_back(rgba_blocks(src[size_t(k + out_row % 2)], pixels));
                         for (int k = 0; k < n; ++k) in[size_t(k)] = reordered[size_t(k)].data();
                     }
-                    std::fill(fused.begin(), fused.end(), uint8_t(0xAB));
-                    const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused.data(),
-                                                                                 pixels, blocks, blocks ? &memo_b : &memo);
+                    std::fill(fused, fused + len + 8, uint8_t(0xAB));
+                    const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(
+                        in.data(), w.data(), n, fused, pixels, blocks, true, blocks ? &memo_b : &memo);
+                    alpha16::end_streaming();
                     CHECK(done == pixels / 8 * 8);
                     for (size_t i = 0; i < len + 8; ++i) {
                         // Bytes past `done` pixels are left for the caller: untouched.
