@@ -280,9 +280,10 @@ RgbaBlocks rgba_blocks(const AxisPlan& p) {
 // Blocks of 8 pixels for the fused second pass (fixed16.hpp). Compact windows: the R, G and the
 // B, A sums of a block from word permutations of one load (tap pair g 8 words further on). Others:
 // rgba_sums4 twice, then packs puts pixels j and j + 4 in 128-bit lane j and a word permutation
-// orders the block.
-UPRES_AVX512 int32_t h_mid_to_mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out,
-                                         int32_t i_end, MidFinish f) {
+// orders the block. `Pairs` > 0 fixes t.pairs; the tables' pointers are held in locals (the
+// stores could alias the vectors' own pointers).
+template <int Pairs, MidFinish F>
+UPRES_AVX512 int32_t mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out, int32_t i_end) {
     const __m512i shuffle = lane_shuffle(kI16Pair4);
     alignas(64) int16_t order[32];
     for (int w = 0; w < 32; ++w) {
@@ -291,32 +292,54 @@ UPRES_AVX512 int32_t h_mid_to_mid_blocks(const AxisPlan& p, const RgbaBlocks& t,
     }
     const __m512i to_block = _mm512_load_si512(order);
     const __m512i next_pair = _mm512_set1_epi16(8);
-    const int32_t pairs = t.pairs;
+    const int32_t pairs = Pairs > 0 ? Pairs : t.pairs;
+    const int32_t* base = t.base.data();
+    const int16_t* index = t.index.data();
+    const int16_t* weights = t.weights.data();
     int32_t i = 0;
     for (; i + 8 <= i_end; i += 8) {
         const size_t b = size_t(i / 8);
         __m512i block;
-        if (t.base[b] >= 0) {
-            const __m512i window = _mm512_loadu_si512(in + size_t(t.base[b]) * 4);
-            __m512i rg_index = _mm512_loadu_si512(t.index.data() + b * 64);
-            __m512i ba_index = _mm512_loadu_si512(t.index.data() + b * 64 + 32);
-            __m512i rg = _mm512_setzero_si512(), ba = _mm512_setzero_si512();
-            for (int32_t g = 0; g < pairs; ++g) {
-                const __m512i w = _mm512_loadu_si512(t.weights.data() + (b * size_t(pairs) + size_t(g)) * 32);
-                rg = _mm512_add_epi32(rg, _mm512_madd_epi16(_mm512_permutexvar_epi16(rg_index, window), w));
-                ba = _mm512_add_epi32(ba, _mm512_madd_epi16(_mm512_permutexvar_epi16(ba_index, window), w));
+        if (base[b] >= 0) {
+            const __m512i window = _mm512_loadu_si512(in + size_t(base[b]) * 4);
+            __m512i rg_index = _mm512_loadu_si512(index + b * 64);
+            __m512i ba_index = _mm512_loadu_si512(index + b * 64 + 32);
+            const int16_t* w = weights + b * size_t(pairs) * 32;
+            __m512i rg = _mm512_madd_epi16(_mm512_permutexvar_epi16(rg_index, window), _mm512_loadu_si512(w));
+            __m512i ba = _mm512_madd_epi16(_mm512_permutexvar_epi16(ba_index, window), _mm512_loadu_si512(w));
+            for (int32_t g = 1; g < pairs; ++g) {
                 rg_index = _mm512_add_epi16(rg_index, next_pair);
                 ba_index = _mm512_add_epi16(ba_index, next_pair);
+                const __m512i wg = _mm512_loadu_si512(w + size_t(g) * 32);
+                rg = _mm512_add_epi32(rg, _mm512_madd_epi16(_mm512_permutexvar_epi16(rg_index, window), wg));
+                ba = _mm512_add_epi32(ba, _mm512_madd_epi16(_mm512_permutexvar_epi16(ba_index, window), wg));
             }
-            block = _mm512_packs_epi32(mid_of_sums(rg, f), mid_of_sums(ba, f));
+            block = _mm512_packs_epi32(mid_of_sums(rg, F), mid_of_sums(ba, F));
         } else {
-            const __m512i lo = mid_of_sums(rgba_sums4(p, in, i, shuffle), f);
-            const __m512i hi = mid_of_sums(rgba_sums4(p, in, i + 4, shuffle), f);
+            const __m512i lo = mid_of_sums(rgba_sums4(p, in, i, shuffle), F);
+            const __m512i hi = mid_of_sums(rgba_sums4(p, in, i + 4, shuffle), F);
             block = _mm512_permutexvar_epi16(to_block, _mm512_packs_epi32(lo, hi));
         }
         _mm512_storeu_si512(out + size_t(i) * 4, block);
     }
     return i;
+}
+
+template <MidFinish F>
+int32_t mid_blocks_finish(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out, int32_t i_end) {
+    switch (t.pairs) {
+        case 1: return mid_blocks<1, F>(p, t, in, out, i_end);
+        case 2: return mid_blocks<2, F>(p, t, in, out, i_end);
+        case 3: return mid_blocks<3, F>(p, t, in, out, i_end);
+        default: return mid_blocks<0, F>(p, t, in, out, i_end);
+    }
+}
+
+int32_t h_mid_to_mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out, int32_t i_end,
+                            MidFinish f) {
+    if (t.pairs == 0) return 0;
+    return f == MidFinish::clamp ? mid_blocks_finish<MidFinish::clamp>(p, t, in, out, i_end)
+                                 : mid_blocks_finish<MidFinish::exact>(p, t, in, out, i_end);
 }
 
 UPRES_AVX512 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end) {
