@@ -83,20 +83,33 @@ __attribute__((target("avx512f"))) inline __m256i unpremultiplied(__m256i c, __m
     return _mm512_cvt_roundpd_epi32(_mm512_min_pd(q, _mm512_set1_pd(255.0)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
 }
 
-// A ScaleMemo's arrays, both null without one (held in locals: the kernels' byte stores could
+// A ScaleMemo's arrays, all null without one (held in locals: the kernels' byte stores could
 // alias the vectors' own pointers, which the compiler would then reload at every step).
 struct MemoArrays {
     int32_t* alpha = nullptr;
     double* scale = nullptr;
+    uint8_t* opaque = nullptr;
+    int32_t* opaque_groups = nullptr;
     explicit MemoArrays(ScaleMemo* memo) {
-        if (memo) alpha = memo->alpha.data(), scale = memo->scale.data();
+        if (memo)
+            alpha = memo->alpha.data(), scale = memo->scale.data(), opaque = memo->opaque.data(),
+            opaque_groups = &memo->opaque_groups;
     }
 };
+
+// floor(c / 2^20 + 0.5) per lane without overflow (c + 2^19 could pass 2^31): what the double
+// path gives where A = 255 << 20 (its scale 2^-20 is exact, so is the sum).
+__attribute__((target("avx512f"))) inline __m512i rounded_acc(__m512i c) {
+    const __m512i halves = _mm512_srai_epi32(c, kAccBits - 1);
+    return _mm512_srai_epi32(_mm512_add_epi32(halves, _mm512_set1_epi32(1)), 1);
+}
 
 // The same operations for 8 RGBA pixels given one channel per 256-bit half (vrg: R then G, vba:
 // B then A; `pixel_of` orders them), one division for all 8: floor(min(x, 255)) with the
 // conversion's own floor rounding, and the clamp below 0 (and the alpha clamp) left to the
-// saturating packs. Returns the 8 pixels' 32 bytes.
+// saturating packs. Returns the 8 pixels' 32 bytes. `CheckOpaque`: look up whether a reused group
+// is opaque (only worth a test per group where the memo holds any).
+template <bool CheckOpaque>
 __attribute__((target("avx512f,avx512bw"))) inline __m256i unpremultiply8(__m512i vrg, __m512i vba, int32_t x,
                                                                          const MemoArrays& memo, __m256i pixel_of) {
     const __m512d top = _mm512_set1_pd(255.0), zero = _mm512_setzero_pd();
@@ -105,6 +118,13 @@ __attribute__((target("avx512f,avx512bw"))) inline __m256i unpremultiply8(__m512
     // A division of 8 doubles costs more than the rest of the step: reuse the last row's.
     if (memo.alpha && _mm256_movemask_epi8(_mm256_cmpeq_epi32(
                           ai, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(memo.alpha + x)))) == -1) {
+        if (CheckOpaque && memo.opaque[x / 8]) {
+            const __m512i rg = rounded_acc(vrg), ba = rounded_acc(vba);
+            const __m256i bytes = _mm256_packus_epi16(
+                _mm256_packs_epi32(_mm512_castsi512_si256(rg), _mm512_extracti64x4_epi64(rg, 1)),
+                _mm256_packs_epi32(_mm512_castsi512_si256(ba), _mm512_extracti64x4_epi64(ba, 1)));
+            return _mm256_shuffle_epi8(bytes, pixel_of);
+        }
         scale = _mm512_loadu_pd(memo.scale + x);
     } else {
         const __m512d a = _mm512_cvtepi32_pd(ai);
@@ -112,6 +132,9 @@ __attribute__((target("avx512f,avx512bw"))) inline __m256i unpremultiply8(__m512
         if (memo.alpha) {
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo.alpha + x), ai);
             _mm512_storeu_pd(memo.scale + x, scale);
+            const bool opaque = _mm256_movemask_epi8(_mm256_cmpeq_epi32(ai, _mm256_set1_epi32(255 << kAccBits))) == -1;
+            *memo.opaque_groups += int32_t(opaque) - int32_t(memo.opaque[x / 8]);
+            memo.opaque[x / 8] = uint8_t(opaque);
         }
     }
     const __m256i r = unpremultiplied(_mm512_castsi512_si256(vrg), scale);
@@ -140,8 +163,8 @@ __attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(co
     for (; x + 8 <= pixels; x += 8) {
         const __m512i v0 = _mm512_loadu_si512(in + size_t(x) * 4), v1 = _mm512_loadu_si512(in + size_t(x) * 4 + 16);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
-                            unpremultiply8(_mm512_permutex2var_epi32(v0, rg, v1), _mm512_permutex2var_epi32(v0, ba, v1), x,
-                                           memo_arrays, pixel_of));
+                            unpremultiply8<true>(_mm512_permutex2var_epi32(v0, rg, v1),
+                                                 _mm512_permutex2var_epi32(v0, ba, v1), x, memo_arrays, pixel_of));
     }
     return x;
 }
@@ -158,10 +181,10 @@ __attribute__((target("avx512f,avx512bw"))) inline void tap_pair(const int16_t* 
 }
 
 // The 8 pixels from x of the fused kernel below: vertical sums, then the un-premultiply.
-template <int Pairs, bool Blocks>
+template <int Pairs, bool CheckOpaque>
 __attribute__((target("avx512f,avx512bw"), always_inline)) inline __m256i fused8(
     const int16_t* const* rows, const int16_t* w, int32_t n, int32_t pairs, const __m512i* wk, const int16_t* const* ra,
-    const int16_t* const* rb, int32_t x, __m512i rg, __m512i ba, const MemoArrays& memo, __m256i pixel_of) {
+    const int16_t* const* rb, int32_t x, const MemoArrays& memo, __m256i pixel_of) {
     const size_t o = size_t(x) * 4;
     __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
     for (int32_t g = 0; g < pairs; ++g) {
@@ -173,46 +196,50 @@ __attribute__((target("avx512f,avx512bw"), always_inline)) inline __m256i fused8
         even = _mm512_add_epi32(even, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), weight));
         odd = _mm512_add_epi32(odd, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), weight));
     }
-    if constexpr (Blocks) return unpremultiply8(even, odd, x, memo, pixel_of);
-    return unpremultiply8(_mm512_permutex2var_epi32(even, rg, odd), _mm512_permutex2var_epi32(even, ba, odd), x, memo,
-                          pixel_of);
+    return unpremultiply8<CheckOpaque>(even, odd, x, memo, pixel_of);
 }
 
 // The second pass fused with the un-premultiply: v_mid_to_acc's exact int32 sums for 8 pixels stay
 // in registers and go straight to unpremultiply8 (no row of sums making a round trip through the
-// cache). `Pairs` > 0 fixes the number of tap pairs so the row pointers and weights stay in
-// registers; 0 takes n at run time. With `Blocks` (fixed16::avx512::h_mid_to_mid_blocks' order)
-// the sums come out of the unpacks one channel per 256-bit half; otherwise two permutations
-// gather them.
-template <int Pairs, bool Blocks, bool Stream>
+// cache). The rows in fixed16::avx512::h_mid_to_mid_blocks' order make the unpacked sums one
+// channel per 256-bit half. `Pairs` > 0 fixes the number of tap pairs so the row pointers and
+// weights stay in registers; 0 takes n at run time.
+template <int Pairs, bool Stream, bool CheckOpaque>
 __attribute__((target("avx512f,avx512bw"))) int32_t v_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w,
                                                                        int32_t n, uint8_t* out, int32_t pixels,
-                                                                       ScaleMemo* memo) {
+                                                                       ScaleMemo& memo) {
     const int32_t pairs = Pairs > 0 ? Pairs : (n + 1) / 2;
-    // Per 128-bit lane the unpacked sums hold pixel 2l (even) and 2l + 1 (odd) as RGBA: gather R, G
-    // (and B, A) of pixels 0-7 in order.
-    const __m512i rg = _mm512_setr_epi32(0, 16, 4, 20, 8, 24, 12, 28, 1, 17, 5, 21, 9, 25, 13, 29);
-    const __m512i ba = _mm512_setr_epi32(2, 18, 6, 22, 10, 26, 14, 30, 3, 19, 7, 23, 11, 27, 15, 31);
     const __m256i pixel_of = pixels_from_packs();
-    const MemoArrays memo_arrays(memo);
+    const MemoArrays memo_arrays(&memo);
     constexpr int kHeld = Pairs > 0 ? Pairs : 1;
     __m512i wk[kHeld];
     const int16_t* ra[kHeld];
     const int16_t* rb[kHeld];
     if constexpr (Pairs > 0)
         for (int g = 0; g < Pairs; ++g) tap_pair(rows, w, n, 2 * g, wk[g], ra[g], rb[g]);
-#define UPRES_FUSED8(X) fused8<Pairs, Blocks>(rows, w, n, pairs, wk, ra, rb, X, rg, ba, memo_arrays, pixel_of)
     int32_t x = 0;
     // Streaming: whole 64-byte lines per store (a line written in halves may reach memory in halves).
     if constexpr (Stream)
         for (; x + 16 <= pixels; x += 16) {
-            const __m256i lo = UPRES_FUSED8(x), hi = UPRES_FUSED8(x + 8);
+            const __m256i lo = fused8<Pairs, CheckOpaque>(rows, w, n, pairs, wk, ra, rb, x, memo_arrays, pixel_of);
+            const __m256i hi = fused8<Pairs, CheckOpaque>(rows, w, n, pairs, wk, ra, rb, x + 8, memo_arrays, pixel_of);
             _mm512_stream_si512(reinterpret_cast<__m512i*>(out + size_t(x) * 4),
                                 _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
         }
-    for (; x + 8 <= pixels; x += 8) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4), UPRES_FUSED8(x));
-#undef UPRES_FUSED8
+    for (; x + 8 <= pixels; x += 8)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
+                            fused8<Pairs, CheckOpaque>(rows, w, n, pairs, wk, ra, rb, x, memo_arrays, pixel_of));
     return x;
+}
+
+template <int Pairs>
+int32_t v_unpremultiply_rgba_variant(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
+                                     int32_t pixels, bool stream, ScaleMemo& memo) {
+    const bool check = memo.opaque_groups > 0;
+    if (stream) return check ? v_unpremultiply_rgba<Pairs, true, true>(rows, w, n, out, pixels, memo)
+                             : v_unpremultiply_rgba<Pairs, true, false>(rows, w, n, out, pixels, memo);
+    return check ? v_unpremultiply_rgba<Pairs, false, true>(rows, w, n, out, pixels, memo)
+                 : v_unpremultiply_rgba<Pairs, false, false>(rows, w, n, out, pixels, memo);
 }
 
 }  // namespace
@@ -225,34 +252,21 @@ void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channe
 
 // Opaque: A = 255 << 20, whose scale 255 / A = 2^-20 is exact.
 ScaleMemo::ScaleMemo(int32_t pixels)
-    : alpha(size_t(std::max(pixels, 0)) + 8, 255 << kAccBits), scale(size_t(std::max(pixels, 0)) + 8, std::ldexp(1.0, -kAccBits)) {}
-
-namespace {
-
-template <bool Blocks, bool Stream>
-int32_t v_unpremultiply_rgba_taps(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
-                                  ScaleMemo* memo) {
-    switch (n) {
-        case 1:
-        case 2: return v_unpremultiply_rgba<1, Blocks, Stream>(rows, w, n, out, pixels, memo);
-        case 3:
-        case 4: return v_unpremultiply_rgba<2, Blocks, Stream>(rows, w, n, out, pixels, memo);
-        case 5:
-        case 6: return v_unpremultiply_rgba<3, Blocks, Stream>(rows, w, n, out, pixels, memo);
-        default: return v_unpremultiply_rgba<0, Blocks, Stream>(rows, w, n, out, pixels, memo);
-    }
-}
-
-}  // namespace
+    : alpha(size_t(std::max(pixels, 0)) + 8, 255 << kAccBits), scale(size_t(std::max(pixels, 0)) + 8, std::ldexp(1.0, -kAccBits)),
+      opaque(size_t(std::max(pixels, 0)) / 8, 1), opaque_groups(int32_t(opaque.size())) {}
 
 int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
-                                        int32_t pixels, bool blocks, bool stream, ScaleMemo* memo) {
-    // Streaming stores need 64-byte alignment.
-    if (stream && reinterpret_cast<uintptr_t>(out) % 64 == 0)
-        return blocks ? v_unpremultiply_rgba_taps<true, true>(rows, w, n, out, pixels, memo)
-                      : v_unpremultiply_rgba_taps<false, true>(rows, w, n, out, pixels, memo);
-    return blocks ? v_unpremultiply_rgba_taps<true, false>(rows, w, n, out, pixels, memo)
-                  : v_unpremultiply_rgba_taps<false, false>(rows, w, n, out, pixels, memo);
+                                        int32_t pixels, bool stream, ScaleMemo& memo) {
+    stream = stream && reinterpret_cast<uintptr_t>(out) % 64 == 0;  // whole lines only
+    switch (n) {
+        case 1:
+        case 2: return v_unpremultiply_rgba_variant<1>(rows, w, n, out, pixels, stream, memo);
+        case 3:
+        case 4: return v_unpremultiply_rgba_variant<2>(rows, w, n, out, pixels, stream, memo);
+        case 5:
+        case 6: return v_unpremultiply_rgba_variant<3>(rows, w, n, out, pixels, stream, memo);
+        default: return v_unpremultiply_rgba_variant<0>(rows, w, n, out, pixels, stream, memo);
+    }
 }
 
 void end_streaming() { _mm_sfence(); }

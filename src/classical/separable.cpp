@@ -331,16 +331,16 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
                 // RGBA: both steps per 8 pixels in registers; the rest through a row of sums.
-                const int32_t i0 = wide && ch == 4 ? alpha16::v_mid_unpremultiply_rgba_avx512(
-                                                         rows.data(), w, n, dst.row(r), px.out_size, wide_h, stream, &memo)
-                                                   : 0;
+                const int32_t i0 = wide_h ? alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w, n, dst.row(r),
+                                                                                     px.out_size, stream, memo)
+                                          : 0;
                 if (i0 == px.out_size) continue;
                 const size_t x0 = size_t(i0) * size_t(ch);
                 if (i0 == 0) vertical_to_acc(rows.data(), w, n, acc.data());
                 else f16::v_mid_to_acc(rows.data(), w, n, acc.data(), x0, out_len);
                 alpha16::unpremultiply_row(acc.data() + x0, dst.row(r) + x0, px.out_size - i0, ch, wide, i0 == 0 ? &memo : nullptr);
             }
-            if (stream && wide && ch == 4) alpha16::end_streaming();
+            if (stream && wide_h) alpha16::end_streaming();
         }, kFusedBand);
     } else {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {

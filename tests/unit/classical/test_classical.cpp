@@ -504,13 +504,15 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
             for (auto& row : src)
                 for (int32_t x = 0; x < pixels; ++x) {
                     for (int c = 0; c < 3; ++c) row[size_t(x) * 4 + size_t(c)] = int16_t(colour(rng));
-                    row[size_t(x) * 4 + 3] = alpha_sample(x % 6 == 5 ? pick(rng) : x % 6);
+                    // Every fourth group opaque in all rows (the rounding shortcut), colour overshooting.
+                    row[size_t(x) * 4 + 3] = x / 8 % 4 == 2 ? int16_t(255 << 6) : alpha_sample(x % 6 == 5 ? pick(rng) : x % 6);
                 }
             // Several output rows in turn with one memo: the later ones share alpha with the first
             // (columns of constant alpha, the usual case) except in some groups, so scales are
-            // reused across rows and recomputed where alpha changes.
-            alpha16::ScaleMemo memo(pixels), memo_b(pixels);
-            for (int out_row = 0; out_row < 4; ++out_row) {
+            // reused across rows and recomputed where alpha changes (opaque groups included). The
+            // memo starts out opaque everywhere.
+            alpha16::ScaleMemo memo(pixels);
+            for (int out_row = 0; out_row < 6; ++out_row) {
                 std::vector<const int16_t*> rows(static_cast<size_t>(n));
                 for (int k = 0; k < n; ++k) rows[size_t(k)] = src[size_t(k + out_row % 2)].data();
                 if (out_row == 2)  // same alpha in every row: any weights give back that alpha
@@ -518,6 +520,12 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                         for (int32_t x = 0; x < pixels; ++x) row[size_t(x) * 4 + 3] = src[0][size_t(x) * 4 + 3];
                 if (out_row == 3)
                     for (int32_t x = 8; x < pixels; x += 24) src[0][size_t(x) * 4 + 3] ^= 64;
+                if (out_row == 4)  // no opaque group left: the memo stops testing for them
+                    for (auto& row : src)
+                        for (int32_t x = 0; x < pixels; ++x) row[size_t(x) * 4 + 3] = int16_t(100 << 6);
+                if (out_row == 5)  // opaque again from the start of the row
+                    for (auto& row : src)
+                        for (int32_t x = 0; x < std::min(pixels, 16); ++x) row[size_t(x) * 4 + 3] = int16_t(255 << 6);
                 const std::vector<int16_t> w = weights(n);
                 std::vector<int32_t> acc(len);
                 fixed16::v_mid_to_acc(rows.data(), w.data(), n, acc.data(), 0, len);
@@ -525,26 +533,24 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                 std::vector<uint8_t> expected(len), storage(len + 8 + 128);
                 uint8_t* fused = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) + (pixels % 2) * 4;
                 alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, false);
-                // The same rows in pixel order and in blocks, each with its own memo (carried on).
-                for (bool blocks : {false, true}) {
-                    std::vector<std::vector<int16_t>> reordered;
-                    std::vector<const int16_t*> in = rows;
-                    if (blocks) {
-                        for (int k = 0; k < n; ++k) reordered.push_back(rgba_blocks(src[size_t(k + out_row % 2)], pixels));
-                        for (int k = 0; k < n; ++k) in[size_t(k)] = reordered[size_t(k)].data();
-                    }
-                    std::fill(fused, fused + len + 8, uint8_t(0xAB));
-                    const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(
-                        in.data(), w.data(), n, fused, pixels, blocks, true, blocks ? &memo_b : &memo);
-                    alpha16::end_streaming();
-                    CHECK(done == pixels / 8 * 8);
-                    for (size_t i = 0; i < len + 8; ++i) {
-                        // Bytes past `done` pixels are left for the caller: untouched.
-                        const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
-                        wrong += fused[i] != want;
-                    }
-                    checked += done;
+                // The rows with their blocks in h_mid_to_mid_blocks' order; streaming stores on
+                // every other row.
+                std::vector<std::vector<int16_t>> reordered;
+                std::vector<const int16_t*> in = rows;
+                for (int k = 0; k < n; ++k) reordered.push_back(rgba_blocks(src[size_t(k + out_row % 2)], pixels));
+                for (int k = 0; k < n; ++k) in[size_t(k)] = reordered[size_t(k)].data();
+                std::fill(fused, fused + len + 8, uint8_t(0xAB));
+                const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused, pixels,
+                                                                             out_row % 2 == 0, memo);
+                alpha16::end_streaming();
+                CHECK(done == pixels / 8 * 8);
+                for (size_t i = 0; i < len + 8; ++i) {
+                    // Bytes past `done` pixels are left for the caller: untouched.
+                    const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
+                    wrong += fused[i] != want;
                 }
+                checked += done;
+                if (out_row == 4) CHECK(memo.opaque_groups == 0);
             }
         }
     CHECK(checked > 0);
