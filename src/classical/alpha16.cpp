@@ -153,6 +153,7 @@ __attribute__((target("avx512f,avx512bw"))) inline __m256i pixels_from_packs() {
 }
 
 // 8 RGBA pixels per step from a row of sums. Returns where it stopped.
+template <bool CheckOpaque>
 __attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(const int32_t* in, uint8_t* out,
                                                                            int32_t pixels, ScaleMemo* memo) {
     const __m512i rg = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
@@ -163,8 +164,8 @@ __attribute__((target("avx512f,avx512bw"))) int32_t unpremultiply_rgba_avx512(co
     for (; x + 8 <= pixels; x += 8) {
         const __m512i v0 = _mm512_loadu_si512(in + size_t(x) * 4), v1 = _mm512_loadu_si512(in + size_t(x) * 4 + 16);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
-                            unpremultiply8<true>(_mm512_permutex2var_epi32(v0, rg, v1),
-                                                 _mm512_permutex2var_epi32(v0, ba, v1), x, memo_arrays, pixel_of));
+                            unpremultiply8<CheckOpaque>(_mm512_permutex2var_epi32(v0, rg, v1),
+                                                        _mm512_permutex2var_epi32(v0, ba, v1), x, memo_arrays, pixel_of));
     }
     return x;
 }
@@ -273,7 +274,11 @@ void end_streaming() { _mm_sfence(); }
 
 void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512, ScaleMemo* memo) {
     if (channels == 2) return unpremultiply<2>(in, out, 0, pixels);
-    unpremultiply<4>(in, out, avx512 ? unpremultiply_rgba_avx512(in, out, pixels, memo) : 0, pixels);
+    int32_t x0 = 0;
+    if (avx512)
+        x0 = memo && memo->opaque_groups > 0 ? unpremultiply_rgba_avx512<true>(in, out, pixels, memo)
+                                             : unpremultiply_rgba_avx512<false>(in, out, pixels, memo);
+    unpremultiply<4>(in, out, x0, pixels);
 }
 
 }  // namespace upres::classical::alpha16

@@ -431,6 +431,23 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
     int wrong = 0;
     for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
     CHECK(wrong == 0);
+    // Whole opaque groups (rounded in integers once the memo knows them), colour sums up to the
+    // int32 limit, then the same row again with the groups' alpha changed.
+    std::vector<int32_t> opaque = next;
+    for (int32_t x = 0; x < pixels; ++x)
+        if (x / 8 % 3 != 1) {
+            opaque[size_t(x) * 4 + 3] = 255 << 20;
+            if (x % 5 == 0) opaque[size_t(x) * 4] = x % 2 ? INT32_MAX : INT32_MIN;
+        }
+    alpha16::ScaleMemo opaque_memo(pixels);
+    for (int round = 0; round < 3; ++round) {
+        if (round == 2)
+            for (int32_t x = 0; x < pixels; x += 16) opaque[size_t(x) * 4 + 3] -= 1;
+        std::vector<uint8_t> want(size_t(pixels) * 4), got(size_t(pixels) * 4);
+        alpha16::unpremultiply_row(opaque.data(), want.data(), pixels, 4, false);
+        alpha16::unpremultiply_row(opaque.data(), got.data(), pixels, 4, avx512, &opaque_memo);
+        CHECK(got == want);
+    }
 }
 
 TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as the portable code") {
