@@ -64,8 +64,7 @@ size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int1
 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len);
 // Premultiplied alpha, 4 channels for the horizontal ones (no AVX2 twins: the portable kernels
 // finish the row).
-int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
-// The same samples for whole blocks of 8 pixels (returns where it stopped, a multiple of 8), each
+// h_mid_to_mid's samples for whole blocks of 8 pixels (returns where it stopped, a multiple of 8), each
 // block's 32 samples ordered as R0-3 B0-3 | R4-7 B4-7 | G0-3 A0-3 | G4-7 A4-7 (128-bit lanes):
 // the order in which alpha16's fused second pass wants its sums (see alpha16.hpp). `t` (from
 // rgba_blocks(p)) lets blocks whose taps lie within 8 source pixels (upscales) gather them from

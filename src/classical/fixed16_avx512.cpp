@@ -157,21 +157,6 @@ UPRES_AVX512 inline __m512i mid_of_sums(__m512i acc, MidFinish f) {
 
 enum class Out { mid, acc };
 
-template <Out O>
-UPRES_AVX512 int32_t h_mid_rgba(const AxisPlan& p, const int16_t* in, void* out_row, int32_t i_end, MidFinish f) {
-    const __m512i shuffle = lane_shuffle(kI16Pair4);
-    int32_t i = 0;
-    for (; i + 4 <= i_end; i += 4) {
-        const __m512i acc = rgba_sums4(p, in, i, shuffle);
-        if constexpr (O == Out::acc)
-            _mm512_storeu_si512(static_cast<int32_t*>(out_row) + size_t(i) * 4, acc);  // 4 pixels x 4 sums, in order
-        else
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<int16_t*>(out_row) + size_t(i) * 4),
-                                _mm512_cvtepi32_epi16(mid_of_sums(acc, f)));
-    }
-    return i;
-}
-
 }  // namespace
 
 bool available() {
@@ -238,10 +223,6 @@ UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, in
         _mm512_storeu_si512(out + x, _mm512_permutexvar_epi64(order, _mm512_packus_epi16(lo, hi)));
     }
     return x;
-}
-
-UPRES_AVX512 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
-    return h_mid_rgba<Out::mid>(p, in, out, i_end, f);
 }
 
 // Within a block, sum e (0-15) of the R, G half and of the B, A half: 128-bit lane e / 4 holds
@@ -343,7 +324,11 @@ int32_t h_mid_to_mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_
 }
 
 UPRES_AVX512 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end) {
-    return h_mid_rgba<Out::acc>(p, in, out, i_end, MidFinish::exact);
+    const __m512i shuffle = lane_shuffle(kI16Pair4);
+    int32_t i = 0;
+    for (; i + 4 <= i_end; i += 4)
+        _mm512_storeu_si512(out + size_t(i) * 4, rgba_sums4(p, in, i, shuffle));  // 4 pixels x 4 sums, in order
+    return i;
 }
 
 // Rounded sums of mid samples (14-bit shift) back to mid samples, clamped for Pillow.
