@@ -57,7 +57,9 @@ __attribute__((target("avx512f,avx512bw"))) int32_t premultiply_rgba_avx512(cons
 
 // floor(q + 0.5) of q = C * (255 / A) is exact: the true quotient is never closer than 1 / (2A)
 // to a half level except at exact ties, far above double rounding; with A = 255 << 20 (opaque)
-// it is (C + 2^19) >> 20, the rounding of the image without alpha.
+// it is (C + 2^19) >> 20, the rounding of the image without alpha. (At an exact tie,
+// 510 C = (2k - 1) A, it gives k - 1 where 255 / A rounded down far enough, e.g. C = 25, A = 50:
+// 127, not 128. The vector kernels reproduce that.)
 template <int C>
 __attribute__((target_clones("avx2", "default"))) void unpremultiply(const int32_t* in, uint8_t* out, int32_t x0, int32_t pixels) {
     for (int32_t x = x0; x < pixels; ++x) {
@@ -72,7 +74,7 @@ __attribute__((target_clones("avx2", "default"))) void unpremultiply(const int32
 }
 
 // floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor. One FMA for
-// the portable code's multiply then add (a quarter fewer vector operations), the same bytes: away
+// the portable code's multiply then add (one operation of five fewer), the same bytes: away
 // from ties (510 c = (2k - 1) A) both are within 2^-43 of 255 c / A + 0.5, itself at least 2^-32
 // from an integer; at a tie c * scale is within 2^-44 of k - 0.5, whose binade also holds the
 // numbers just below k with the same spacing (0.5 a multiple of it), so both round to the same
