@@ -12,11 +12,14 @@ namespace upres::classical::alpha16 {
 void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels);
 // The alpha sums and scales 255 / A of the previous row's 8-pixel groups, for the AVX-512 kernel:
 // alpha often repeats from row to row (opaque or flat regions; it starts as opaque), and a group
-// whose eight sums all repeat reuses the scales instead of dividing (the same bits).
+// whose eight sums all repeat reuses the scales instead of dividing (the same bits); a group
+// known to be opaque is just rounded, in integers.
 struct ScaleMemo {
     explicit ScaleMemo(int32_t pixels);
     std::vector<int32_t> alpha;
     std::vector<double> scale;
+    std::vector<uint8_t> opaque;  // per group
+    int32_t opaque_groups = 0;    // how many (none: the kernels skip the test)
 };
 
 // Raw second-pass sums (value << 20) -> u8: alpha rounded, colour round(255 * C / A), 0 where A <= 0.
@@ -24,5 +27,17 @@ struct ScaleMemo {
 // `memo` (optional; one per thread, sized for `pixels`) carried from row to row.
 void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512,
                        ScaleMemo* memo = nullptr);
+
+// The second pass and the un-premultiply at once, 4 channels, AVX-512BW (the caller checks the
+// CPU): output pixels [0, returned) (a multiple of 8) of the row whose window is `rows` (mid
+// samples) with weights `w` (n taps). The same bytes as fixed16::v_mid_to_acc then
+// unpremultiply_row, without the row of sums; the caller finishes the row that way. The rows'
+// whole 8-pixel blocks are in fixed16::avx512::h_mid_to_mid_blocks' order (the rest of a row, in
+// pixel order). `stream`: write `out` with non-temporal stores (where it is 64-byte aligned), for
+// outputs too large to stay in the cache anyway; the thread then calls end_streaming() once
+// before its rows are handed over (a fence per row would wait on memory).
+int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
+                                        int32_t pixels, bool stream, ScaleMemo& memo);
+void end_streaming();
 
 }  // namespace upres::classical::alpha16

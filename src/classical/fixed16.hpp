@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "classical/coefficients.hpp"
 
@@ -65,7 +66,20 @@ size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int1
 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len, bool stream = false);
 // Premultiplied alpha, 4 channels for the horizontal ones (no AVX2 twins: the portable kernels
 // finish the row).
-int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
+// h_mid_to_mid's samples for whole blocks of 8 pixels (returns where it stopped, a multiple of 8), each
+// block's 32 samples ordered as R0-3 B0-3 | R4-7 B4-7 | G0-3 A0-3 | G4-7 A4-7 (128-bit lanes):
+// the order in which alpha16's fused second pass wants its sums (see alpha16.hpp). `t` (from
+// rgba_blocks(p)) lets blocks whose taps lie within 8 source pixels (upscales) gather them from
+// one load; `in` needs 32 samples of slack after the row.
+struct RgbaBlocks {
+    int32_t pairs = 0;
+    std::vector<int32_t> base;     // per block: first source pixel of its window, -1: taps too far apart
+    std::vector<int16_t> index;    // per block: 2 x 32 word indices into the window (R, G then B, A sums)
+    std::vector<int16_t> weights;  // per block and tap pair: 32 words, the pair's weights per sum
+};
+RgbaBlocks rgba_blocks(const AxisPlan& p);
+int32_t h_mid_to_mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out, int32_t i_end,
+                            MidFinish f);
 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end);
 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
 // Two output rows at once over the union of their windows (weights zero outside each window).

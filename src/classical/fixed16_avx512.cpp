@@ -3,6 +3,7 @@
 // vector; the caller hands the remainder to the AVX2 and portable kernels.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "classical/fixed16.hpp"
@@ -125,41 +126,36 @@ UPRES_AVX512 int32_t h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t
     return i;
 }
 
-// Premultiplied alpha, 4 channels: the h_mid_to_u8 loop with the mid -> mid finish or raw sums.
-enum class Out { mid, acc };
-
-template <Out O>
-UPRES_AVX512 int32_t h_mid_rgba(const AxisPlan& p, const int16_t* in, void* out_row, int32_t i_end, MidFinish f) {
-    const __m512i shuffle = lane_shuffle(kI16Pair4);
+// Premultiplied alpha, 4 channels: the h_mid_to_u8 loop's exact sums of output pixels i..i+3
+// (4 pixels x 4 channels, in order).
+UPRES_AVX512 inline __m512i rgba_sums4(const AxisPlan& p, const int16_t* in, int32_t i, __m512i shuffle) {
     const int32_t pairs = p.pairs;
     const int32_t* first = p.pair_first.data();
-    int32_t i = 0;
-    for (; i + 4 <= i_end; i += 4) {
-        const int16_t* s[4];
-        for (int j = 0; j < 4; ++j) s[j] = in + size_t(first[i + j]) * 4;
-        const int16_t* w01 = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
-        const int16_t* w23 = w01 + size_t(pairs) * 16;
-        __m512i acc = _mm512_setzero_si512();
-        for (int32_t g = 0; g < pairs; ++g) {
-            const size_t o = size_t(2 * g * 4);
-            const __m512i v = four_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s[0] + o)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[1] + o)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[2] + o)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[3] + o)));
-            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_shuffle_epi8(v, shuffle), weights4(w01 + g * 16, w23 + g * 16)));
-        }
-        if constexpr (O == Out::acc) {
-            _mm512_storeu_si512(static_cast<int32_t*>(out_row) + size_t(i) * 4, acc);  // 4 pixels x 4 sums, in order
-        } else {
-            __m512i v = _mm512_srai_epi32(_mm512_add_epi32(acc, _mm512_set1_epi32(1 << (kWeightBits - 1))), kWeightBits);
-            if (f == MidFinish::clamp)
-                v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(255 << kMidBits));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<int16_t*>(out_row) + size_t(i) * 4),
-                                _mm512_cvtepi32_epi16(v));
-        }
+    const int16_t* s[4];
+    for (int j = 0; j < 4; ++j) s[j] = in + size_t(first[i + j]) * 4;
+    const int16_t* w01 = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+    const int16_t* w23 = w01 + size_t(pairs) * 16;
+    __m512i acc = _mm512_setzero_si512();
+    for (int32_t g = 0; g < pairs; ++g) {
+        const size_t o = size_t(2 * g * 4);
+        const __m512i v = four_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s[0] + o)),
+                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[1] + o)),
+                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[2] + o)),
+                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[3] + o)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_shuffle_epi8(v, shuffle), weights4(w01 + g * 16, w23 + g * 16)));
     }
-    return i;
+    return acc;
 }
+
+// Sums (14 fractional bits) -> mid samples, clamped for Pillow.
+UPRES_AVX512 inline __m512i mid_of_sums(__m512i acc, MidFinish f) {
+    __m512i v = _mm512_srai_epi32(_mm512_add_epi32(acc, _mm512_set1_epi32(1 << (kWeightBits - 1))), kWeightBits);
+    if (f == MidFinish::clamp)
+        v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(255 << kMidBits));
+    return v;
+}
+
+enum class Out { mid, acc };
 
 }  // namespace
 
@@ -236,12 +232,110 @@ UPRES_AVX512 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, in
     return x;
 }
 
-UPRES_AVX512 int32_t h_mid_to_mid(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
-    return h_mid_rgba<Out::mid>(p, in, out, i_end, f);
+// Within a block, sum e (0-15) of the R, G half and of the B, A half: 128-bit lane e / 4 holds
+// pixels 0-3 or 4-7 of one channel.
+inline int block_pixel(int e) { return 4 * (e / 4 % 2) + e % 4; }
+inline int block_channel(int e, int half) { return e / 8 + 2 * half; }
+
+RgbaBlocks rgba_blocks(const AxisPlan& p) {
+    RgbaBlocks t;
+    if (p.pairs == 0) return t;
+    t.pairs = p.pairs;
+    const int32_t blocks = p.out_size / 8;
+    t.base.assign(size_t(blocks), -1);
+    t.index.assign(size_t(blocks) * 64, 0);
+    t.weights.assign(size_t(blocks) * size_t(p.pairs) * 32, 0);
+    for (int32_t b = 0; b < blocks; ++b) {
+        const int32_t* first = p.pair_first.data() + size_t(b) * 8;
+        const int32_t lo = *std::min_element(first, first + 8), hi = *std::max_element(first, first + 8);
+        if (hi + 2 * p.pairs - lo > 8) continue;
+        t.base[size_t(b)] = lo;
+        for (int half = 0; half < 2; ++half)
+            for (int e = 0; e < 16; ++e) {
+                const int px = block_pixel(e), i = b * 8 + px;
+                const int16_t word = int16_t(4 * (first[px] - lo) + block_channel(e, half));
+                t.index[size_t(b) * 64 + size_t(half) * 32 + size_t(2 * e)] = word;
+                t.index[size_t(b) * 64 + size_t(half) * 32 + size_t(2 * e + 1)] = int16_t(word + 4);
+                for (int32_t g = 0; g < p.pairs; ++g)
+                    for (int tap = 0; tap < 2; ++tap)  // slot 0 of the pair table
+                        t.weights[(size_t(b) * size_t(p.pairs) + size_t(g)) * 32 + size_t(2 * e + tap)] =
+                            p.pair_weights[(size_t(i / 2) * size_t(p.pairs) + size_t(g)) * 16 + size_t(i % 2) * 8 + size_t(tap)];
+            }
+    }
+    return t;
+}
+
+// Blocks of 8 pixels for the fused second pass (fixed16.hpp). Compact windows: the R, G and the
+// B, A sums of a block from word permutations of one load (tap pair g 8 words further on). Others:
+// rgba_sums4 twice, then packs puts pixels j and j + 4 in 128-bit lane j and a word permutation
+// orders the block. `Pairs` > 0 fixes t.pairs; the tables' pointers are held in locals (the
+// stores could alias the vectors' own pointers).
+template <int Pairs, MidFinish F>
+UPRES_AVX512 int32_t mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out, int32_t i_end) {
+    const __m512i shuffle = lane_shuffle(kI16Pair4);
+    alignas(64) int16_t order[32];
+    for (int w = 0; w < 32; ++w) {
+        const int e = w / 8 * 4 + w % 4, half = w / 4 % 2, px = block_pixel(e);
+        order[w] = int16_t(8 * (px % 4) + 4 * (px / 4) + block_channel(e, half));
+    }
+    const __m512i to_block = _mm512_load_si512(order);
+    const __m512i next_pair = _mm512_set1_epi16(8);
+    const int32_t pairs = Pairs > 0 ? Pairs : t.pairs;
+    const int32_t* base = t.base.data();
+    const int16_t* index = t.index.data();
+    const int16_t* weights = t.weights.data();
+    int32_t i = 0;
+    for (; i + 8 <= i_end; i += 8) {
+        const size_t b = size_t(i / 8);
+        __m512i block;
+        if (base[b] >= 0) {
+            const __m512i window = _mm512_loadu_si512(in + size_t(base[b]) * 4);
+            __m512i rg_index = _mm512_loadu_si512(index + b * 64);
+            __m512i ba_index = _mm512_loadu_si512(index + b * 64 + 32);
+            const int16_t* w = weights + b * size_t(pairs) * 32;
+            __m512i rg = _mm512_madd_epi16(_mm512_permutexvar_epi16(rg_index, window), _mm512_loadu_si512(w));
+            __m512i ba = _mm512_madd_epi16(_mm512_permutexvar_epi16(ba_index, window), _mm512_loadu_si512(w));
+            for (int32_t g = 1; g < pairs; ++g) {
+                rg_index = _mm512_add_epi16(rg_index, next_pair);
+                ba_index = _mm512_add_epi16(ba_index, next_pair);
+                const __m512i wg = _mm512_loadu_si512(w + size_t(g) * 32);
+                rg = _mm512_add_epi32(rg, _mm512_madd_epi16(_mm512_permutexvar_epi16(rg_index, window), wg));
+                ba = _mm512_add_epi32(ba, _mm512_madd_epi16(_mm512_permutexvar_epi16(ba_index, window), wg));
+            }
+            block = _mm512_packs_epi32(mid_of_sums(rg, F), mid_of_sums(ba, F));
+        } else {
+            const __m512i lo = mid_of_sums(rgba_sums4(p, in, i, shuffle), F);
+            const __m512i hi = mid_of_sums(rgba_sums4(p, in, i + 4, shuffle), F);
+            block = _mm512_permutexvar_epi16(to_block, _mm512_packs_epi32(lo, hi));
+        }
+        _mm512_storeu_si512(out + size_t(i) * 4, block);
+    }
+    return i;
+}
+
+template <MidFinish F>
+int32_t mid_blocks_finish(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out, int32_t i_end) {
+    switch (t.pairs) {
+        case 1: return mid_blocks<1, F>(p, t, in, out, i_end);
+        case 2: return mid_blocks<2, F>(p, t, in, out, i_end);
+        case 3: return mid_blocks<3, F>(p, t, in, out, i_end);
+        default: return mid_blocks<0, F>(p, t, in, out, i_end);
+    }
+}
+
+int32_t h_mid_to_mid_blocks(const AxisPlan& p, const RgbaBlocks& t, const int16_t* in, int16_t* out, int32_t i_end,
+                            MidFinish f) {
+    if (t.pairs == 0) return 0;
+    return f == MidFinish::clamp ? mid_blocks_finish<MidFinish::clamp>(p, t, in, out, i_end)
+                                 : mid_blocks_finish<MidFinish::exact>(p, t, in, out, i_end);
 }
 
 UPRES_AVX512 int32_t h_mid_to_acc(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i_end) {
-    return h_mid_rgba<Out::acc>(p, in, out, i_end, MidFinish::exact);
+    const __m512i shuffle = lane_shuffle(kI16Pair4);
+    int32_t i = 0;
+    for (; i + 4 <= i_end; i += 4)
+        _mm512_storeu_si512(out + size_t(i) * 4, rgba_sums4(p, in, i, shuffle));  // 4 pixels x 4 sums, in order
+    return i;
 }
 
 // Rounded sums of mid samples (14-bit shift) back to mid samples, clamped for Pillow.

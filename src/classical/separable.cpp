@@ -124,6 +124,8 @@ void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t
 // Horizontal first keeps a ring of intermediate rows per band, each computed once per band
 // (the n - 1 rows a window shares with the previous band are recomputed, hence long bands).
 constexpr int64_t kFusedBand = 256;
+// Outputs at least this large are written with non-temporal stores where a kernel offers them.
+constexpr int64_t kStreamOutputBytes = int64_t(32) << 20;
 
 template <class T>
 class RowRing {
@@ -314,24 +316,46 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
         f16::v_mid_to_acc(rows, w, n, acc, x0, out_len);
     };
     if (!job.vertical_first) {
+        // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order).
+        const f16::avx512::RgbaBlocks blocks = wide_h ? f16::avx512::rgba_blocks(px) : f16::avx512::RgbaBlocks{};
+        // An output larger than a last-level cache has its first rows evicted before anyone reads
+        // them: non-temporal stores save reading every line from memory before writing it.
+        const bool stream = int64_t(py.out_size) * int64_t(out_len) >= kStreamOutputBytes;
+        // Longer bands than the other paths (up to a quarter of the rows): each band's chunks
+        // set up their buffers, restart their ring and memo and join the other threads.
+        const int64_t band = std::clamp<int64_t>((py.out_size + 3) / 4, kFusedBand, 4 * kFusedBand);
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
-            std::vector<int16_t> pre(in_len);
+            std::vector<int16_t> pre(in_len + 32);  // slack for the blocks' window loads
             auto fill = [&](int64_t y, int16_t* row) {
                 alpha16::premultiply_row(src.row(y), pre.data(), px.in_size, ch);
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid(px, pre.data(), row, px.out_size, finish) : 0;
+                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid_blocks(px, blocks, pre.data(), row, px.out_size, finish) : 0;
                 f16::h_mid_to_mid(px, ch, pre.data(), row, i0, finish);
             };
             RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);
-            std::vector<const int16_t*> rows(size_t(py.max_count));
-            std::vector<int32_t> acc(out_len);
+            std::vector<const int16_t*> rows(size_t(py.max_count)), tail(size_t(py.max_count));
+            // Sums of a whole row, or with the fused kernel of a row's last pixels (fewer than 8).
+            std::vector<int32_t> acc(wide_h ? 32 : out_len);
             alpha16::ScaleMemo memo(px.out_size);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
-                vertical_to_acc(rows.data(), py.weights_q.data() + py.offset[size_t(r)], n, acc.data());
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide, &memo);
+                const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
+                // RGBA: both steps per 8 pixels in registers; the rest through a row of sums.
+                const int32_t i0 = wide_h ? alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w, n, dst.row(r),
+                                                                                     px.out_size, stream, memo)
+                                          : 0;
+                if (i0 == px.out_size) continue;
+                const size_t x0 = size_t(i0) * size_t(ch);
+                if (i0 == 0) {
+                    vertical_to_acc(rows.data(), w, n, acc.data());
+                } else {
+                    for (int32_t k = 0; k < n; ++k) tail[size_t(k)] = rows[size_t(k)] + x0;
+                    f16::v_mid_to_acc(tail.data(), w, n, acc.data(), 0, out_len - x0);
+                }
+                alpha16::unpremultiply_row(acc.data(), dst.row(r) + x0, px.out_size - i0, ch, wide, i0 == 0 ? &memo : nullptr);
             }
-        }, kFusedBand);
+            if (stream && wide_h) alpha16::end_streaming();
+        }, band);
     } else {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
             // Ring of premultiplied source rows, room for two neighbouring windows (see below).

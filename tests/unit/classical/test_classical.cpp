@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "classical/classical.hpp"
 #include "classical/coefficients.hpp"
 #include "classical/filters.hpp"
+#include "classical/fixed16.hpp"
 #include "classical/separable.hpp"
 #include "io/image_file.hpp"
 #include "test_support.hpp"
@@ -99,6 +101,21 @@ int max_abs_diff(const Image& a, const Image& b) {
         for (size_t x = 0; x < a.desc().row_bytes(); ++x)
             worst = std::max(worst, std::abs(int(a.view().row(y)[x]) - int(b.view().row(y)[x])));
     return worst;
+}
+
+// A row of RGBA mid samples with its whole 8-pixel blocks reordered as fixed16.hpp documents for
+// h_mid_to_mid_blocks: 128-bit lanes R0-3 B0-3 | R4-7 B4-7 | G0-3 A0-3 | G4-7 A4-7.
+std::vector<int16_t> rgba_blocks(const std::vector<int16_t>& row, int32_t pixels) {
+    std::vector<int16_t> out = row;
+    const int lane_channel[4][2] = {{0, 2}, {0, 2}, {1, 3}, {1, 3}};
+    for (int32_t b = 0; b + 8 <= pixels; b += 8)
+        for (int lane = 0; lane < 4; ++lane)
+            for (int half = 0; half < 2; ++half)
+                for (int j = 0; j < 4; ++j) {
+                    const int pixel = b + (lane % 2 == 0 ? j : 4 + j), channel = lane_channel[lane][half];
+                    out[size_t(b) * 4 + size_t(lane * 8 + half * 4 + j)] = row[size_t(pixel) * 4 + size_t(channel)];
+                }
+    return out;
 }
 
 }  // namespace
@@ -366,6 +383,25 @@ TEST_CASE("u8 results stay within one level of the double-precision path") {
             }
 }
 
+TEST_CASE("alpha: an RGBA upscale to 32 MiB (streaming stores, fused passes) gives the portable bytes") {
+    // Alpha varying along rows and columns, with transparent and opaque runs; width not a multiple
+    // of 8 or 16 (the rows' tails and unaligned rows take the other stores).
+    for (int out_w : {4096, 4100}) {
+        CAPTURE(out_w);
+        Image src = random_image(out_w / 4, 512, 4, SampleType::u8, 31);
+        for (int y = 0; y < 512; ++y)
+            for (int x = 0; x < out_w / 4; ++x) {
+                uint8_t& a = src.view().row(y)[x * 4 + 3];
+                a = (x / 16 + y / 8) % 5 == 0 ? 0 : (x / 16 + y / 8) % 5 == 1 ? 255 : a;
+            }
+        Image fast = resize("bilinear", src.view(), out_w, 2048);
+        set_force_scalar(true);
+        Image portable = resize("bilinear", src.view(), out_w, 2048);
+        set_force_scalar(false);
+        CHECK(same_bytes(fast, portable));
+    }
+}
+
 TEST_CASE("alpha: opaque alpha changes nothing; transparent pixels never bleed colour") {
     Image rgb = random_image(40, 30, 3, SampleType::u8, 12);
     Image rgba = Image::allocate(40, 30, 4, SampleType::u8);
@@ -448,6 +484,184 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
     CHECK(memo_out == next_portable);
     int wrong = 0;
     for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
+    CHECK(wrong == 0);
+    // Whole opaque groups (rounded in integers once the memo knows them), colour sums up to the
+    // int32 limit, then the same row again with the groups' alpha changed.
+    std::vector<int32_t> opaque = next;
+    for (int32_t x = 0; x < pixels; ++x)
+        if (x / 8 % 3 != 1) {
+            opaque[size_t(x) * 4 + 3] = 255 << 20;
+            if (x % 5 == 0) opaque[size_t(x) * 4] = x % 2 ? INT32_MAX : INT32_MIN;
+        }
+    alpha16::ScaleMemo opaque_memo(pixels);
+    for (int round = 0; round < 3; ++round) {
+        if (round == 2)
+            for (int32_t x = 0; x < pixels; x += 16) opaque[size_t(x) * 4 + 3] -= 1;
+        std::vector<uint8_t> want(size_t(pixels) * 4), got(size_t(pixels) * 4);
+        alpha16::unpremultiply_row(opaque.data(), want.data(), pixels, 4, false);
+        alpha16::unpremultiply_row(opaque.data(), got.data(), pixels, 4, avx512, &opaque_memo);
+        CHECK(got == want);
+    }
+}
+
+TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as the portable code") {
+    // Colour sums on a half level, 510 C = (2k - 1) A, and one either side of it, for small and
+    // large alpha sums: where 255 / A is inexact the vector code's rounding differs from the
+    // portable code's (one FMA instead of a multiply and an add) and must still give its bytes.
+    std::vector<int32_t> sums;
+    int inexact_ties = 0;
+    auto add_ties = [&](int64_t a) {
+        for (int64_t k = -1; k <= 257; ++k) {
+            const int64_t num = (2 * k - 1) * a;
+            if (num % 510 != 0 || num / 510 > INT32_MAX || num / 510 < INT32_MIN + 1) continue;
+            const int32_t c = int32_t(num / 510);
+            sums.insert(sums.end(), {c, c - 1, c + 1, int32_t(a)});
+            int64_t odd = a / std::gcd(a, int64_t(255));
+            while (odd % 2 == 0) odd /= 2;
+            inexact_ties += odd != 1;
+        }
+    };
+    for (int64_t a = 1; a <= 70000; ++a) add_ties(a);
+    for (int64_t a = 70001; a <= (int64_t(320) << 20); a += 9973) add_ties(a);
+    add_ties(int64_t(255) << 20);
+    const int32_t pixels = int32_t(sums.size() / 4);
+    std::vector<uint8_t> vec(sums.size()), portable(sums.size());
+    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
+    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
+    CHECK(inexact_ties > 1000);
+    CHECK(vec == portable);
+}
+
+TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unfused portable bytes") {
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) {
+        MESSAGE("no AVX-512BW: the fused kernel is not used on this CPU");
+        return;
+    }
+    // Mid samples (6 fractional bits) with overshoot and negative colour, and alpha drawn from
+    // transparent, opaque, tiny, random and negative (a ringing filter's overshoot) values.
+    std::mt19937 rng(17);
+    std::uniform_int_distribution<int> colour(-3000, 20000), any_alpha(-2000, 16320), pick(0, 5);
+    auto alpha_sample = [&](int kind) -> int16_t {
+        switch (kind) {
+            case 0: return 0;
+            case 1: return 255 << 6;
+            case 2: return int16_t(rng() % 8);
+            case 3: return int16_t(-int(rng() % 500));
+            default: return int16_t(any_alpha(rng));
+        }
+    };
+    // Weights of n taps summing to 2^14, some negative, with sum |w| <= 3 * 2^14 (fixed16::fits).
+    auto weights = [&](int n) {
+        std::vector<int16_t> w(static_cast<size_t>(n));
+        int sum = 0;
+        for (int k = 0; k + 1 < n; ++k) {
+            w[size_t(k)] = int16_t(int(rng() % 12000) - 3000 / n);
+            sum += w[size_t(k)];
+        }
+        w[size_t(n - 1)] = int16_t((1 << 14) - sum);
+        int abs_sum = 0;
+        for (int16_t v : w) abs_sum += std::abs(int(v));
+        if (abs_sum > 3 << 14 || std::abs((1 << 14) - sum) > 32767) std::fill(w.begin(), w.end(), int16_t(0)), w[0] = 1 << 14;
+        return w;
+    };
+    int wrong = 0, checked = 0;
+    for (int n = 1; n <= 9; ++n)
+        for (int32_t pixels : {1, 7, 8, 9, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 200, 203}) {
+            CAPTURE(n);
+            CAPTURE(pixels);
+            const size_t len = size_t(pixels) * 4;
+            // Source rows with slack for reads past the end, as the ring gives them.
+            std::vector<std::vector<int16_t>> src(size_t(n) + 4, std::vector<int16_t>(len + 64, int16_t(0x5555)));
+            for (auto& row : src)
+                for (int32_t x = 0; x < pixels; ++x) {
+                    for (int c = 0; c < 3; ++c) row[size_t(x) * 4 + size_t(c)] = int16_t(colour(rng));
+                    // Every fourth group opaque in all rows (the rounding shortcut), colour overshooting.
+                    row[size_t(x) * 4 + 3] = x / 8 % 4 == 2 ? int16_t(255 << 6) : alpha_sample(x % 6 == 5 ? pick(rng) : x % 6);
+                }
+            // Several output rows in turn with one memo: the later ones share alpha with the first
+            // (columns of constant alpha, the usual case) except in some groups, so scales are
+            // reused across rows and recomputed where alpha changes (opaque groups included). The
+            // memo starts out opaque everywhere.
+            alpha16::ScaleMemo memo(pixels);
+            for (int out_row = 0; out_row < 6; ++out_row) {
+                std::vector<const int16_t*> rows(static_cast<size_t>(n));
+                for (int k = 0; k < n; ++k) rows[size_t(k)] = src[size_t(k + out_row % 2)].data();
+                if (out_row == 2)  // same alpha in every row: any weights give back that alpha
+                    for (auto& row : src)
+                        for (int32_t x = 0; x < pixels; ++x) row[size_t(x) * 4 + 3] = src[0][size_t(x) * 4 + 3];
+                if (out_row == 3)
+                    for (int32_t x = 8; x < pixels; x += 24) src[0][size_t(x) * 4 + 3] ^= 64;
+                if (out_row == 4)  // no opaque group left: the memo stops testing for them
+                    for (auto& row : src)
+                        for (int32_t x = 0; x < pixels; ++x) row[size_t(x) * 4 + 3] = int16_t(100 << 6);
+                if (out_row == 5)  // opaque again from the start of the row
+                    for (auto& row : src)
+                        for (int32_t x = 0; x < std::min(pixels, 16); ++x) row[size_t(x) * 4 + 3] = int16_t(255 << 6);
+                const std::vector<int16_t> w = weights(n);
+                std::vector<int32_t> acc(len);
+                fixed16::v_mid_to_acc(rows.data(), w.data(), n, acc.data(), 0, len);
+                // Output 64-byte aligned (streaming stores) for even sizes, 4 bytes off for odd ones.
+                std::vector<uint8_t> expected(len), storage(len + 8 + 128);
+                uint8_t* fused = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) + (pixels % 2) * 4;
+                alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, false);
+                // The rows with their blocks in h_mid_to_mid_blocks' order; streaming stores on
+                // every other row.
+                std::vector<std::vector<int16_t>> reordered;
+                std::vector<const int16_t*> in = rows;
+                for (int k = 0; k < n; ++k) reordered.push_back(rgba_blocks(src[size_t(k + out_row % 2)], pixels));
+                for (int k = 0; k < n; ++k) in[size_t(k)] = reordered[size_t(k)].data();
+                std::fill(fused, fused + len + 8, uint8_t(0xAB));
+                const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused, pixels,
+                                                                             out_row % 2 == 0, memo);
+                alpha16::end_streaming();
+                CHECK(done == pixels / 8 * 8);
+                for (size_t i = 0; i < len + 8; ++i) {
+                    // Bytes past `done` pixels are left for the caller: untouched.
+                    const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
+                    wrong += fused[i] != want;
+                }
+                checked += done;
+                if (out_row == 4) CHECK(memo.opaque_groups == 0);
+            }
+        }
+    CHECK(checked > 0);
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("alpha in fixed point: the horizontal pass in 8-pixel blocks gives the portable samples, reordered") {
+    if (!fixed16::avx512::available()) {
+        MESSAGE("no AVX-512BW: the block layout is not used on this CPU");
+        return;
+    }
+    std::mt19937 rng(23);
+    std::uniform_int_distribution<int> sample(0, 255 << 6);
+    int wrong = 0, planned = 0, gathered = 0, general = 0;
+    for (const char* name : {"bilinear", "bicubic", "lanczos3", "lanczos4"})
+        for (auto [in, out] : {std::pair{1024, 4096}, std::pair{37, 149}, std::pair{5, 23}, std::pair{64, 63}, std::pair{9, 8},
+                               std::pair{40, 57}, std::pair{19, 200}}) {
+            CAPTURE(std::string(name));
+            CAPTURE(out);
+            MethodSpec spec;
+            REQUIRE(method_spec(name, Options{}, spec));
+            const AxisPlan p = build_axis(spec.kernel, {in, out, 0.0, double(in), true, EdgeMode::clamp});
+            if (p.pairs == 0) continue;  // windows wider than the source: no vector layout
+            ++planned;
+            const fixed16::avx512::RgbaBlocks table = fixed16::avx512::rgba_blocks(p);
+            for (int32_t base : table.base) gathered += base >= 0, general += base < 0;
+            std::vector<int16_t> src(size_t(in) * 4 + 64);
+            for (auto& v : src) v = int16_t(sample(rng));
+            for (auto f : {fixed16::MidFinish::exact, fixed16::MidFinish::clamp}) {
+                std::vector<int16_t> portable(size_t(out) * 4 + 64, 0), blocks(size_t(out) * 4 + 64, 0);
+                fixed16::h_mid_to_mid(p, 4, src.data(), portable.data(), 0, f);
+                const int32_t done = fixed16::avx512::h_mid_to_mid_blocks(p, table, src.data(), blocks.data(), out, f);
+                CHECK(done == out / 8 * 8);
+                const std::vector<int16_t> want = rgba_blocks(portable, out);
+                for (size_t i = 0; i < size_t(done) * 4; ++i) wrong += blocks[i] != want[i];
+            }
+        }
+    CHECK(planned >= 10);
+    CHECK(gathered > 100);  // blocks from one window load (upscales)
+    CHECK(general > 0);     // and blocks whose taps span more than 8 pixels
     CHECK(wrong == 0);
 }
 
