@@ -1,5 +1,7 @@
 #include "classical/separable.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -397,6 +399,15 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                     const int32_t nu = std::max(first + n, first1 + n1) - first;
                     if (first1 >= first && size_t(nu) <= slots && nu < n + n1) {
                         gather(first, nu);
+                        // The rows the next sweep adds, requested now: premultiplying them waits
+                        // on memory otherwise (the sweep's arithmetic hides the latency).
+                        if (r + 3 < r1) {
+                            const int64_t y_end = std::min<int64_t>(py.first[size_t(r + 3)] + py.count[size_t(r + 3)], py.in_size);
+                            for (int64_t y = first + nu; y < y_end; ++y) {
+                                const char* row = reinterpret_cast<const char*>(src.row(y));
+                                for (size_t b = 0; b < size_t(px.in_size) * size_t(ch); b += 64) _mm_prefetch(row + b, _MM_HINT_T0);
+                            }
+                        }
                         std::fill(w0.begin(), w0.end(), int16_t(0));
                         std::fill(w1.begin(), w1.end(), int16_t(0));
                         std::copy(w, w + n, w0.begin());
