@@ -104,6 +104,31 @@ UPRES_AVX2 void h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t* out
     }
 }
 
+// Premultiplied alpha, 4 channels: the exact sums of output pixels i (low 128-bit lane) and i + 1
+// (high lane), 4 channels each, as in h_mid_to_u8_c.
+UPRES_AVX2 inline __m256i rgba_sums2(const AxisPlan& p, const int16_t* in, int32_t i, __m256i shuffle) {
+    const int32_t pairs = p.pairs;
+    const int16_t* s0 = in + size_t(p.pair_first[size_t(i)]) * 4;
+    const int16_t* s1 = in + size_t(p.pair_first[size_t(i + 1)]) * 4;
+    const int16_t* w = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+    __m256i acc = _mm256_setzero_si256();
+    for (int32_t g = 0; g < pairs; ++g) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + 2 * g * 4));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s1 + 2 * g * 4));
+        const __m256i v = _mm256_shuffle_epi8(two_halves(a, b), shuffle);
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * 16))));
+    }
+    return acc;
+}
+
+// Sums of mid samples (rounding already added) -> mid samples (14-bit shift), clamped for Pillow;
+// in order when lo/hi come from unpacklo/unpackhi of the same inputs.
+UPRES_AVX2 inline __m256i mid_from_mid(__m256i lo, __m256i hi, MidFinish f) {
+    const __m256i v = _mm256_packs_epi32(_mm256_srai_epi32(lo, kWeightBits), _mm256_srai_epi32(hi, kWeightBits));
+    if (f != MidFinish::clamp) return v;
+    return _mm256_min_epi16(_mm256_max_epi16(v, _mm256_setzero_si256()), _mm256_set1_epi16(255 << kMidBits));
+}
+
 }  // namespace
 
 bool available() {
@@ -171,6 +196,94 @@ UPRES_AVX2 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int3
         const __m256i hi = _mm256_packs_epi32(_mm256_srai_epi32(acc2, shift), _mm256_srai_epi32(acc3, shift));
         const __m256i bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(lo, hi), 0xD8);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), bytes);
+    }
+    return x;
+}
+
+UPRES_AVX2 void h_mid_to_mid_rgba(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i0, int32_t i_end,
+                                  MidFinish f) {
+    const __m256i shuffle = i16_pair_shuffle(4), round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    int32_t i = i0;
+    // Four pixels per step: packs leaves pixels i, i + 2 | i + 1, i + 3; the permute orders them.
+    for (; i + 4 <= i_end; i += 4) {
+        const __m256i lo = _mm256_add_epi32(rgba_sums2(p, in, i, shuffle), round);
+        const __m256i hi = _mm256_add_epi32(rgba_sums2(p, in, i + 2, shuffle), round);
+        const __m256i v = _mm256_permute4x64_epi64(mid_from_mid(lo, hi, f), 0xD8);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4), v);
+    }
+    for (; i < i_end; i += 2) {
+        const __m256i acc = _mm256_add_epi32(rgba_sums2(p, in, i, shuffle), round);
+        const __m256i v = mid_from_mid(acc, acc, f);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i) * 4), _mm256_castsi256_si128(v));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i + 1) * 4), _mm256_extracti128_si256(v, 1));
+    }
+}
+
+UPRES_AVX2 void h_mid_to_acc_rgba(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i0, int32_t i_end) {
+    const __m256i shuffle = i16_pair_shuffle(4);
+    for (int32_t i = i0; i < i_end; i += 2)  // 2 pixels x 4 sums, in order
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4), rgba_sums2(p, in, i, shuffle));
+}
+
+// The vertical mid kernels: v_mid_to_u8's sums, 16 samples per step, then a 14-bit shift or the
+// raw sums in order.
+UPRES_AVX2 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0,
+                               size_t len, MidFinish f) {
+    const __m256i round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    size_t x = x0;
+    for (; x + 16 <= len; x += 16) {
+        __m256i acc0 = round, acc1 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wk = pair_weight(w, k, n);
+            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
+            const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wk));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), mid_from_mid(acc0, acc1, f));
+    }
+    return x;
+}
+
+// Two output rows over the union of their windows (as the AVX-512 kernel): each source row loaded
+// once for both.
+UPRES_AVX2 size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, const int16_t* w1, int32_t n,
+                                int16_t* out0, int16_t* out1, size_t x0, size_t len, MidFinish f) {
+    const __m256i round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    size_t x = x0;
+    for (; x + 16 <= len; x += 16) {
+        __m256i a0 = round, a1 = round, b0 = round, b1 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wa = pair_weight(w0, k, n), wb = pair_weight(w1, k, n);
+            const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
+            const __m256i lo = _mm256_unpacklo_epi16(p, q), hi = _mm256_unpackhi_epi16(p, q);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(lo, wa));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(hi, wa));
+            b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(lo, wb));
+            b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(hi, wb));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out0 + x), mid_from_mid(a0, a1, f));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out1 + x), mid_from_mid(b0, b1, f));
+    }
+    return x;
+}
+
+UPRES_AVX2 size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t x0,
+                               size_t len) {
+    size_t x = x0;
+    for (; x + 16 <= len; x += 16) {
+        __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wk = pair_weight(w, k, n);
+            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
+            const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wk));
+        }
+        // Per 128-bit lane, acc0 holds samples 0-3 and acc1 samples 4-7.
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), _mm256_permute2x128_si256(acc0, acc1, 0x20));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x + 8), _mm256_permute2x128_si256(acc0, acc1, 0x31));
     }
     return x;
 }

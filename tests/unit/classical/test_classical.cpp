@@ -436,13 +436,33 @@ TEST_CASE("alpha: opaque alpha changes nothing; transparent pixels never bleed c
     }
 }
 
+namespace {
+
+// The alpha16 kernel sets this CPU runs: the portable code and each vector width it has.
+std::vector<alpha16::Vector> alpha_kernels() {
+    std::vector<alpha16::Vector> v{alpha16::Vector::none};
+    if (__builtin_cpu_supports("avx2")) v.push_back(alpha16::Vector::avx2);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) v.push_back(alpha16::Vector::avx512);
+    return v;
+}
+
+// The vector ones only (nothing to compare on a CPU without AVX2).
+std::vector<alpha16::Vector> alpha_vector_kernels() {
+    std::vector<alpha16::Vector> v = alpha_kernels();
+    v.erase(v.begin());
+    return v;
+}
+
+}  // namespace
+
 TEST_CASE("alpha in fixed point: premultiplied samples are round(c * a * 64 / 255) for every c and a") {
     int wrong = 0;
+    for (alpha16::Vector v : alpha_kernels())
     for (int a = 0; a < 256; ++a) {
         uint8_t px[256 * 4];
         int16_t pre[256 * 4];
         for (int c = 0; c < 256; ++c) px[c * 4] = px[c * 4 + 1] = px[c * 4 + 2] = uint8_t(c), px[c * 4 + 3] = uint8_t(a);
-        alpha16::premultiply_row(px, pre, 256, 4);
+        alpha16::premultiply_row(px, pre, 256, 4, v);
         for (int c = 0; c < 256; ++c) {
             wrong += pre[c * 4] != int(std::floor(c * a * 64.0 / 255.0 + 0.5)) || pre[c * 4 + 3] != a * 64;
             wrong += pre[c * 4 + 1] != pre[c * 4] || pre[c * 4 + 2] != pre[c * 4];
@@ -463,28 +483,30 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
         sums[size_t(x) * 4 + 3] = pick == 0 ? 255 << 20 : pick == 1 ? int32_t(rng() % 1024) : pick == 2 ? 0 : alpha(rng);
         if (pick == 0) sums[size_t(x) * 4] = int32_t(x % 256) << 20 | (1 << 19);  // exact ties where opaque
     }
-    std::vector<uint8_t> vec(size_t(pixels) * 4), portable(size_t(pixels) * 4);
-    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
-    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
-    CHECK(vec == portable);
-    // Row to row with the memo of scales: a second row repeating some groups' alpha sums (the
-    // first row starts from the opaque memo, so its opaque groups are reused too).
-    alpha16::ScaleMemo memo(pixels);
+    std::vector<uint8_t> portable(size_t(pixels) * 4);
+    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, alpha16::Vector::none);
+    int wrong = 0;
+    for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
+    CHECK(wrong == 0);
     std::vector<int32_t> next = sums;
     for (int32_t x = 0; x < pixels; ++x) {
         for (int c = 0; c < 3; ++c) next[size_t(x) * 4 + size_t(c)] = colour(rng);
         if ((x / 8) % 3 == 0) next[size_t(x) * 4 + 3] = alpha(rng);
     }
+    for (alpha16::Vector v : alpha_vector_kernels()) {
+    CAPTURE(int(v));
+    std::vector<uint8_t> vec(size_t(pixels) * 4);
+    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, v);
+    CHECK(vec == portable);
+    // Row to row with the memo of scales: a second row repeating some groups' alpha sums (the
+    // first row starts from the opaque memo, so its opaque groups are reused too).
+    alpha16::ScaleMemo memo(pixels);
     std::vector<uint8_t> memo_out(size_t(pixels) * 4), next_portable(size_t(pixels) * 4);
-    const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
-    alpha16::unpremultiply_row(sums.data(), memo_out.data(), pixels, 4, avx512, &memo);
+    alpha16::unpremultiply_row(sums.data(), memo_out.data(), pixels, 4, v, &memo);
     CHECK(memo_out == portable);
-    alpha16::unpremultiply_row(next.data(), memo_out.data(), pixels, 4, avx512, &memo);
-    alpha16::unpremultiply_row(next.data(), next_portable.data(), pixels, 4, false);
+    alpha16::unpremultiply_row(next.data(), memo_out.data(), pixels, 4, v, &memo);
+    alpha16::unpremultiply_row(next.data(), next_portable.data(), pixels, 4, alpha16::Vector::none);
     CHECK(memo_out == next_portable);
-    int wrong = 0;
-    for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
-    CHECK(wrong == 0);
     // Whole opaque groups (rounded in integers once the memo knows them), colour sums up to the
     // int32 limit, then the same row again with the groups' alpha changed.
     std::vector<int32_t> opaque = next;
@@ -498,15 +520,16 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
         if (round == 2)
             for (int32_t x = 0; x < pixels; x += 16) opaque[size_t(x) * 4 + 3] -= 1;
         std::vector<uint8_t> want(size_t(pixels) * 4), got(size_t(pixels) * 4);
-        alpha16::unpremultiply_row(opaque.data(), want.data(), pixels, 4, false);
-        alpha16::unpremultiply_row(opaque.data(), got.data(), pixels, 4, avx512, &opaque_memo);
+        alpha16::unpremultiply_row(opaque.data(), want.data(), pixels, 4, alpha16::Vector::none);
+        alpha16::unpremultiply_row(opaque.data(), got.data(), pixels, 4, v, &opaque_memo);
         CHECK(got == want);
+    }
     }
 }
 
 TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as the portable code") {
     // Colour sums on a half level, 510 C = (2k - 1) A, and one either side of it, for small and
-    // large alpha sums: where 255 / A is inexact the vector code's rounding differs from the
+    // large alpha sums: where 255 / A is inexact the AVX-512 code's rounding differs from the
     // portable code's (one FMA instead of a multiply and an add) and must still give its bytes.
     std::vector<int32_t> sums;
     int inexact_ties = 0;
@@ -525,11 +548,15 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as 
     for (int64_t a = 70001; a <= (int64_t(320) << 20); a += 9973) add_ties(a);
     add_ties(int64_t(255) << 20);
     const int32_t pixels = int32_t(sums.size() / 4);
-    std::vector<uint8_t> vec(sums.size()), portable(sums.size());
-    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
-    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
+    std::vector<uint8_t> portable(sums.size());
+    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, alpha16::Vector::none);
     CHECK(inexact_ties > 1000);
-    CHECK(vec == portable);
+    for (alpha16::Vector v : alpha_vector_kernels()) {
+        CAPTURE(int(v));
+        std::vector<uint8_t> vec(sums.size());
+        alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, v);
+        CHECK(vec == portable);
+    }
 }
 
 TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unfused portable bytes") {
@@ -603,7 +630,7 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                 // Output 64-byte aligned (streaming stores) for even sizes, 4 bytes off for odd ones.
                 std::vector<uint8_t> expected(len), storage(len + 8 + 128);
                 uint8_t* fused = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) + (pixels % 2) * 4;
-                alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, false);
+                alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, alpha16::Vector::none);
                 // The rows with their blocks in h_mid_to_mid_blocks' order; streaming stores on
                 // every other row.
                 std::vector<std::vector<int16_t>> reordered;

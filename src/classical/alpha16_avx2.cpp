@@ -1,0 +1,123 @@
+// AVX2 twins of alpha16's RGBA kernels, for CPUs without AVX-512: the same integer steps as the
+// AVX-512 premultiply and the portable code's very double operations for the un-premultiply
+// (a multiply then an add, no FMA: the bits cannot differ), half as wide. See alpha16.cpp for why
+// the arithmetic is exact.
+#include <immintrin.h>
+
+#include "classical/alpha16.hpp"
+
+#define UPRES_AVX2 __attribute__((target("avx2")))
+
+namespace upres::classical::alpha16::avx2 {
+
+namespace {
+
+constexpr int kAccBits = 20;  // 14 weight bits + 6 mid bits
+
+// alpha16.cpp's premultiply_rgba_avx512 for 4 pixels (two per 128-bit lane): with u = c a + 2,
+// round(c a 64 / 255) = (u >> 2) + ((64 (u & 3) + (u >> 2) + (u >> 10)) >> 8) in 16-bit lanes.
+UPRES_AVX2 inline __m256i premultiplied4(const uint8_t* in) {
+    const __m256i alpha_of = _mm256_setr_epi8(6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15,  //
+                                              6, 7, 6, 7, 6, 7, 6, 7, 14, 15, 14, 15, 14, 15, 14, 15);
+    const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)));
+    const __m256i a = _mm256_shuffle_epi8(c, alpha_of);
+    const __m256i u = _mm256_add_epi16(_mm256_mullo_epi16(c, a), _mm256_set1_epi16(2));
+    const __m256i w = _mm256_srli_epi16(u, 2);
+    const __m256i low = _mm256_slli_epi16(_mm256_and_si256(u, _mm256_set1_epi16(3)), 6);
+    const __m256i inner = _mm256_add_epi16(_mm256_add_epi16(low, w), _mm256_srli_epi16(u, 10));
+    const __m256i q = _mm256_add_epi16(w, _mm256_srli_epi16(inner, 8));
+    return _mm256_blend_epi16(q, _mm256_slli_epi16(c, 6), 0x88);  // alpha: a << 6
+}
+
+// floor(min(c * scale + 0.5, 255)) of 4 colour sums: the portable expression (its clamp below 0
+// is left to the saturating packs; a sum too negative for int32 converts to INT_MIN, still < 0).
+UPRES_AVX2 inline __m128i unpremultiplied4(__m128i c, __m256d scale) {
+    const __m256d q = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(c), scale), _mm256_set1_pd(0.5));
+    return _mm256_cvtpd_epi32(_mm256_floor_pd(_mm256_min_pd(q, _mm256_set1_pd(255.0))));
+}
+
+UPRES_AVX2 inline __m256i unpremultiplied8(__m256i c, __m256d scale_lo, __m256d scale_hi) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(unpremultiplied4(_mm256_castsi256_si128(c), scale_lo)),
+                                   unpremultiplied4(_mm256_extracti128_si256(c, 1), scale_hi), 1);
+}
+
+// floor(c / 2^20 + 0.5) without overflow: the double path's result where A = 255 << 20.
+UPRES_AVX2 inline __m256i rounded_acc(__m256i c) {
+    return _mm256_srai_epi32(_mm256_add_epi32(_mm256_srai_epi32(c, kAccBits - 1), _mm256_set1_epi32(1)), 1);
+}
+
+// Channel vectors of 8 pixels (pixels 0-3 | 4-7) -> the 8 pixels' 32 bytes: after the packs each
+// 128-bit lane holds R G B A of its 4 pixels, which a byte shuffle transposes back.
+UPRES_AVX2 inline __m256i pixels_from_channels(__m256i r, __m256i g, __m256i b, __m256i a) {
+    const __m256i pixel_of = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,  //
+                                              0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm256_shuffle_epi8(_mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, a)), pixel_of);
+}
+
+}  // namespace
+
+UPRES_AVX2 int32_t premultiply_rgba(const uint8_t* in, int16_t* out, int32_t pixels) {
+    int32_t x = 0;
+    for (; x + 8 <= pixels; x += 8) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4), premultiplied4(in + size_t(x) * 4));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4 + 16), premultiplied4(in + size_t(x) * 4 + 16));
+    }
+    return x;
+}
+
+// 8 pixels per step, loaded as pixels j | j + 4 so that a 4 x 4 transpose per 128-bit lane gives
+// channel vectors in pixel order; the memo (as in the AVX-512 kernel) skips the division where a
+// group's alpha sums repeat the last row's, and the doubles where they are opaque.
+UPRES_AVX2 int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo) {
+    int32_t* memo_alpha = memo ? memo->alpha.data() : nullptr;
+    double* memo_scale = memo ? memo->scale.data() : nullptr;
+    uint8_t* memo_opaque = memo ? memo->opaque.data() : nullptr;
+    int32_t opaque_groups = memo ? memo->opaque_groups : 0;
+    const bool check_opaque = opaque_groups > 0;
+    const __m256d top = _mm256_set1_pd(255.0), zero = _mm256_setzero_pd();
+    int32_t x = 0;
+    for (; x + 8 <= pixels; x += 8) {
+        const int32_t* s = in + size_t(x) * 4;
+        __m256i v[4];
+        for (int j = 0; j < 4; ++j)
+            v[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j))),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j + 16)), 1);
+        const __m256i rg01 = _mm256_unpacklo_epi32(v[0], v[1]), ba01 = _mm256_unpackhi_epi32(v[0], v[1]);
+        const __m256i rg23 = _mm256_unpacklo_epi32(v[2], v[3]), ba23 = _mm256_unpackhi_epi32(v[2], v[3]);
+        const __m256i r = _mm256_unpacklo_epi64(rg01, rg23), g = _mm256_unpackhi_epi64(rg01, rg23);
+        const __m256i b = _mm256_unpacklo_epi64(ba01, ba23), a = _mm256_unpackhi_epi64(ba01, ba23);
+        __m256d scale_lo, scale_hi;
+        if (memo_alpha && _mm256_movemask_epi8(_mm256_cmpeq_epi32(
+                              a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(memo_alpha + x)))) == -1) {
+            if (check_opaque && memo_opaque[x / 8]) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
+                                    pixels_from_channels(rounded_acc(r), rounded_acc(g), rounded_acc(b), rounded_acc(a)));
+                continue;
+            }
+            scale_lo = _mm256_loadu_pd(memo_scale + x);
+            scale_hi = _mm256_loadu_pd(memo_scale + x + 4);
+        } else {
+            const __m256d a_lo = _mm256_cvtepi32_pd(_mm256_castsi256_si128(a));
+            const __m256d a_hi = _mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1));
+            // 255 / A where A > 0, else 0 (the mask also drops the division's inf).
+            scale_lo = _mm256_and_pd(_mm256_cmp_pd(a_lo, zero, _CMP_GT_OQ), _mm256_div_pd(top, a_lo));
+            scale_hi = _mm256_and_pd(_mm256_cmp_pd(a_hi, zero, _CMP_GT_OQ), _mm256_div_pd(top, a_hi));
+            if (memo_alpha) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo_alpha + x), a);
+                _mm256_storeu_pd(memo_scale + x, scale_lo);
+                _mm256_storeu_pd(memo_scale + x + 4, scale_hi);
+                const bool opaque = _mm256_movemask_epi8(_mm256_cmpeq_epi32(a, _mm256_set1_epi32(255 << kAccBits))) == -1;
+                opaque_groups += int32_t(opaque) - int32_t(memo_opaque[x / 8]);
+                memo_opaque[x / 8] = uint8_t(opaque);
+            }
+        }
+        const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(1 << (kAccBits - 1))), kAccBits);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
+                            pixels_from_channels(unpremultiplied8(r, scale_lo, scale_hi), unpremultiplied8(g, scale_lo, scale_hi),
+                                                 unpremultiplied8(b, scale_lo, scale_hi), alpha));
+    }
+    if (memo) memo->opaque_groups = opaque_groups;
+    return x;
+}
+
+}  // namespace upres::classical::alpha16::avx2
