@@ -276,14 +276,15 @@ int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_
 
 void end_streaming() { _mm_sfence(); }
 
-void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, Vector v, ScaleMemo* memo) {
+void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, Vector v, ScaleMemo* memo,
+                       bool stream) {
     if (channels == 2) return unpremultiply<2>(in, out, 0, pixels);
     int32_t x0 = 0;
     if (v == Vector::avx512)
         x0 = memo && memo->opaque_groups > 0 ? unpremultiply_rgba_avx512<true>(in, out, pixels, memo)
                                              : unpremultiply_rgba_avx512<false>(in, out, pixels, memo);
     else if (v == Vector::avx2)
-        x0 = avx2::unpremultiply_rgba(in, out, pixels, memo);
+        x0 = avx2::unpremultiply_rgba(in, out, pixels, memo, stream);
     unpremultiply<4>(in, out, x0, pixels);
 }
 

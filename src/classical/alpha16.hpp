@@ -28,9 +28,10 @@ struct ScaleMemo {
 
 // Raw second-pass sums (value << 20) -> u8: alpha rounded, colour round(255 * C / A), 0 where A <= 0.
 // `v`: the vector kernels for 4 channels, with `memo` (optional; one per thread, sized for
-// `pixels`) carried from row to row.
+// `pixels`) carried from row to row. `stream`: the AVX2 kernel writes `out` with non-temporal
+// stores (where it is 32-byte aligned; see v_mid_unpremultiply_rgba_avx512 and end_streaming).
 void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, Vector v,
-                       ScaleMemo* memo = nullptr);
+                       ScaleMemo* memo = nullptr, bool stream = false);
 
 // The second pass and the un-premultiply at once, 4 channels, AVX-512BW (the caller checks the
 // CPU): output pixels [0, returned) (a multiple of 8) of the row whose window is `rows` (mid
@@ -48,7 +49,11 @@ void end_streaming();
 // stopped and the portable code finishes the row.
 namespace avx2 {
 int32_t premultiply_rgba(const uint8_t* in, int16_t* out, int32_t pixels);
-int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo);
+int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo, bool stream);
+// v_mid_unpremultiply_rgba_avx512 on rows in plain pixel order (`stream` where `out` is 32-byte
+// aligned; then end_streaming() as there).
+int32_t v_mid_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
+                                 bool stream, ScaleMemo& memo);
 }  // namespace avx2
 
 }  // namespace upres::classical::alpha16

@@ -29,11 +29,12 @@ UPRES_AVX2 inline __m256i premultiplied4(const uint8_t* in) {
     return _mm256_blend_epi16(q, _mm256_slli_epi16(c, 6), 0x88);  // alpha: a << 6
 }
 
-// floor(min(c * scale + 0.5, 255)) of 4 colour sums: the portable expression (its clamp below 0
-// is left to the saturating packs; a sum too negative for int32 converts to INT_MIN, still < 0).
+// The portable clamp(floor(c * scale + 0.5), 0, 255) of 4 colour sums, the clamp below 0 left to
+// the saturating packs: the conversion truncates, which is the floor for q >= 0 and gives <= 0
+// (INT_MIN past int32) where q < 0, so 0 either way.
 UPRES_AVX2 inline __m128i unpremultiplied4(__m128i c, __m256d scale) {
     const __m256d q = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(c), scale), _mm256_set1_pd(0.5));
-    return _mm256_cvtpd_epi32(_mm256_floor_pd(_mm256_min_pd(q, _mm256_set1_pd(255.0))));
+    return _mm256_cvttpd_epi32(_mm256_min_pd(q, _mm256_set1_pd(255.0)));
 }
 
 UPRES_AVX2 inline __m256i unpremultiplied8(__m256i c, __m256d scale_lo, __m256d scale_hi) {
@@ -54,6 +55,12 @@ UPRES_AVX2 inline __m256i pixels_from_channels(__m256i r, __m256i g, __m256i b, 
     return _mm256_shuffle_epi8(_mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, a)), pixel_of);
 }
 
+template <bool Stream>
+UPRES_AVX2 inline void store8(uint8_t* out, __m256i bytes) {
+    if constexpr (Stream) _mm256_stream_si256(reinterpret_cast<__m256i*>(out), bytes);
+    else _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), bytes);
+}
+
 }  // namespace
 
 UPRES_AVX2 int32_t premultiply_rgba(const uint8_t* in, int16_t* out, int32_t pixels) {
@@ -65,16 +72,66 @@ UPRES_AVX2 int32_t premultiply_rgba(const uint8_t* in, int16_t* out, int32_t pix
     return x;
 }
 
-// 8 pixels per step, loaded as pixels j | j + 4 so that a 4 x 4 transpose per 128-bit lane gives
-// channel vectors in pixel order; the memo (as in the AVX-512 kernel) skips the division where a
-// group's alpha sums repeat the last row's, and the doubles where they are opaque.
-UPRES_AVX2 int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo) {
-    int32_t* memo_alpha = memo ? memo->alpha.data() : nullptr;
-    double* memo_scale = memo ? memo->scale.data() : nullptr;
-    uint8_t* memo_opaque = memo ? memo->opaque.data() : nullptr;
-    int32_t opaque_groups = memo ? memo->opaque_groups : 0;
-    const bool check_opaque = opaque_groups > 0;
+namespace {
+
+// A ScaleMemo's arrays and opaque count held in locals (the byte stores could alias the vectors'
+// own pointers), all null without one.
+struct MemoState {
+    int32_t* alpha = nullptr;
+    double* scale = nullptr;
+    uint8_t* opaque = nullptr;
+    int32_t opaque_groups = 0;
+    bool check_opaque = false;  // fixed per row: worth a test per group only where any are opaque
+    explicit MemoState(ScaleMemo* memo) {
+        if (memo)
+            alpha = memo->alpha.data(), scale = memo->scale.data(), opaque = memo->opaque.data(),
+            opaque_groups = memo->opaque_groups, check_opaque = opaque_groups > 0;
+    }
+};
+
+// The 8 pixels from x given as v[j] = pixel j | pixel j + 4 (4 sums each): a 4 x 4 transpose per
+// 128-bit lane gives channel vectors in pixel order, then the memo (as in the AVX-512 kernel)
+// skips the division where a group's alpha sums repeat the last row's, and the doubles where
+// they are opaque.
+template <bool Stream>
+UPRES_AVX2 inline void unpremultiply8(const __m256i (&v)[4], int32_t x, MemoState& memo, uint8_t* out) {
     const __m256d top = _mm256_set1_pd(255.0), zero = _mm256_setzero_pd();
+    const __m256i rg01 = _mm256_unpacklo_epi32(v[0], v[1]), ba01 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i rg23 = _mm256_unpacklo_epi32(v[2], v[3]), ba23 = _mm256_unpackhi_epi32(v[2], v[3]);
+    const __m256i r = _mm256_unpacklo_epi64(rg01, rg23), g = _mm256_unpackhi_epi64(rg01, rg23);
+    const __m256i b = _mm256_unpacklo_epi64(ba01, ba23), a = _mm256_unpackhi_epi64(ba01, ba23);
+    __m256d scale_lo, scale_hi;
+    if (memo.alpha && _mm256_movemask_epi8(_mm256_cmpeq_epi32(
+                          a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(memo.alpha + x)))) == -1) {
+        if (memo.check_opaque && memo.opaque[x / 8]) {
+            store8<Stream>(out, pixels_from_channels(rounded_acc(r), rounded_acc(g), rounded_acc(b), rounded_acc(a)));
+            return;
+        }
+        scale_lo = _mm256_loadu_pd(memo.scale + x);
+        scale_hi = _mm256_loadu_pd(memo.scale + x + 4);
+    } else {
+        const __m256d a_lo = _mm256_cvtepi32_pd(_mm256_castsi256_si128(a));
+        const __m256d a_hi = _mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1));
+        // 255 / A where A > 0, else 0 (the mask also drops the division's inf).
+        scale_lo = _mm256_and_pd(_mm256_cmp_pd(a_lo, zero, _CMP_GT_OQ), _mm256_div_pd(top, a_lo));
+        scale_hi = _mm256_and_pd(_mm256_cmp_pd(a_hi, zero, _CMP_GT_OQ), _mm256_div_pd(top, a_hi));
+        if (memo.alpha) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo.alpha + x), a);
+            _mm256_storeu_pd(memo.scale + x, scale_lo);
+            _mm256_storeu_pd(memo.scale + x + 4, scale_hi);
+            const bool opaque = _mm256_movemask_epi8(_mm256_cmpeq_epi32(a, _mm256_set1_epi32(255 << kAccBits))) == -1;
+            memo.opaque_groups += int32_t(opaque) - int32_t(memo.opaque[x / 8]);
+            memo.opaque[x / 8] = uint8_t(opaque);
+        }
+    }
+    const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(1 << (kAccBits - 1))), kAccBits);
+    store8<Stream>(out, pixels_from_channels(unpremultiplied8(r, scale_lo, scale_hi), unpremultiplied8(g, scale_lo, scale_hi),
+                                             unpremultiplied8(b, scale_lo, scale_hi), alpha));
+}
+
+template <bool Stream>
+UPRES_AVX2 int32_t unpremultiply_rgba_impl(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo) {
+    MemoState state(memo);
     int32_t x = 0;
     for (; x + 8 <= pixels; x += 8) {
         const int32_t* s = in + size_t(x) * 4;
@@ -82,42 +139,56 @@ UPRES_AVX2 int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t p
         for (int j = 0; j < 4; ++j)
             v[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j))),
                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j + 16)), 1);
-        const __m256i rg01 = _mm256_unpacklo_epi32(v[0], v[1]), ba01 = _mm256_unpackhi_epi32(v[0], v[1]);
-        const __m256i rg23 = _mm256_unpacklo_epi32(v[2], v[3]), ba23 = _mm256_unpackhi_epi32(v[2], v[3]);
-        const __m256i r = _mm256_unpacklo_epi64(rg01, rg23), g = _mm256_unpackhi_epi64(rg01, rg23);
-        const __m256i b = _mm256_unpacklo_epi64(ba01, ba23), a = _mm256_unpackhi_epi64(ba01, ba23);
-        __m256d scale_lo, scale_hi;
-        if (memo_alpha && _mm256_movemask_epi8(_mm256_cmpeq_epi32(
-                              a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(memo_alpha + x)))) == -1) {
-            if (check_opaque && memo_opaque[x / 8]) {
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
-                                    pixels_from_channels(rounded_acc(r), rounded_acc(g), rounded_acc(b), rounded_acc(a)));
-                continue;
-            }
-            scale_lo = _mm256_loadu_pd(memo_scale + x);
-            scale_hi = _mm256_loadu_pd(memo_scale + x + 4);
-        } else {
-            const __m256d a_lo = _mm256_cvtepi32_pd(_mm256_castsi256_si128(a));
-            const __m256d a_hi = _mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1));
-            // 255 / A where A > 0, else 0 (the mask also drops the division's inf).
-            scale_lo = _mm256_and_pd(_mm256_cmp_pd(a_lo, zero, _CMP_GT_OQ), _mm256_div_pd(top, a_lo));
-            scale_hi = _mm256_and_pd(_mm256_cmp_pd(a_hi, zero, _CMP_GT_OQ), _mm256_div_pd(top, a_hi));
-            if (memo_alpha) {
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(memo_alpha + x), a);
-                _mm256_storeu_pd(memo_scale + x, scale_lo);
-                _mm256_storeu_pd(memo_scale + x + 4, scale_hi);
-                const bool opaque = _mm256_movemask_epi8(_mm256_cmpeq_epi32(a, _mm256_set1_epi32(255 << kAccBits))) == -1;
-                opaque_groups += int32_t(opaque) - int32_t(memo_opaque[x / 8]);
-                memo_opaque[x / 8] = uint8_t(opaque);
-            }
-        }
-        const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(1 << (kAccBits - 1))), kAccBits);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(x) * 4),
-                            pixels_from_channels(unpremultiplied8(r, scale_lo, scale_hi), unpremultiplied8(g, scale_lo, scale_hi),
-                                                 unpremultiplied8(b, scale_lo, scale_hi), alpha));
+        unpremultiply8<Stream>(v, x, state, out + size_t(x) * 4);
     }
-    if (memo) memo->opaque_groups = opaque_groups;
+    if (memo) memo->opaque_groups = state.opaque_groups;
     return x;
+}
+
+// v_mid_to_acc's exact sums of 8 pixels kept in registers and un-premultiplied at once (no row of
+// sums through the cache). Per row, unpacklo/unpackhi of pixels 0-3 and 4-7 with the madd pairs
+// give the sums of pixels 0 | 2, 1 | 3, 4 | 6 and 5 | 7; lane permutes make them j | j + 4.
+template <bool Stream>
+UPRES_AVX2 int32_t v_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
+                                        int32_t pixels, ScaleMemo& memo) {
+    MemoState state(&memo);
+    int32_t x = 0;
+    for (; x + 8 <= pixels; x += 8) {
+        const size_t o = size_t(x) * 4;
+        __m256i s02 = _mm256_setzero_si256(), s13 = s02, s46 = s02, s57 = s02;
+        for (int32_t k = 0; k < n; k += 2) {
+            const uint16_t lo = uint16_t(w[k]), hi = k + 1 < n ? uint16_t(w[k + 1]) : 0;
+            const __m256i wk = _mm256_set1_epi32(int32_t(uint32_t(lo) | (uint32_t(hi) << 16)));
+            const int16_t* ra = rows[k] + o;
+            const int16_t* rb = (k + 1 < n ? rows[k + 1] : rows[k]) + o;  // weight 0 for the odd tap
+            const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra));
+            const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb));
+            const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 16));
+            const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + 16));
+            s02 = _mm256_add_epi32(s02, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, b0), wk));
+            s13 = _mm256_add_epi32(s13, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, b0), wk));
+            s46 = _mm256_add_epi32(s46, _mm256_madd_epi16(_mm256_unpacklo_epi16(a1, b1), wk));
+            s57 = _mm256_add_epi32(s57, _mm256_madd_epi16(_mm256_unpackhi_epi16(a1, b1), wk));
+        }
+        const __m256i v[4] = {_mm256_permute2x128_si256(s02, s46, 0x20), _mm256_permute2x128_si256(s13, s57, 0x20),
+                              _mm256_permute2x128_si256(s02, s46, 0x31), _mm256_permute2x128_si256(s13, s57, 0x31)};
+        unpremultiply8<Stream>(v, x, state, out + o);
+    }
+    memo.opaque_groups = state.opaque_groups;
+    return x;
+}
+
+}  // namespace
+
+int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo, bool stream) {
+    if (stream && reinterpret_cast<uintptr_t>(out) % 32 == 0) return unpremultiply_rgba_impl<true>(in, out, pixels, memo);
+    return unpremultiply_rgba_impl<false>(in, out, pixels, memo);
+}
+
+int32_t v_mid_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
+                                 bool stream, ScaleMemo& memo) {
+    if (stream && reinterpret_cast<uintptr_t>(out) % 32 == 0) return v_unpremultiply_rgba<true>(rows, w, n, out, pixels, memo);
+    return v_unpremultiply_rgba<false>(rows, w, n, out, pixels, memo);
 }
 
 }  // namespace upres::classical::alpha16::avx2

@@ -342,16 +342,18 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);
             std::vector<const int16_t*> rows(size_t(py.max_count)), tail(size_t(py.max_count));
             // Sums of a whole row, or with the fused kernel of a row's last pixels (fewer than 8).
-            std::vector<int32_t> acc(wide_h ? 32 : out_len);
+            std::vector<int32_t> acc(vec_h ? 32 : out_len);
             alpha16::ScaleMemo memo(px.out_size);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
                 // RGBA: both steps per 8 pixels in registers; the rest through a row of sums.
-                const int32_t i0 = wide_h ? alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w, n, dst.row(r),
-                                                                                     px.out_size, stream, memo)
-                                          : 0;
+                const int32_t i0 = wide_h  ? alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w, n, dst.row(r),
+                                                                                      px.out_size, stream, memo)
+                                   : vec_h ? alpha16::avx2::v_mid_unpremultiply_rgba(rows.data(), w, n, dst.row(r),
+                                                                                      px.out_size, stream, memo)
+                                           : 0;
                 if (i0 == px.out_size) continue;
                 const size_t x0 = size_t(i0) * size_t(ch);
                 if (i0 == 0) {
@@ -360,9 +362,10 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                     for (int32_t k = 0; k < n; ++k) tail[size_t(k)] = rows[size_t(k)] + x0;
                     f16::v_mid_to_acc(tail.data(), w, n, acc.data(), 0, out_len - x0);
                 }
-                alpha16::unpremultiply_row(acc.data(), dst.row(r) + x0, px.out_size - i0, ch, kernels, i0 == 0 ? &memo : nullptr);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r) + x0, px.out_size - i0, ch, kernels, i0 == 0 ? &memo : nullptr,
+                                           stream && i0 == 0);
             }
-            if (stream && wide_h) alpha16::end_streaming();
+            if (stream && vec) alpha16::end_streaming();
         }, band);
     } else {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {

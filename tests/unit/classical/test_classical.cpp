@@ -395,10 +395,13 @@ TEST_CASE("alpha: an RGBA upscale to 32 MiB (streaming stores, fused passes) giv
                 a = (x / 16 + y / 8) % 5 == 0 ? 0 : (x / 16 + y / 8) % 5 == 1 ? 255 : a;
             }
         Image fast = resize("bilinear", src.view(), out_w, 2048);
+        set_max_isa(Isa::avx2);
+        Image avx2 = resize("bilinear", src.view(), out_w, 2048);
         set_force_scalar(true);
         Image portable = resize("bilinear", src.view(), out_w, 2048);
         set_force_scalar(false);
         CHECK(same_bytes(fast, portable));
+        CHECK(same_bytes(avx2, portable));
     }
 }
 
@@ -560,10 +563,12 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as 
 }
 
 TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unfused portable bytes") {
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) {
-        MESSAGE("no AVX-512BW: the fused kernel is not used on this CPU");
+    if (!__builtin_cpu_supports("avx2")) {
+        MESSAGE("no AVX2: the fused kernels are not used on this CPU");
         return;
     }
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    if (!avx512) MESSAGE("no AVX-512BW: only the AVX2 fused kernel is checked");
     // Mid samples (6 fractional bits) with overshoot and negative colour, and alpha drawn from
     // transparent, opaque, tiny, random and negative (a ringing filter's overshoot) values.
     std::mt19937 rng(17);
@@ -609,7 +614,7 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
             // (columns of constant alpha, the usual case) except in some groups, so scales are
             // reused across rows and recomputed where alpha changes (opaque groups included). The
             // memo starts out opaque everywhere.
-            alpha16::ScaleMemo memo(pixels);
+            alpha16::ScaleMemo memo(pixels), memo2(pixels);
             for (int out_row = 0; out_row < 6; ++out_row) {
                 std::vector<const int16_t*> rows(static_cast<size_t>(n));
                 for (int k = 0; k < n; ++k) rows[size_t(k)] = src[size_t(k + out_row % 2)].data();
@@ -637,18 +642,30 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                 std::vector<const int16_t*> in = rows;
                 for (int k = 0; k < n; ++k) reordered.push_back(rgba_blocks(src[size_t(k + out_row % 2)], pixels));
                 for (int k = 0; k < n; ++k) in[size_t(k)] = reordered[size_t(k)].data();
-                std::fill(fused, fused + len + 8, uint8_t(0xAB));
-                const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused, pixels,
-                                                                             out_row % 2 == 0, memo);
-                alpha16::end_streaming();
-                CHECK(done == pixels / 8 * 8);
-                for (size_t i = 0; i < len + 8; ++i) {
-                    // Bytes past `done` pixels are left for the caller: untouched.
-                    const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
-                    wrong += fused[i] != want;
+                auto compare = [&](int32_t done) {
+                    CHECK(done == pixels / 8 * 8);
+                    for (size_t i = 0; i < len + 8; ++i) {
+                        // Bytes past `done` pixels are left for the caller: untouched.
+                        const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
+                        wrong += fused[i] != want;
+                    }
+                    checked += done;
+                };
+                if (avx512) {
+                    std::fill(fused, fused + len + 8, uint8_t(0xAB));
+                    const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused, pixels,
+                                                                                 out_row % 2 == 0, memo);
+                    alpha16::end_streaming();
+                    compare(done);
+                    if (out_row == 4) CHECK(memo.opaque_groups == 0);
                 }
-                checked += done;
-                if (out_row == 4) CHECK(memo.opaque_groups == 0);
+                // The AVX2 kernel on the rows in pixel order.
+                std::fill(fused, fused + len + 8, uint8_t(0xAB));
+                const int32_t done = alpha16::avx2::v_mid_unpremultiply_rgba(rows.data(), w.data(), n, fused, pixels,
+                                                                            out_row % 2 == 0, memo2);
+                alpha16::end_streaming();
+                compare(done);
+                if (out_row == 4) CHECK(memo2.opaque_groups == 0);
             }
         }
     CHECK(checked > 0);
