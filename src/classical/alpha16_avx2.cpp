@@ -4,6 +4,8 @@
 // the arithmetic is exact.
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "classical/alpha16.hpp"
 
 #define UPRES_AVX2 __attribute__((target("avx2")))
@@ -93,8 +95,7 @@ struct MemoState {
 // 128-bit lane gives channel vectors in pixel order, then the memo (as in the AVX-512 kernel)
 // skips the division where a group's alpha sums repeat the last row's, and the doubles where
 // they are opaque.
-template <bool Stream>
-UPRES_AVX2 inline void unpremultiply8(const __m256i (&v)[4], int32_t x, MemoState& memo, uint8_t* out) {
+UPRES_AVX2 inline __m256i unpremultiply8(const __m256i (&v)[4], int32_t x, MemoState& memo) {
     const __m256d top = _mm256_set1_pd(255.0), zero = _mm256_setzero_pd();
     const __m256i rg01 = _mm256_unpacklo_epi32(v[0], v[1]), ba01 = _mm256_unpackhi_epi32(v[0], v[1]);
     const __m256i rg23 = _mm256_unpacklo_epi32(v[2], v[3]), ba23 = _mm256_unpackhi_epi32(v[2], v[3]);
@@ -104,8 +105,7 @@ UPRES_AVX2 inline void unpremultiply8(const __m256i (&v)[4], int32_t x, MemoStat
     if (memo.alpha && _mm256_movemask_epi8(_mm256_cmpeq_epi32(
                           a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(memo.alpha + x)))) == -1) {
         if (memo.check_opaque && memo.opaque[x / 8]) {
-            store8<Stream>(out, pixels_from_channels(rounded_acc(r), rounded_acc(g), rounded_acc(b), rounded_acc(a)));
-            return;
+            return pixels_from_channels(rounded_acc(r), rounded_acc(g), rounded_acc(b), rounded_acc(a));
         }
         scale_lo = _mm256_loadu_pd(memo.scale + x);
         scale_hi = _mm256_loadu_pd(memo.scale + x + 4);
@@ -125,8 +125,8 @@ UPRES_AVX2 inline void unpremultiply8(const __m256i (&v)[4], int32_t x, MemoStat
         }
     }
     const __m256i alpha = _mm256_srai_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(1 << (kAccBits - 1))), kAccBits);
-    store8<Stream>(out, pixels_from_channels(unpremultiplied8(r, scale_lo, scale_hi), unpremultiplied8(g, scale_lo, scale_hi),
-                                             unpremultiplied8(b, scale_lo, scale_hi), alpha));
+    return pixels_from_channels(unpremultiplied8(r, scale_lo, scale_hi), unpremultiplied8(g, scale_lo, scale_hi),
+                                unpremultiplied8(b, scale_lo, scale_hi), alpha);
 }
 
 template <bool Stream>
@@ -139,41 +139,74 @@ UPRES_AVX2 int32_t unpremultiply_rgba_impl(const int32_t* in, uint8_t* out, int3
         for (int j = 0; j < 4; ++j)
             v[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j))),
                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j + 16)), 1);
-        unpremultiply8<Stream>(v, x, state, out + size_t(x) * 4);
+        store8<Stream>(out + size_t(x) * 4, unpremultiply8(v, x, state));
     }
     if (memo) memo->opaque_groups = state.opaque_groups;
     return x;
 }
 
+// Taps k and k + 1 of a vertical window as a madd weight pair and two row pointers (weight 0 and
+// the same row again for an odd last tap).
+UPRES_AVX2 inline void tap_pair(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t k, __m256i& weight,
+                                const int16_t*& a, const int16_t*& b) {
+    const uint16_t lo = uint16_t(w[k]), hi = k + 1 < n ? uint16_t(w[k + 1]) : 0;
+    weight = _mm256_set1_epi32(int32_t(uint32_t(lo) | (uint32_t(hi) << 16)));
+    a = rows[k];
+    b = k + 1 < n ? rows[k + 1] : rows[k];
+}
+
 // v_mid_to_acc's exact sums of 8 pixels kept in registers and un-premultiplied at once (no row of
 // sums through the cache). Per row, unpacklo/unpackhi of pixels 0-3 and 4-7 with the madd pairs
 // give the sums of pixels 0 | 2, 1 | 3, 4 | 6 and 5 | 7; lane permutes make them j | j + 4.
-template <bool Stream>
+// `Pairs` > 0: the tap pairs' weights and rows held in wk, ra, rb (in registers); 0: from n.
+template <int Pairs>
+UPRES_AVX2 inline __m256i fused8(const int16_t* const* rows, const int16_t* w, int32_t n, const __m256i* wk_held,
+                                 const int16_t* const* ra_held, const int16_t* const* rb_held, int32_t x, MemoState& state) {
+    const size_t o = size_t(x) * 4;
+    __m256i s02 = _mm256_setzero_si256(), s13 = s02, s46 = s02, s57 = s02;
+    const int32_t pairs = Pairs > 0 ? Pairs : (n + 1) / 2;
+    for (int32_t g = 0; g < pairs; ++g) {
+        __m256i wk;
+        const int16_t *ra, *rb;
+        if constexpr (Pairs > 0) wk = wk_held[g], ra = ra_held[g], rb = rb_held[g];
+        else tap_pair(rows, w, n, 2 * g, wk, ra, rb);
+        ra += o;
+        rb += o;
+        const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra));
+        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb));
+        const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 16));
+        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + 16));
+        s02 = _mm256_add_epi32(s02, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, b0), wk));
+        s13 = _mm256_add_epi32(s13, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, b0), wk));
+        s46 = _mm256_add_epi32(s46, _mm256_madd_epi16(_mm256_unpacklo_epi16(a1, b1), wk));
+        s57 = _mm256_add_epi32(s57, _mm256_madd_epi16(_mm256_unpackhi_epi16(a1, b1), wk));
+    }
+    const __m256i v[4] = {_mm256_permute2x128_si256(s02, s46, 0x20), _mm256_permute2x128_si256(s13, s57, 0x20),
+                          _mm256_permute2x128_si256(s02, s46, 0x31), _mm256_permute2x128_si256(s13, s57, 0x31)};
+    return unpremultiply8(v, x, state);
+}
+
+template <int Pairs, bool Stream>
 UPRES_AVX2 int32_t v_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
                                         int32_t pixels, ScaleMemo& memo) {
     MemoState state(&memo);
+    constexpr int kHeld = Pairs > 0 ? Pairs : 1;
+    __m256i wk[kHeld];
+    const int16_t* ra[kHeld];
+    const int16_t* rb[kHeld];
+    if constexpr (Pairs > 0)
+        for (int g = 0; g < Pairs; ++g) tap_pair(rows, w, n, 2 * g, wk[g], ra[g], rb[g]);
     int32_t x = 0;
-    for (; x + 8 <= pixels; x += 8) {
-        const size_t o = size_t(x) * 4;
-        __m256i s02 = _mm256_setzero_si256(), s13 = s02, s46 = s02, s57 = s02;
-        for (int32_t k = 0; k < n; k += 2) {
-            const uint16_t lo = uint16_t(w[k]), hi = k + 1 < n ? uint16_t(w[k + 1]) : 0;
-            const __m256i wk = _mm256_set1_epi32(int32_t(uint32_t(lo) | (uint32_t(hi) << 16)));
-            const int16_t* ra = rows[k] + o;
-            const int16_t* rb = (k + 1 < n ? rows[k + 1] : rows[k]) + o;  // weight 0 for the odd tap
-            const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra));
-            const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb));
-            const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 16));
-            const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + 16));
-            s02 = _mm256_add_epi32(s02, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, b0), wk));
-            s13 = _mm256_add_epi32(s13, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, b0), wk));
-            s46 = _mm256_add_epi32(s46, _mm256_madd_epi16(_mm256_unpacklo_epi16(a1, b1), wk));
-            s57 = _mm256_add_epi32(s57, _mm256_madd_epi16(_mm256_unpackhi_epi16(a1, b1), wk));
+    // Streaming: both halves of a 64-byte line back to back (a line left half written in the
+    // write-combining buffer may go to memory in halves).
+    if constexpr (Stream)
+        for (; x + 16 <= pixels; x += 16) {
+            const __m256i lo = fused8<Pairs>(rows, w, n, wk, ra, rb, x, state);
+            const __m256i hi = fused8<Pairs>(rows, w, n, wk, ra, rb, x + 8, state);
+            store8<true>(out + size_t(x) * 4, lo);
+            store8<true>(out + size_t(x) * 4 + 32, hi);
         }
-        const __m256i v[4] = {_mm256_permute2x128_si256(s02, s46, 0x20), _mm256_permute2x128_si256(s13, s57, 0x20),
-                              _mm256_permute2x128_si256(s02, s46, 0x31), _mm256_permute2x128_si256(s13, s57, 0x31)};
-        unpremultiply8<Stream>(v, x, state, out + o);
-    }
+    for (; x + 8 <= pixels; x += 8) store8<false>(out + size_t(x) * 4, fused8<Pairs>(rows, w, n, wk, ra, rb, x, state));
     memo.opaque_groups = state.opaque_groups;
     return x;
 }
@@ -187,8 +220,21 @@ int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, Scal
 
 int32_t v_mid_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
                                  bool stream, ScaleMemo& memo) {
-    if (stream && reinterpret_cast<uintptr_t>(out) % 32 == 0) return v_unpremultiply_rgba<true>(rows, w, n, out, pixels, memo);
-    return v_unpremultiply_rgba<false>(rows, w, n, out, pixels, memo);
+    stream = stream && reinterpret_cast<uintptr_t>(out) % 64 == 0;
+    auto run = [&](auto pairs) {
+        constexpr int P = decltype(pairs)::value;
+        return stream ? v_unpremultiply_rgba<P, true>(rows, w, n, out, pixels, memo)
+                      : v_unpremultiply_rgba<P, false>(rows, w, n, out, pixels, memo);
+    };
+    switch (n) {
+        case 1:
+        case 2: return run(std::integral_constant<int, 1>());
+        case 3:
+        case 4: return run(std::integral_constant<int, 2>());
+        case 5:
+        case 6: return run(std::integral_constant<int, 3>());
+        default: return run(std::integral_constant<int, 0>());
+    }
 }
 
 }  // namespace upres::classical::alpha16::avx2
