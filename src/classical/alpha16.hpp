@@ -50,8 +50,9 @@ void end_streaming();
 namespace avx2 {
 int32_t premultiply_rgba(const uint8_t* in, int16_t* out, int32_t pixels);
 int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo, bool stream);
-// v_mid_unpremultiply_rgba_avx512 on rows in plain pixel order (`stream` where `out` is 64-byte
-// aligned; then end_streaming() as there).
+// v_mid_unpremultiply_rgba_avx512, the rows' whole blocks in the same order (written by
+// fixed16::avx2::h_mid_to_mid_blocks); `stream` where `out` is 64-byte aligned, then
+// end_streaming() as there.
 int32_t v_mid_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
                                  bool stream, ScaleMemo& memo);
 }  // namespace avx2

@@ -91,16 +91,11 @@ struct MemoState {
     }
 };
 
-// The 8 pixels from x given as v[j] = pixel j | pixel j + 4 (4 sums each): a 4 x 4 transpose per
-// 128-bit lane gives channel vectors in pixel order, then the memo (as in the AVX-512 kernel)
-// skips the division where a group's alpha sums repeat the last row's, and the doubles where
-// they are opaque.
-UPRES_AVX2 inline __m256i unpremultiply8(const __m256i (&v)[4], int32_t x, MemoState& memo) {
+// The 8 pixels from x given as channel vectors (pixels 0-3 | 4-7): the memo (as in the AVX-512
+// kernel) skips the division where a group's alpha sums repeat the last row's, and the doubles
+// where they are opaque. Returns the pixels' 32 bytes.
+UPRES_AVX2 inline __m256i unpremultiply8(__m256i r, __m256i g, __m256i b, __m256i a, int32_t x, MemoState& memo) {
     const __m256d top = _mm256_set1_pd(255.0), zero = _mm256_setzero_pd();
-    const __m256i rg01 = _mm256_unpacklo_epi32(v[0], v[1]), ba01 = _mm256_unpackhi_epi32(v[0], v[1]);
-    const __m256i rg23 = _mm256_unpacklo_epi32(v[2], v[3]), ba23 = _mm256_unpackhi_epi32(v[2], v[3]);
-    const __m256i r = _mm256_unpacklo_epi64(rg01, rg23), g = _mm256_unpackhi_epi64(rg01, rg23);
-    const __m256i b = _mm256_unpacklo_epi64(ba01, ba23), a = _mm256_unpackhi_epi64(ba01, ba23);
     __m256d scale_lo, scale_hi;
     if (memo.alpha && _mm256_movemask_epi8(_mm256_cmpeq_epi32(
                           a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(memo.alpha + x)))) == -1) {
@@ -139,7 +134,12 @@ UPRES_AVX2 int32_t unpremultiply_rgba_impl(const int32_t* in, uint8_t* out, int3
         for (int j = 0; j < 4; ++j)
             v[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j))),
                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * j + 16)), 1);
-        store8<Stream>(out + size_t(x) * 4, unpremultiply8(v, x, state));
+        // v[j] = pixel j | j + 4: a 4 x 4 transpose per 128-bit lane gives the channel vectors.
+        const __m256i rg01 = _mm256_unpacklo_epi32(v[0], v[1]), ba01 = _mm256_unpackhi_epi32(v[0], v[1]);
+        const __m256i rg23 = _mm256_unpacklo_epi32(v[2], v[3]), ba23 = _mm256_unpackhi_epi32(v[2], v[3]);
+        store8<Stream>(out + size_t(x) * 4, unpremultiply8(_mm256_unpacklo_epi64(rg01, rg23), _mm256_unpackhi_epi64(rg01, rg23),
+                                                           _mm256_unpacklo_epi64(ba01, ba23), _mm256_unpackhi_epi64(ba01, ba23),
+                                                           x, state));
     }
     if (memo) memo->opaque_groups = state.opaque_groups;
     return x;
@@ -156,34 +156,33 @@ UPRES_AVX2 inline void tap_pair(const int16_t* const* rows, const int16_t* w, in
 }
 
 // v_mid_to_acc's exact sums of 8 pixels kept in registers and un-premultiplied at once (no row of
-// sums through the cache). Per row, unpacklo/unpackhi of pixels 0-3 and 4-7 with the madd pairs
-// give the sums of pixels 0 | 2, 1 | 3, 4 | 6 and 5 | 7; lane permutes make them j | j + 4.
+// sums through the cache). The rows' blocks in fixed16::avx512::h_mid_to_mid_blocks' order
+// (R0-3 B0-3 | R4-7 B4-7, G0-3 A0-3 | G4-7 A4-7) make unpacklo/unpackhi with the madd pairs give
+// one channel per vector.
 // `Pairs` > 0: the tap pairs' weights and rows held in wk, ra, rb (in registers); 0: from n.
 template <int Pairs>
 UPRES_AVX2 inline __m256i fused8(const int16_t* const* rows, const int16_t* w, int32_t n, const __m256i* wk_held,
                                  const int16_t* const* ra_held, const int16_t* const* rb_held, int32_t x, MemoState& state) {
     const size_t o = size_t(x) * 4;
-    __m256i s02 = _mm256_setzero_si256(), s13 = s02, s46 = s02, s57 = s02;
+    __m256i r = _mm256_setzero_si256(), g = r, b = r, a = r;
     const int32_t pairs = Pairs > 0 ? Pairs : (n + 1) / 2;
-    for (int32_t g = 0; g < pairs; ++g) {
+    for (int32_t t = 0; t < pairs; ++t) {
         __m256i wk;
         const int16_t *ra, *rb;
-        if constexpr (Pairs > 0) wk = wk_held[g], ra = ra_held[g], rb = rb_held[g];
-        else tap_pair(rows, w, n, 2 * g, wk, ra, rb);
+        if constexpr (Pairs > 0) wk = wk_held[t], ra = ra_held[t], rb = rb_held[t];
+        else tap_pair(rows, w, n, 2 * t, wk, ra, rb);
         ra += o;
         rb += o;
         const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra));
         const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb));
         const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra + 16));
         const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb + 16));
-        s02 = _mm256_add_epi32(s02, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, b0), wk));
-        s13 = _mm256_add_epi32(s13, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, b0), wk));
-        s46 = _mm256_add_epi32(s46, _mm256_madd_epi16(_mm256_unpacklo_epi16(a1, b1), wk));
-        s57 = _mm256_add_epi32(s57, _mm256_madd_epi16(_mm256_unpackhi_epi16(a1, b1), wk));
+        r = _mm256_add_epi32(r, _mm256_madd_epi16(_mm256_unpacklo_epi16(a0, b0), wk));
+        b = _mm256_add_epi32(b, _mm256_madd_epi16(_mm256_unpackhi_epi16(a0, b0), wk));
+        g = _mm256_add_epi32(g, _mm256_madd_epi16(_mm256_unpacklo_epi16(a1, b1), wk));
+        a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_unpackhi_epi16(a1, b1), wk));
     }
-    const __m256i v[4] = {_mm256_permute2x128_si256(s02, s46, 0x20), _mm256_permute2x128_si256(s13, s57, 0x20),
-                          _mm256_permute2x128_si256(s02, s46, 0x31), _mm256_permute2x128_si256(s13, s57, 0x31)};
-    return unpremultiply8(v, x, state);
+    return unpremultiply8(r, g, b, a, x, state);
 }
 
 template <int Pairs, bool Stream>

@@ -57,6 +57,9 @@ size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint
 // even, p.pairs > 0); the vertical ones from x0 in whole vectors, returning where they stopped.
 void h_mid_to_mid_rgba(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i0, int32_t i_end, MidFinish f);
 void h_mid_to_acc_rgba(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i0, int32_t i_end);
+// avx512::h_mid_to_mid_blocks' output (whole blocks of 8 pixels in its order) without the gather
+// tables: returns where it stopped.
+int32_t h_mid_to_mid_blocks(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
                     MidFinish f);
 size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, const int16_t* w1, int32_t n, int16_t* out0,

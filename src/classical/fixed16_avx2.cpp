@@ -219,6 +219,33 @@ UPRES_AVX2 void h_mid_to_mid_rgba(const AxisPlan& p, const int16_t* in, int16_t*
     }
 }
 
+// fixed16::avx512::h_mid_to_mid_blocks' block order from two pixels per vector: the 8 pixels'
+// sums as pixels j | j + 4, a 4 x 4 transpose per 128-bit lane into channel vectors, and packs
+// of R with B and G with A give R0-3 B0-3 | R4-7 B4-7 and G0-3 A0-3 | G4-7 A4-7.
+UPRES_AVX2 int32_t h_mid_to_mid_blocks(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+    const __m256i shuffle = i16_pair_shuffle(4), round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    int32_t i = 0;
+    for (; i + 8 <= i_end; i += 8) {
+        __m256i s[4];  // pixels 2j | 2j + 1
+        for (int j = 0; j < 4; ++j)
+            s[j] = _mm256_srai_epi32(_mm256_add_epi32(rgba_sums2(p, in, i + 2 * j, shuffle), round), kWeightBits);
+        const __m256i p04 = _mm256_permute2x128_si256(s[0], s[2], 0x20), p15 = _mm256_permute2x128_si256(s[0], s[2], 0x31);
+        const __m256i p26 = _mm256_permute2x128_si256(s[1], s[3], 0x20), p37 = _mm256_permute2x128_si256(s[1], s[3], 0x31);
+        const __m256i rg01 = _mm256_unpacklo_epi32(p04, p15), ba01 = _mm256_unpackhi_epi32(p04, p15);
+        const __m256i rg23 = _mm256_unpacklo_epi32(p26, p37), ba23 = _mm256_unpackhi_epi32(p26, p37);
+        __m256i rb = _mm256_packs_epi32(_mm256_unpacklo_epi64(rg01, rg23), _mm256_unpacklo_epi64(ba01, ba23));
+        __m256i ga = _mm256_packs_epi32(_mm256_unpackhi_epi64(rg01, rg23), _mm256_unpackhi_epi64(ba01, ba23));
+        if (f == MidFinish::clamp) {
+            const __m256i top = _mm256_set1_epi16(255 << kMidBits), zero = _mm256_setzero_si256();
+            rb = _mm256_min_epi16(_mm256_max_epi16(rb, zero), top);
+            ga = _mm256_min_epi16(_mm256_max_epi16(ga, zero), top);
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4), rb);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4 + 16), ga);
+    }
+    return i;
+}
+
 UPRES_AVX2 void h_mid_to_acc_rgba(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i0, int32_t i_end) {
     const __m256i shuffle = i16_pair_shuffle(4);
     for (int32_t i = i0; i < i_end; i += 2)  // 2 pixels x 4 sums, in order

@@ -323,7 +323,8 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
         f16::v_mid_to_acc(rows, w, n, acc, x0, out_len);
     };
     if (!job.vertical_first) {
-        // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order).
+        // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order;
+        // the AVX2 kernels write the same order without the gather tables).
         const f16::avx512::RgbaBlocks blocks = wide_h ? f16::avx512::rgba_blocks(px) : f16::avx512::RgbaBlocks{};
         // An output larger than a last-level cache has its first rows evicted before anyone reads
         // them: non-temporal stores save reading every line from memory before writing it.
@@ -335,7 +336,9 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
             std::vector<int16_t> pre(in_len + 32);  // slack for the blocks' window loads
             auto fill = [&](int64_t y, int16_t* row) {
                 alpha16::premultiply_row(src.row(y), pre.data(), px.in_size, ch, kernels);
-                int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid_blocks(px, blocks, pre.data(), row, px.out_size, finish) : 0;
+                int32_t i0 = wide_h  ? f16::avx512::h_mid_to_mid_blocks(px, blocks, pre.data(), row, px.out_size, finish)
+                             : vec_h ? f16::avx2::h_mid_to_mid_blocks(px, pre.data(), row, px.out_size, finish)
+                                     : 0;
                 if (h_end > i0) f16::avx2::h_mid_to_mid_rgba(px, pre.data(), row, i0, h_end, finish), i0 = h_end;
                 f16::h_mid_to_mid(px, ch, pre.data(), row, i0, finish);
             };
