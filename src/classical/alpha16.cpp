@@ -73,7 +73,8 @@ __attribute__((target_clones("avx2", "default"))) void unpremultiply(const int32
     }
 }
 
-// floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor. One FMA for
+// floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor (the AVX2 twin
+// in alpha16_avx2.cpp rests on this argument too). One FMA for
 // the portable code's multiply then add (one operation of five fewer), the same bytes: away
 // from ties (510 c = (2k - 1) A) both are within 2^-43 of 255 c / A + 0.5, itself at least 2^-32
 // from an integer; at a tie c * scale is within 2^-44 of k - 0.5, whose binade also holds the

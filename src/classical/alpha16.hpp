@@ -46,8 +46,9 @@ int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_
 void end_streaming();
 
 // The AVX2 twins of the RGBA kernels (alpha16_avx2.cpp), 8 pixels per step: each returns where it
-// stopped and the portable code finishes the row.
+// stopped and the portable code finishes the row. They need AVX2 and FMA (available()).
 namespace avx2 {
+bool available();
 int32_t premultiply_rgba(const uint8_t* in, int16_t* out, int32_t pixels);
 int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo, bool stream);
 // v_mid_unpremultiply_rgba_avx512, the rows' whole blocks in the same order (written by

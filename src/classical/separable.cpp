@@ -308,7 +308,7 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
     const AxisPlan& px = *job.x;
     const AxisPlan& py = *job.y;
     const f16::MidFinish finish = job.clamp_intermediate ? f16::MidFinish::clamp : f16::MidFinish::exact;
-    const bool vec = f16::avx2::available() && allowed(Isa::avx2);
+    const bool vec = f16::avx2::available() && alpha16::avx2::available() && allowed(Isa::avx2);
     const bool wide = vec && f16::avx512::available() && allowed(Isa::avx512);
     const bool vec_h = vec && px.pairs > 0 && ch == 4;
     const bool wide_h = wide && vec_h;

@@ -444,7 +444,7 @@ namespace {
 // The alpha16 kernel sets this CPU runs: the portable code and each vector width it has.
 std::vector<alpha16::Vector> alpha_kernels() {
     std::vector<alpha16::Vector> v{alpha16::Vector::none};
-    if (__builtin_cpu_supports("avx2")) v.push_back(alpha16::Vector::avx2);
+    if (alpha16::avx2::available()) v.push_back(alpha16::Vector::avx2);
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) v.push_back(alpha16::Vector::avx512);
     return v;
 }
@@ -532,7 +532,7 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
 
 TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as the portable code") {
     // Colour sums on a half level, 510 C = (2k - 1) A, and one either side of it, for small and
-    // large alpha sums: where 255 / A is inexact the AVX-512 code's rounding differs from the
+    // large alpha sums: where 255 / A is inexact the vector code's rounding differs from the
     // portable code's (one FMA instead of a multiply and an add) and must still give its bytes.
     std::vector<int32_t> sums;
     int inexact_ties = 0;
@@ -563,8 +563,8 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as 
 }
 
 TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unfused portable bytes") {
-    if (!__builtin_cpu_supports("avx2")) {
-        MESSAGE("no AVX2: the fused kernels are not used on this CPU");
+    if (!alpha16::avx2::available()) {
+        MESSAGE("no AVX2 and FMA: the fused kernels are not used on this CPU");
         return;
     }
     const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
