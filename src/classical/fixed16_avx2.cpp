@@ -3,7 +3,9 @@
 // int32, so the order of the additions cannot change the result.
 #include <immintrin.h>
 
+#include <array>
 #include <cstring>
+#include <vector>
 
 #include "classical/fixed16.hpp"
 
@@ -35,6 +37,22 @@ UPRES_AVX2 inline __m256i pair_weight(const int16_t* w, int32_t k, int32_t n) {
     const uint16_t a = uint16_t(w[k]), b = k + 1 < n ? uint16_t(w[k + 1]) : 0;
     return _mm256_set1_epi32(int32_t(uint32_t(a) | (uint32_t(b) << 16)));
 }
+
+// A window's taps as madd weight pairs, one int32 per pair (broadcast from memory in the loops:
+// a load, not the scalar packing per step), with its two rows (the same row again, weight 0, for
+// an odd last tap).
+struct PairTable {
+    std::array<int32_t, 64> local;
+    std::vector<int32_t> heap;  // wider windows (large downscales)
+    const int32_t* pairs;
+    PairTable(const int16_t* w, int32_t n) {
+        int32_t* t = local.data();
+        if ((n + 1) / 2 > int32_t(local.size())) heap.resize(size_t(n + 1) / 2), t = heap.data();
+        for (int32_t k = 0; k < n; k += 2)
+            t[k / 2] = int32_t(uint32_t(uint16_t(w[k])) | (uint32_t(k + 1 < n ? uint16_t(w[k + 1]) : 0) << 16));
+        pairs = t;
+    }
+};
 
 // Channel-slot shuffles: two neighbouring pixels -> int16 [p0c0 p1c0 p0c1 p1c1 p0c2 p1c2 p0c3 p1c3].
 UPRES_AVX2 inline __m256i u8_pair_shuffle(int channels) {
@@ -257,11 +275,12 @@ UPRES_AVX2 void h_mid_to_acc_rgba(const AxisPlan& p, const int16_t* in, int32_t*
 UPRES_AVX2 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0,
                                size_t len, MidFinish f) {
     const __m256i round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    const PairTable table(w, n);
     size_t x = x0;
     for (; x + 16 <= len; x += 16) {
         __m256i acc0 = round, acc1 = round;
         for (int32_t k = 0; k < n; k += 2) {
-            const __m256i wk = pair_weight(w, k, n);
+            const __m256i wk = _mm256_set1_epi32(table.pairs[k / 2]);
             const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
             const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
             acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
@@ -277,11 +296,12 @@ UPRES_AVX2 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int
 UPRES_AVX2 size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, const int16_t* w1, int32_t n,
                                 int16_t* out0, int16_t* out1, size_t x0, size_t len, MidFinish f) {
     const __m256i round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    const PairTable t0(w0, n), t1(w1, n);
     size_t x = x0;
     for (; x + 16 <= len; x += 16) {
         __m256i a0 = round, a1 = round, b0 = round, b1 = round;
         for (int32_t k = 0; k < n; k += 2) {
-            const __m256i wa = pair_weight(w0, k, n), wb = pair_weight(w1, k, n);
+            const __m256i wa = _mm256_set1_epi32(t0.pairs[k / 2]), wb = _mm256_set1_epi32(t1.pairs[k / 2]);
             const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
             const __m256i lo = _mm256_unpacklo_epi16(p, q), hi = _mm256_unpackhi_epi16(p, q);
@@ -298,11 +318,12 @@ UPRES_AVX2 size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, c
 
 UPRES_AVX2 size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t x0,
                                size_t len) {
+    const PairTable table(w, n);
     size_t x = x0;
     for (; x + 16 <= len; x += 16) {
         __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
         for (int32_t k = 0; k < n; k += 2) {
-            const __m256i wk = pair_weight(w, k, n);
+            const __m256i wk = _mm256_set1_epi32(table.pairs[k / 2]);
             const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
             const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
             acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
