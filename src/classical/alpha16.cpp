@@ -73,7 +73,8 @@ __attribute__((target_clones("avx2", "default"))) void unpremultiply(const int32
     }
 }
 
-// floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor. One FMA for
+// floor(min(c * scale + 0.5, 255)) of 8 colour sums, the conversion doing the floor (the AVX2 twin
+// in alpha16_avx2.cpp rests on this argument too). One FMA for
 // the portable code's multiply then add (one operation of five fewer), the same bytes: away
 // from ties (510 c = (2k - 1) A) both are within 2^-43 of 255 c / A + 0.5, itself at least 2^-32
 // from an integer; at a tie c * scale is within 2^-44 of k - 0.5, whose binade also holds the
@@ -247,10 +248,12 @@ int32_t v_unpremultiply_rgba_variant(const int16_t* const* rows, const int16_t* 
 
 }  // namespace
 
-void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels) {
-    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    if (channels == 2) premultiply<2>(in, out, 0, pixels);
-    else premultiply<4>(in, out, avx512 ? premultiply_rgba_avx512(in, out, pixels) : 0, pixels);
+void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels, Vector v) {
+    if (channels == 2) return premultiply<2>(in, out, 0, pixels);
+    const int32_t x0 = v == Vector::avx512 ? premultiply_rgba_avx512(in, out, pixels)
+                       : v == Vector::avx2 ? avx2::premultiply_rgba(in, out, pixels)
+                                           : 0;
+    premultiply<4>(in, out, x0, pixels);
 }
 
 // Opaque: A = 255 << 20, whose scale 255 / A = 2^-20 is exact.
@@ -274,12 +277,15 @@ int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_
 
 void end_streaming() { _mm_sfence(); }
 
-void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512, ScaleMemo* memo) {
+void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, Vector v, ScaleMemo* memo,
+                       bool stream) {
     if (channels == 2) return unpremultiply<2>(in, out, 0, pixels);
     int32_t x0 = 0;
-    if (avx512)
+    if (v == Vector::avx512)
         x0 = memo && memo->opaque_groups > 0 ? unpremultiply_rgba_avx512<true>(in, out, pixels, memo)
                                              : unpremultiply_rgba_avx512<false>(in, out, pixels, memo);
+    else if (v == Vector::avx2)
+        x0 = avx2::unpremultiply_rgba(in, out, pixels, memo, stream);
     unpremultiply<4>(in, out, x0, pixels);
 }
 

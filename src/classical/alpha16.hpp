@@ -8,9 +8,13 @@
 
 namespace upres::classical::alpha16 {
 
+// The widest kernels a call may use for 4 channels (the caller checks the CPU and the ISA limit);
+// every choice gives the same bits.
+enum class Vector { none, avx2, avx512 };
+
 // u8 pixels (2 or 4 channels, alpha last) -> colour round(c * a * 64 / 255), alpha a * 64.
-void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels);
-// The alpha sums and scales 255 / A of the previous row's 8-pixel groups, for the AVX-512 kernel:
+void premultiply_row(const uint8_t* in, int16_t* out, int32_t pixels, int channels, Vector v);
+// The alpha sums and scales 255 / A of the previous row's 8-pixel groups, for the vector kernels:
 // alpha often repeats from row to row (opaque or flat regions; it starts as opaque), and a group
 // whose eight sums all repeat reuses the scales instead of dividing (the same bits); a group
 // known to be opaque is just rounded, in integers.
@@ -23,10 +27,11 @@ struct ScaleMemo {
 };
 
 // Raw second-pass sums (value << 20) -> u8: alpha rounded, colour round(255 * C / A), 0 where A <= 0.
-// `avx512`: use the AVX-512F kernel for 4 channels (same bits; the caller checks the CPU), with
-// `memo` (optional; one per thread, sized for `pixels`) carried from row to row.
-void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, bool avx512,
-                       ScaleMemo* memo = nullptr);
+// `v`: the vector kernels for 4 channels, with `memo` (optional; one per thread, sized for
+// `pixels`) carried from row to row. `stream`: the AVX2 kernel writes `out` with non-temporal
+// stores (where it is 32-byte aligned; see v_mid_unpremultiply_rgba_avx512 and end_streaming).
+void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int channels, Vector v,
+                       ScaleMemo* memo = nullptr, bool stream = false);
 
 // The second pass and the un-premultiply at once, 4 channels, AVX-512BW (the caller checks the
 // CPU): output pixels [0, returned) (a multiple of 8) of the row whose window is `rows` (mid
@@ -39,5 +44,18 @@ void unpremultiply_row(const int32_t* in, uint8_t* out, int32_t pixels, int chan
 int32_t v_mid_unpremultiply_rgba_avx512(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out,
                                         int32_t pixels, bool stream, ScaleMemo& memo);
 void end_streaming();
+
+// The AVX2 twins of the RGBA kernels (alpha16_avx2.cpp), 8 pixels per step: each returns where it
+// stopped and the portable code finishes the row. They need AVX2 and FMA (available()).
+namespace avx2 {
+bool available();
+int32_t premultiply_rgba(const uint8_t* in, int16_t* out, int32_t pixels);
+int32_t unpremultiply_rgba(const int32_t* in, uint8_t* out, int32_t pixels, ScaleMemo* memo, bool stream);
+// v_mid_unpremultiply_rgba_avx512, the rows' whole blocks in the same order (written by
+// fixed16::avx2::h_mid_to_mid_blocks); `stream` where `out` is 64-byte aligned, then
+// end_streaming() as there.
+int32_t v_mid_unpremultiply_rgba(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, int32_t pixels,
+                                 bool stream, ScaleMemo& memo);
+}  // namespace avx2
 
 }  // namespace upres::classical::alpha16

@@ -53,6 +53,18 @@ void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* ou
 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
                    MidFinish f);
 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t x0, size_t len);
+// Premultiplied alpha: the horizontal ones 4 channels, pixels [i0, i_end) in pixel order (both
+// even, p.pairs > 0); the vertical ones from x0 in whole vectors, returning where they stopped.
+void h_mid_to_mid_rgba(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i0, int32_t i_end, MidFinish f);
+void h_mid_to_acc_rgba(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i0, int32_t i_end);
+// avx512::h_mid_to_mid_blocks' output (whole blocks of 8 pixels in its order) without the gather
+// tables: returns where it stopped.
+int32_t h_mid_to_mid_blocks(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f);
+size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
+                    MidFinish f);
+size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, const int16_t* w1, int32_t n, int16_t* out0,
+                     int16_t* out1, size_t x0, size_t len, MidFinish f);
+size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t x0, size_t len);
 }  // namespace avx2
 
 namespace avx512 {
@@ -64,8 +76,8 @@ size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int1
 // stream: non-temporal stores where out is 64-byte aligned (outputs far larger than the caches:
 // no read-for-ownership of lines that are only written), fenced before returning.
 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int32_t n, uint8_t* out, size_t len, bool stream = false);
-// Premultiplied alpha, 4 channels for the horizontal ones (no AVX2 twins: the portable kernels
-// finish the row).
+// Premultiplied alpha, 4 channels for the horizontal ones (the AVX2 and portable kernels finish
+// the row).
 // h_mid_to_mid's samples for whole blocks of 8 pixels (returns where it stopped, a multiple of 8), each
 // block's 32 samples ordered as R0-3 B0-3 | R4-7 B4-7 | G0-3 A0-3 | G4-7 A4-7 (128-bit lanes):
 // the order in which alpha16's fused second pass wants its sums (see alpha16.hpp). `t` (from

@@ -3,7 +3,9 @@
 // int32, so the order of the additions cannot change the result.
 #include <immintrin.h>
 
+#include <array>
 #include <cstring>
+#include <vector>
 
 #include "classical/fixed16.hpp"
 
@@ -35,6 +37,22 @@ UPRES_AVX2 inline __m256i pair_weight(const int16_t* w, int32_t k, int32_t n) {
     const uint16_t a = uint16_t(w[k]), b = k + 1 < n ? uint16_t(w[k + 1]) : 0;
     return _mm256_set1_epi32(int32_t(uint32_t(a) | (uint32_t(b) << 16)));
 }
+
+// A window's taps as madd weight pairs, one int32 per pair (broadcast from memory in the loops:
+// a load, not the scalar packing per step), with its two rows (the same row again, weight 0, for
+// an odd last tap).
+struct PairTable {
+    std::array<int32_t, 64> local;
+    std::vector<int32_t> heap;  // wider windows (large downscales)
+    const int32_t* pairs;
+    PairTable(const int16_t* w, int32_t n) {
+        int32_t* t = local.data();
+        if ((n + 1) / 2 > int32_t(local.size())) heap.resize(size_t(n + 1) / 2), t = heap.data();
+        for (int32_t k = 0; k < n; k += 2)
+            t[k / 2] = int32_t(uint32_t(uint16_t(w[k])) | (uint32_t(k + 1 < n ? uint16_t(w[k + 1]) : 0) << 16));
+        pairs = t;
+    }
+};
 
 // Channel-slot shuffles: two neighbouring pixels -> int16 [p0c0 p1c0 p0c1 p1c1 p0c2 p1c2 p0c3 p1c3].
 UPRES_AVX2 inline __m256i u8_pair_shuffle(int channels) {
@@ -104,6 +122,31 @@ UPRES_AVX2 void h_mid_to_u8_c(const AxisPlan& p, const int16_t* in, uint8_t* out
     }
 }
 
+// Premultiplied alpha, 4 channels: the exact sums of output pixels i (low 128-bit lane) and i + 1
+// (high lane), 4 channels each, as in h_mid_to_u8_c.
+UPRES_AVX2 inline __m256i rgba_sums2(const AxisPlan& p, const int16_t* in, int32_t i, __m256i shuffle) {
+    const int32_t pairs = p.pairs;
+    const int16_t* s0 = in + size_t(p.pair_first[size_t(i)]) * 4;
+    const int16_t* s1 = in + size_t(p.pair_first[size_t(i + 1)]) * 4;
+    const int16_t* w = p.pair_weights.data() + size_t(i / 2) * size_t(pairs) * 16;
+    __m256i acc = _mm256_setzero_si256();
+    for (int32_t g = 0; g < pairs; ++g) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + 2 * g * 4));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s1 + 2 * g * 4));
+        const __m256i v = _mm256_shuffle_epi8(two_halves(a, b), shuffle);
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + g * 16))));
+    }
+    return acc;
+}
+
+// Sums of mid samples (rounding already added) -> mid samples (14-bit shift), clamped for Pillow;
+// in order when lo/hi come from unpacklo/unpackhi of the same inputs.
+UPRES_AVX2 inline __m256i mid_from_mid(__m256i lo, __m256i hi, MidFinish f) {
+    const __m256i v = _mm256_packs_epi32(_mm256_srai_epi32(lo, kWeightBits), _mm256_srai_epi32(hi, kWeightBits));
+    if (f != MidFinish::clamp) return v;
+    return _mm256_min_epi16(_mm256_max_epi16(v, _mm256_setzero_si256()), _mm256_set1_epi16(255 << kMidBits));
+}
+
 }  // namespace
 
 bool available() {
@@ -171,6 +214,124 @@ UPRES_AVX2 size_t v_mid_to_u8(const int16_t* const* rows, const int16_t* w, int3
         const __m256i hi = _mm256_packs_epi32(_mm256_srai_epi32(acc2, shift), _mm256_srai_epi32(acc3, shift));
         const __m256i bytes = _mm256_permute4x64_epi64(_mm256_packus_epi16(lo, hi), 0xD8);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), bytes);
+    }
+    return x;
+}
+
+UPRES_AVX2 void h_mid_to_mid_rgba(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i0, int32_t i_end,
+                                  MidFinish f) {
+    const __m256i shuffle = i16_pair_shuffle(4), round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    int32_t i = i0;
+    // Four pixels per step: packs leaves pixels i, i + 2 | i + 1, i + 3; the permute orders them.
+    for (; i + 4 <= i_end; i += 4) {
+        const __m256i lo = _mm256_add_epi32(rgba_sums2(p, in, i, shuffle), round);
+        const __m256i hi = _mm256_add_epi32(rgba_sums2(p, in, i + 2, shuffle), round);
+        const __m256i v = _mm256_permute4x64_epi64(mid_from_mid(lo, hi, f), 0xD8);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4), v);
+    }
+    for (; i < i_end; i += 2) {
+        const __m256i acc = _mm256_add_epi32(rgba_sums2(p, in, i, shuffle), round);
+        const __m256i v = mid_from_mid(acc, acc, f);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i) * 4), _mm256_castsi256_si128(v));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + size_t(i + 1) * 4), _mm256_extracti128_si256(v, 1));
+    }
+}
+
+// fixed16::avx512::h_mid_to_mid_blocks' block order from two pixels per vector: the 8 pixels'
+// sums as pixels j | j + 4, a 4 x 4 transpose per 128-bit lane into channel vectors, and packs
+// of R with B and G with A give R0-3 B0-3 | R4-7 B4-7 and G0-3 A0-3 | G4-7 A4-7.
+UPRES_AVX2 int32_t h_mid_to_mid_blocks(const AxisPlan& p, const int16_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+    const __m256i shuffle = i16_pair_shuffle(4), round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    int32_t i = 0;
+    for (; i + 8 <= i_end; i += 8) {
+        __m256i s[4];  // pixels 2j | 2j + 1
+        for (int j = 0; j < 4; ++j)
+            s[j] = _mm256_srai_epi32(_mm256_add_epi32(rgba_sums2(p, in, i + 2 * j, shuffle), round), kWeightBits);
+        const __m256i p04 = _mm256_permute2x128_si256(s[0], s[2], 0x20), p15 = _mm256_permute2x128_si256(s[0], s[2], 0x31);
+        const __m256i p26 = _mm256_permute2x128_si256(s[1], s[3], 0x20), p37 = _mm256_permute2x128_si256(s[1], s[3], 0x31);
+        const __m256i rg01 = _mm256_unpacklo_epi32(p04, p15), ba01 = _mm256_unpackhi_epi32(p04, p15);
+        const __m256i rg23 = _mm256_unpacklo_epi32(p26, p37), ba23 = _mm256_unpackhi_epi32(p26, p37);
+        __m256i rb = _mm256_packs_epi32(_mm256_unpacklo_epi64(rg01, rg23), _mm256_unpacklo_epi64(ba01, ba23));
+        __m256i ga = _mm256_packs_epi32(_mm256_unpackhi_epi64(rg01, rg23), _mm256_unpackhi_epi64(ba01, ba23));
+        if (f == MidFinish::clamp) {
+            const __m256i top = _mm256_set1_epi16(255 << kMidBits), zero = _mm256_setzero_si256();
+            rb = _mm256_min_epi16(_mm256_max_epi16(rb, zero), top);
+            ga = _mm256_min_epi16(_mm256_max_epi16(ga, zero), top);
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4), rb);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4 + 16), ga);
+    }
+    return i;
+}
+
+UPRES_AVX2 void h_mid_to_acc_rgba(const AxisPlan& p, const int16_t* in, int32_t* out, int32_t i0, int32_t i_end) {
+    const __m256i shuffle = i16_pair_shuffle(4);
+    for (int32_t i = i0; i < i_end; i += 2)  // 2 pixels x 4 sums, in order
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + size_t(i) * 4), rgba_sums2(p, in, i, shuffle));
+}
+
+// The vertical mid kernels: v_mid_to_u8's sums, 16 samples per step, then a 14-bit shift or the
+// raw sums in order.
+UPRES_AVX2 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0,
+                               size_t len, MidFinish f) {
+    const __m256i round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    const PairTable table(w, n);
+    size_t x = x0;
+    for (; x + 16 <= len; x += 16) {
+        __m256i acc0 = round, acc1 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wk = _mm256_set1_epi32(table.pairs[k / 2]);
+            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
+            const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wk));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), mid_from_mid(acc0, acc1, f));
+    }
+    return x;
+}
+
+// Two output rows over the union of their windows (as the AVX-512 kernel): each source row loaded
+// once for both.
+UPRES_AVX2 size_t v_mid_to_mid2(const int16_t* const* rows, const int16_t* w0, const int16_t* w1, int32_t n,
+                                int16_t* out0, int16_t* out1, size_t x0, size_t len, MidFinish f) {
+    const __m256i round = _mm256_set1_epi32(1 << (kWeightBits - 1));
+    const PairTable t0(w0, n), t1(w1, n);
+    size_t x = x0;
+    for (; x + 16 <= len; x += 16) {
+        __m256i a0 = round, a1 = round, b0 = round, b1 = round;
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wa = _mm256_set1_epi32(t0.pairs[k / 2]), wb = _mm256_set1_epi32(t1.pairs[k / 2]);
+            const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
+            const __m256i lo = _mm256_unpacklo_epi16(p, q), hi = _mm256_unpackhi_epi16(p, q);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(lo, wa));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(hi, wa));
+            b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(lo, wb));
+            b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(hi, wb));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out0 + x), mid_from_mid(a0, a1, f));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out1 + x), mid_from_mid(b0, b1, f));
+    }
+    return x;
+}
+
+UPRES_AVX2 size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* out, size_t x0,
+                               size_t len) {
+    const PairTable table(w, n);
+    size_t x = x0;
+    for (; x + 16 <= len; x += 16) {
+        __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+        for (int32_t k = 0; k < n; k += 2) {
+            const __m256i wk = _mm256_set1_epi32(table.pairs[k / 2]);
+            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
+            const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wk));
+        }
+        // Per 128-bit lane, acc0 holds samples 0-3 and acc1 samples 4-7.
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), _mm256_permute2x128_si256(acc0, acc1, 0x20));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x + 8), _mm256_permute2x128_si256(acc0, acc1, 0x31));
     }
     return x;
 }

@@ -308,17 +308,23 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
     const AxisPlan& px = *job.x;
     const AxisPlan& py = *job.y;
     const f16::MidFinish finish = job.clamp_intermediate ? f16::MidFinish::clamp : f16::MidFinish::exact;
-    const bool wide = f16::avx2::available() && f16::avx512::available() && allowed(Isa::avx512);
-    const bool wide_h = wide && px.pairs > 0 && ch == 4;
+    const bool vec = f16::avx2::available() && alpha16::avx2::available() && allowed(Isa::avx2);
+    const bool wide = vec && f16::avx512::available() && allowed(Isa::avx512);
+    const bool vec_h = vec && px.pairs > 0 && ch == 4;
+    const bool wide_h = wide && vec_h;
+    const alpha16::Vector kernels = wide ? alpha16::Vector::avx512 : vec ? alpha16::Vector::avx2 : alpha16::Vector::none;
+    const int32_t h_end = vec_h ? px.out_size & ~1 : 0;  // the AVX2 horizontal kernels' pixels
     const size_t in_len = size_t(px.in_size) * size_t(ch), out_len = size_t(px.out_size) * size_t(ch);
     uint64_t done = 0;
     const int threads = job.threads;
     auto vertical_to_acc = [&](const int16_t* const* rows, const int16_t* w, int32_t n, int32_t* acc) {
-        const size_t x0 = wide ? f16::avx512::v_mid_to_acc(rows, w, n, acc, out_len) : 0;
+        size_t x0 = wide ? f16::avx512::v_mid_to_acc(rows, w, n, acc, out_len) : 0;
+        if (vec) x0 = f16::avx2::v_mid_to_acc(rows, w, n, acc, x0, out_len);
         f16::v_mid_to_acc(rows, w, n, acc, x0, out_len);
     };
     if (!job.vertical_first) {
-        // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order).
+        // RGBA: whole 8-pixel blocks in the fused second pass's order (the rest in pixel order;
+        // the AVX2 kernels write the same order without the gather tables).
         const f16::avx512::RgbaBlocks blocks = wide_h ? f16::avx512::rgba_blocks(px) : f16::avx512::RgbaBlocks{};
         // An output larger than a last-level cache has its first rows evicted before anyone reads
         // them: non-temporal stores save reading every line from memory before writing it.
@@ -329,23 +335,28 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
             std::vector<int16_t> pre(in_len + 32);  // slack for the blocks' window loads
             auto fill = [&](int64_t y, int16_t* row) {
-                alpha16::premultiply_row(src.row(y), pre.data(), px.in_size, ch);
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_mid_blocks(px, blocks, pre.data(), row, px.out_size, finish) : 0;
+                alpha16::premultiply_row(src.row(y), pre.data(), px.in_size, ch, kernels);
+                int32_t i0 = wide_h  ? f16::avx512::h_mid_to_mid_blocks(px, blocks, pre.data(), row, px.out_size, finish)
+                             : vec_h ? f16::avx2::h_mid_to_mid_blocks(px, pre.data(), row, px.out_size, finish)
+                                     : 0;
+                if (h_end > i0) f16::avx2::h_mid_to_mid_rgba(px, pre.data(), row, i0, h_end, finish), i0 = h_end;
                 f16::h_mid_to_mid(px, ch, pre.data(), row, i0, finish);
             };
             RowRing<int16_t> ring(py.max_count, int64_t(out_len) * 2);
             std::vector<const int16_t*> rows(size_t(py.max_count)), tail(size_t(py.max_count));
             // Sums of a whole row, or with the fused kernel of a row's last pixels (fewer than 8).
-            std::vector<int32_t> acc(wide_h ? 32 : out_len);
+            std::vector<int32_t> acc(vec_h ? 32 : out_len);
             alpha16::ScaleMemo memo(px.out_size);
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 for (int32_t k = 0; k < n; ++k) rows[size_t(k)] = ring.row(first + k, fill);
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
                 // RGBA: both steps per 8 pixels in registers; the rest through a row of sums.
-                const int32_t i0 = wide_h ? alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w, n, dst.row(r),
-                                                                                     px.out_size, stream, memo)
-                                          : 0;
+                const int32_t i0 = wide_h  ? alpha16::v_mid_unpremultiply_rgba_avx512(rows.data(), w, n, dst.row(r),
+                                                                                      px.out_size, stream, memo)
+                                   : vec_h ? alpha16::avx2::v_mid_unpremultiply_rgba(rows.data(), w, n, dst.row(r),
+                                                                                      px.out_size, stream, memo)
+                                           : 0;
                 if (i0 == px.out_size) continue;
                 const size_t x0 = size_t(i0) * size_t(ch);
                 if (i0 == 0) {
@@ -354,9 +365,10 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                     for (int32_t k = 0; k < n; ++k) tail[size_t(k)] = rows[size_t(k)] + x0;
                     f16::v_mid_to_acc(tail.data(), w, n, acc.data(), 0, out_len - x0);
                 }
-                alpha16::unpremultiply_row(acc.data(), dst.row(r) + x0, px.out_size - i0, ch, wide, i0 == 0 ? &memo : nullptr);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r) + x0, px.out_size - i0, ch, kernels, i0 == 0 ? &memo : nullptr,
+                                           stream && i0 == 0);
             }
-            if (stream && wide_h) alpha16::end_streaming();
+            if (stream && vec) alpha16::end_streaming();
         }, band);
     } else {
         banded(py.out_size, threads, run, done, uint64_t(py.out_size), [&](int64_t r0, int64_t r1) {
@@ -379,22 +391,23 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                     const int64_t y = first + k;
                     const size_t slot = size_t(y) % slots;
                     int16_t* row = ring.data() + slot * ring_stride;
-                    if (held[slot] != y) alpha16::premultiply_row(src.row(y), row, px.in_size, ch);
+                    if (held[slot] != y) alpha16::premultiply_row(src.row(y), row, px.in_size, ch, kernels);
                     held[slot] = y;
                     rows[size_t(k)] = row;
                 }
             };
             auto finish_row = [&](int64_t r, const int16_t* m) {
-                const int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, m, acc.data(), px.out_size) : 0;
+                int32_t i0 = wide_h ? f16::avx512::h_mid_to_acc(px, m, acc.data(), px.out_size) : 0;
+                if (h_end > i0) f16::avx2::h_mid_to_acc_rgba(px, m, acc.data(), i0, h_end), i0 = h_end;
                 f16::h_mid_to_acc(px, ch, m, acc.data(), i0);
-                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, wide, &memo);
+                alpha16::unpremultiply_row(acc.data(), dst.row(r), px.out_size, ch, kernels, &memo);
             };
             for (int64_t r = r0; r < r1; ++r) {
                 const int32_t n = py.count[size_t(r)], first = py.first[size_t(r)];
                 const int16_t* w = py.weights_q.data() + py.offset[size_t(r)];
                 // Downscales: rows r and r + 1 in one sweep over the union of their windows, so
                 // each source row is read once for both (the same exact sums).
-                if (wide && r + 1 < r1) {
+                if (vec && r + 1 < r1) {
                     const int32_t n1 = py.count[size_t(r + 1)], first1 = py.first[size_t(r + 1)];
                     const int32_t nu = std::max(first + n, first1 + n1) - first;
                     if (first1 >= first && size_t(nu) <= slots && nu < n + n1) {
@@ -415,7 +428,8 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                         std::copy(wn, wn + n1, w1.begin() + (first1 - first));
                         int16_t* m0 = mid.data();
                         int16_t* m1 = mid.data() + in_len;
-                        const size_t x0 = f16::avx512::v_mid_to_mid2(rows.data(), w0.data(), w1.data(), nu, m0, m1, in_len, finish);
+                        size_t x0 = wide ? f16::avx512::v_mid_to_mid2(rows.data(), w0.data(), w1.data(), nu, m0, m1, in_len, finish) : 0;
+                        x0 = f16::avx2::v_mid_to_mid2(rows.data(), w0.data(), w1.data(), nu, m0, m1, x0, in_len, finish);
                         f16::v_mid_to_mid(rows.data(), w, n, m0, x0, in_len, finish);
                         f16::v_mid_to_mid(rows.data() + (first1 - first), wn, n1, m1, x0, in_len, finish);
                         finish_row(r, m0);
@@ -425,7 +439,8 @@ void run_u8_premultiplied(const SeparableJob& job, const ImageView& src, const I
                     }
                 }
                 gather(first, n);
-                const size_t x0 = wide ? f16::avx512::v_mid_to_mid(rows.data(), w, n, mid.data(), in_len, finish) : 0;
+                size_t x0 = wide ? f16::avx512::v_mid_to_mid(rows.data(), w, n, mid.data(), in_len, finish) : 0;
+                if (vec) x0 = f16::avx2::v_mid_to_mid(rows.data(), w, n, mid.data(), x0, in_len, finish);
                 f16::v_mid_to_mid(rows.data(), w, n, mid.data(), x0, in_len, finish);
                 finish_row(r, mid.data());
             }

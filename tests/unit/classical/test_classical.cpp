@@ -433,10 +433,13 @@ TEST_CASE("alpha: an RGBA upscale to 32 MiB (streaming stores, fused passes) giv
                 a = (x / 16 + y / 8) % 5 == 0 ? 0 : (x / 16 + y / 8) % 5 == 1 ? 255 : a;
             }
         Image fast = resize("bilinear", src.view(), out_w, 2048);
+        set_max_isa(Isa::avx2);
+        Image avx2 = resize("bilinear", src.view(), out_w, 2048);
         set_force_scalar(true);
         Image portable = resize("bilinear", src.view(), out_w, 2048);
         set_force_scalar(false);
         CHECK(same_bytes(fast, portable));
+        CHECK(same_bytes(avx2, portable));
     }
 }
 
@@ -474,13 +477,33 @@ TEST_CASE("alpha: opaque alpha changes nothing; transparent pixels never bleed c
     }
 }
 
+namespace {
+
+// The alpha16 kernel sets this CPU runs: the portable code and each vector width it has.
+std::vector<alpha16::Vector> alpha_kernels() {
+    std::vector<alpha16::Vector> v{alpha16::Vector::none};
+    if (alpha16::avx2::available()) v.push_back(alpha16::Vector::avx2);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) v.push_back(alpha16::Vector::avx512);
+    return v;
+}
+
+// The vector ones only (nothing to compare on a CPU without AVX2).
+std::vector<alpha16::Vector> alpha_vector_kernels() {
+    std::vector<alpha16::Vector> v = alpha_kernels();
+    v.erase(v.begin());
+    return v;
+}
+
+}  // namespace
+
 TEST_CASE("alpha in fixed point: premultiplied samples are round(c * a * 64 / 255) for every c and a") {
     int wrong = 0;
+    for (alpha16::Vector v : alpha_kernels())
     for (int a = 0; a < 256; ++a) {
         uint8_t px[256 * 4];
         int16_t pre[256 * 4];
         for (int c = 0; c < 256; ++c) px[c * 4] = px[c * 4 + 1] = px[c * 4 + 2] = uint8_t(c), px[c * 4 + 3] = uint8_t(a);
-        alpha16::premultiply_row(px, pre, 256, 4);
+        alpha16::premultiply_row(px, pre, 256, 4, v);
         for (int c = 0; c < 256; ++c) {
             wrong += pre[c * 4] != int(std::floor(c * a * 64.0 / 255.0 + 0.5)) || pre[c * 4 + 3] != a * 64;
             wrong += pre[c * 4 + 1] != pre[c * 4] || pre[c * 4 + 2] != pre[c * 4];
@@ -501,28 +524,30 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
         sums[size_t(x) * 4 + 3] = pick == 0 ? 255 << 20 : pick == 1 ? int32_t(rng() % 1024) : pick == 2 ? 0 : alpha(rng);
         if (pick == 0) sums[size_t(x) * 4] = int32_t(x % 256) << 20 | (1 << 19);  // exact ties where opaque
     }
-    std::vector<uint8_t> vec(size_t(pixels) * 4), portable(size_t(pixels) * 4);
-    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
-    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
-    CHECK(vec == portable);
-    // Row to row with the memo of scales: a second row repeating some groups' alpha sums (the
-    // first row starts from the opaque memo, so its opaque groups are reused too).
-    alpha16::ScaleMemo memo(pixels);
+    std::vector<uint8_t> portable(size_t(pixels) * 4);
+    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, alpha16::Vector::none);
+    int wrong = 0;
+    for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
+    CHECK(wrong == 0);
     std::vector<int32_t> next = sums;
     for (int32_t x = 0; x < pixels; ++x) {
         for (int c = 0; c < 3; ++c) next[size_t(x) * 4 + size_t(c)] = colour(rng);
         if ((x / 8) % 3 == 0) next[size_t(x) * 4 + 3] = alpha(rng);
     }
+    for (alpha16::Vector v : alpha_vector_kernels()) {
+    CAPTURE(int(v));
+    std::vector<uint8_t> vec(size_t(pixels) * 4);
+    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, v);
+    CHECK(vec == portable);
+    // Row to row with the memo of scales: a second row repeating some groups' alpha sums (the
+    // first row starts from the opaque memo, so its opaque groups are reused too).
+    alpha16::ScaleMemo memo(pixels);
     std::vector<uint8_t> memo_out(size_t(pixels) * 4), next_portable(size_t(pixels) * 4);
-    const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
-    alpha16::unpremultiply_row(sums.data(), memo_out.data(), pixels, 4, avx512, &memo);
+    alpha16::unpremultiply_row(sums.data(), memo_out.data(), pixels, 4, v, &memo);
     CHECK(memo_out == portable);
-    alpha16::unpremultiply_row(next.data(), memo_out.data(), pixels, 4, avx512, &memo);
-    alpha16::unpremultiply_row(next.data(), next_portable.data(), pixels, 4, false);
+    alpha16::unpremultiply_row(next.data(), memo_out.data(), pixels, 4, v, &memo);
+    alpha16::unpremultiply_row(next.data(), next_portable.data(), pixels, 4, alpha16::Vector::none);
     CHECK(memo_out == next_portable);
-    int wrong = 0;
-    for (int32_t x = 0; x < pixels; x += 7) wrong += portable[size_t(x) * 4] != std::min(255, x % 256 + 1);
-    CHECK(wrong == 0);
     // Whole opaque groups (rounded in integers once the memo knows them), colour sums up to the
     // int32 limit, then the same row again with the groups' alpha changed.
     std::vector<int32_t> opaque = next;
@@ -536,9 +561,10 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply gives the portable by
         if (round == 2)
             for (int32_t x = 0; x < pixels; x += 16) opaque[size_t(x) * 4 + 3] -= 1;
         std::vector<uint8_t> want(size_t(pixels) * 4), got(size_t(pixels) * 4);
-        alpha16::unpremultiply_row(opaque.data(), want.data(), pixels, 4, false);
-        alpha16::unpremultiply_row(opaque.data(), got.data(), pixels, 4, avx512, &opaque_memo);
+        alpha16::unpremultiply_row(opaque.data(), want.data(), pixels, 4, alpha16::Vector::none);
+        alpha16::unpremultiply_row(opaque.data(), got.data(), pixels, 4, v, &opaque_memo);
         CHECK(got == want);
+    }
     }
 }
 
@@ -563,18 +589,24 @@ TEST_CASE("alpha in fixed point: the vector un-premultiply rounds exact ties as 
     for (int64_t a = 70001; a <= (int64_t(320) << 20); a += 9973) add_ties(a);
     add_ties(int64_t(255) << 20);
     const int32_t pixels = int32_t(sums.size() / 4);
-    std::vector<uint8_t> vec(sums.size()), portable(sums.size());
-    alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, __builtin_cpu_supports("avx512f") != 0);
-    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, false);
+    std::vector<uint8_t> portable(sums.size());
+    alpha16::unpremultiply_row(sums.data(), portable.data(), pixels, 4, alpha16::Vector::none);
     CHECK(inexact_ties > 1000);
-    CHECK(vec == portable);
+    for (alpha16::Vector v : alpha_vector_kernels()) {
+        CAPTURE(int(v));
+        std::vector<uint8_t> vec(sums.size());
+        alpha16::unpremultiply_row(sums.data(), vec.data(), pixels, 4, v);
+        CHECK(vec == portable);
+    }
 }
 
 TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unfused portable bytes") {
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) {
-        MESSAGE("no AVX-512BW: the fused kernel is not used on this CPU");
+    if (!alpha16::avx2::available()) {
+        MESSAGE("no AVX2 and FMA: the fused kernels are not used on this CPU");
         return;
     }
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    if (!avx512) MESSAGE("no AVX-512BW: only the AVX2 fused kernel is checked");
     // Mid samples (6 fractional bits) with overshoot and negative colour, and alpha drawn from
     // transparent, opaque, tiny, random and negative (a ringing filter's overshoot) values.
     std::mt19937 rng(17);
@@ -620,7 +652,7 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
             // (columns of constant alpha, the usual case) except in some groups, so scales are
             // reused across rows and recomputed where alpha changes (opaque groups included). The
             // memo starts out opaque everywhere.
-            alpha16::ScaleMemo memo(pixels);
+            alpha16::ScaleMemo memo(pixels), memo2(pixels);
             for (int out_row = 0; out_row < 6; ++out_row) {
                 std::vector<const int16_t*> rows(static_cast<size_t>(n));
                 for (int k = 0; k < n; ++k) rows[size_t(k)] = src[size_t(k + out_row % 2)].data();
@@ -641,25 +673,36 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
                 // Output 64-byte aligned (streaming stores) for even sizes, 4 bytes off for odd ones.
                 std::vector<uint8_t> expected(len), storage(len + 8 + 128);
                 uint8_t* fused = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) + (pixels % 2) * 4;
-                alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, false);
+                alpha16::unpremultiply_row(acc.data(), expected.data(), pixels, 4, alpha16::Vector::none);
                 // The rows with their blocks in h_mid_to_mid_blocks' order; streaming stores on
                 // every other row.
                 std::vector<std::vector<int16_t>> reordered;
                 std::vector<const int16_t*> in = rows;
                 for (int k = 0; k < n; ++k) reordered.push_back(rgba_blocks(src[size_t(k + out_row % 2)], pixels));
                 for (int k = 0; k < n; ++k) in[size_t(k)] = reordered[size_t(k)].data();
-                std::fill(fused, fused + len + 8, uint8_t(0xAB));
-                const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused, pixels,
-                                                                             out_row % 2 == 0, memo);
-                alpha16::end_streaming();
-                CHECK(done == pixels / 8 * 8);
-                for (size_t i = 0; i < len + 8; ++i) {
-                    // Bytes past `done` pixels are left for the caller: untouched.
-                    const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
-                    wrong += fused[i] != want;
+                auto compare = [&](int32_t done) {
+                    CHECK(done == pixels / 8 * 8);
+                    for (size_t i = 0; i < len + 8; ++i) {
+                        // Bytes past `done` pixels are left for the caller: untouched.
+                        const uint8_t want = i < size_t(done) * 4 ? expected[i] : uint8_t(0xAB);
+                        wrong += fused[i] != want;
+                    }
+                    checked += done;
+                };
+                if (avx512) {
+                    std::fill(fused, fused + len + 8, uint8_t(0xAB));
+                    const int32_t done = alpha16::v_mid_unpremultiply_rgba_avx512(in.data(), w.data(), n, fused, pixels,
+                                                                                 out_row % 2 == 0, memo);
+                    alpha16::end_streaming();
+                    compare(done);
+                    if (out_row == 4) CHECK(memo.opaque_groups == 0);
                 }
-                checked += done;
-                if (out_row == 4) CHECK(memo.opaque_groups == 0);
+                std::fill(fused, fused + len + 8, uint8_t(0xAB));
+                const int32_t done = alpha16::avx2::v_mid_unpremultiply_rgba(in.data(), w.data(), n, fused, pixels,
+                                                                            out_row % 2 == 0, memo2);
+                alpha16::end_streaming();
+                compare(done);
+                if (out_row == 4) CHECK(memo2.opaque_groups == 0);
             }
         }
     CHECK(checked > 0);
@@ -667,10 +710,12 @@ TEST_CASE("alpha in fixed point: the fused vertical un-premultiply gives the unf
 }
 
 TEST_CASE("alpha in fixed point: the horizontal pass in 8-pixel blocks gives the portable samples, reordered") {
-    if (!fixed16::avx512::available()) {
-        MESSAGE("no AVX-512BW: the block layout is not used on this CPU");
+    if (!fixed16::avx2::available()) {
+        MESSAGE("no AVX2: the block layout is not used on this CPU");
         return;
     }
+    const bool avx512 = fixed16::avx512::available();
+    if (!avx512) MESSAGE("no AVX-512BW: only the AVX2 block kernel is checked");
     std::mt19937 rng(23);
     std::uniform_int_distribution<int> sample(0, 255 << 6);
     int wrong = 0, planned = 0, gathered = 0, general = 0;
@@ -691,10 +736,16 @@ TEST_CASE("alpha in fixed point: the horizontal pass in 8-pixel blocks gives the
             for (auto f : {fixed16::MidFinish::exact, fixed16::MidFinish::clamp}) {
                 std::vector<int16_t> portable(size_t(out) * 4 + 64, 0), blocks(size_t(out) * 4 + 64, 0);
                 fixed16::h_mid_to_mid(p, 4, src.data(), portable.data(), 0, f);
-                const int32_t done = fixed16::avx512::h_mid_to_mid_blocks(p, table, src.data(), blocks.data(), out, f);
-                CHECK(done == out / 8 * 8);
                 const std::vector<int16_t> want = rgba_blocks(portable, out);
-                for (size_t i = 0; i < size_t(done) * 4; ++i) wrong += blocks[i] != want[i];
+                if (avx512) {
+                    const int32_t done = fixed16::avx512::h_mid_to_mid_blocks(p, table, src.data(), blocks.data(), out, f);
+                    CHECK(done == out / 8 * 8);
+                    for (size_t i = 0; i < size_t(done) * 4; ++i) wrong += blocks[i] != want[i];
+                }
+                std::vector<int16_t> blocks2(size_t(out) * 4 + 64, 0);
+                const int32_t done = fixed16::avx2::h_mid_to_mid_blocks(p, src.data(), blocks2.data(), out, f);
+                CHECK(done == out / 8 * 8);
+                for (size_t i = 0; i < size_t(done) * 4; ++i) wrong += blocks2[i] != want[i];
             }
         }
     CHECK(planned >= 10);
