@@ -54,6 +54,19 @@ struct PairTable {
     }
 };
 
+// Adds the weighted sums of 16 mid samples at x over the window's rows, by tap pairs (madd):
+// acc0 gets the unpacklo half of each 128-bit lane, acc1 the unpackhi half.
+UPRES_AVX2 inline void add_pair_sums(const int16_t* const* rows, const PairTable& table, int32_t n, size_t x, __m256i& acc0,
+                                     __m256i& acc1) {
+    for (int32_t k = 0; k < n; k += 2) {
+        const __m256i wk = _mm256_set1_epi32(table.pairs[k / 2]);
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
+        const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
+        acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
+        acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wk));
+    }
+}
+
 // Channel-slot shuffles: two neighbouring pixels -> int16 [p0c0 p1c0 p0c1 p1c1 p0c2 p1c2 p0c3 p1c3].
 UPRES_AVX2 inline __m256i u8_pair_shuffle(int channels) {
     return channels == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
@@ -279,13 +292,7 @@ UPRES_AVX2 size_t v_mid_to_mid(const int16_t* const* rows, const int16_t* w, int
     size_t x = x0;
     for (; x + 16 <= len; x += 16) {
         __m256i acc0 = round, acc1 = round;
-        for (int32_t k = 0; k < n; k += 2) {
-            const __m256i wk = _mm256_set1_epi32(table.pairs[k / 2]);
-            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
-            const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
-            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
-            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wk));
-        }
+        add_pair_sums(rows, table, n, x, acc0, acc1);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), mid_from_mid(acc0, acc1, f));
     }
     return x;
@@ -322,13 +329,7 @@ UPRES_AVX2 size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int
     size_t x = x0;
     for (; x + 16 <= len; x += 16) {
         __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
-        for (int32_t k = 0; k < n; k += 2) {
-            const __m256i wk = _mm256_set1_epi32(table.pairs[k / 2]);
-            const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[k] + x));
-            const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>((k + 1 < n ? rows[k + 1] : rows[k]) + x));
-            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wk));
-            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wk));
-        }
+        add_pair_sums(rows, table, n, x, acc0, acc1);
         // Per 128-bit lane, acc0 holds samples 0-3 and acc1 samples 4-7.
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x), _mm256_permute2x128_si256(acc0, acc1, 0x20));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x + 8), _mm256_permute2x128_si256(acc0, acc1, 0x31));
