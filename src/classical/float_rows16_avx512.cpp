@@ -9,6 +9,7 @@
 
 // GCC 12 warns inside its own AVX-512 headers (the undefined upper halves are intended).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define UPRES_ROWS_TARGET __attribute__((target("avx512f,avx512vl,fma")))
 
