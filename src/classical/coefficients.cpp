@@ -54,6 +54,23 @@ void build_pair_layout(AxisPlan& p) {
     }
 }
 
+// See AxisPlan::gray_groups (needs the pair layout).
+void build_gray_layout(AxisPlan& p) {
+    if (p.pairs == 0) return;
+    const int32_t groups = (2 * p.pairs + 7) / 8;
+    const int32_t outputs = (p.out_size + 3) / 4 * 4;
+    p.gray_groups = groups;
+    p.gray_outputs = outputs;
+    p.gray_weights.assign(size_t(groups) * size_t(outputs) * 8, 0);
+    for (int32_t i = 0; i < p.out_size; ++i) {
+        const int32_t shift = p.first[size_t(i)] - p.pair_first[size_t(i)];
+        for (int32_t k = 0; k < p.count[size_t(i)]; ++k) {
+            const int32_t t = shift + k;
+            p.gray_weights[(size_t(t / 8) * size_t(outputs) + size_t(i)) * 8 + size_t(t % 8)] = p.weights_q[size_t(p.offset[size_t(i)] + k)];
+        }
+    }
+}
+
 // See AxisPlan::float_taps. Skipped, like the pair layout, when padding would blow up the table.
 void build_float_layout(AxisPlan& p) {
     const int32_t taps = p.max_count;  // <= in_size: windows hold resolved indices only
@@ -170,6 +187,7 @@ AxisPlan build_axis(const Kernel& kernel, const AxisRequest& r) {
         plan.max_abs_sum_q = std::max(plan.max_abs_sum_q, abs_sum);
     }
     build_pair_layout(plan);
+    build_gray_layout(plan);
     build_float_layout(plan);
     return plan;
 }

@@ -34,6 +34,13 @@ struct AxisPlan {
     std::vector<int32_t> pair_first;   // out_size rounded up to even
     std::vector<int16_t> pair_weights;
 
+    // One-channel layout (with the pair layout): each window, from pair_first, padded to
+    // gray_groups groups of 8 taps, group-major so that four neighbouring outputs' weights for a
+    // group are 64 contiguous bytes: gray_weights[((q * gray_outputs) + i) * 8 + t], tap 8 q + t.
+    int32_t gray_groups = 0;
+    int32_t gray_outputs = 0;  // out_size rounded up to a multiple of 4
+    std::vector<int16_t> gray_weights;
+
     // Float layout (float_taps > 0 when built): every window padded with zero weights to
     // float_taps taps and moved left where needed so it stays inside the source; weights in
     // groups of four outputs, each weight repeated 4 times (one per channel slot):

@@ -72,6 +72,10 @@ bool available();
 // As avx2, four pixels per step: returns where it stopped (a multiple of 4 from i0).
 int32_t h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f);
 int32_t h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i_end);
+// One channel, from the gray table (p.gray_groups > 0): pixels [0, i_end) in steps of 4, each
+// reading 8 * gray_groups samples from pair_first (the caller keeps that inside the row).
+int32_t h_u8_to_mid_gray(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f);
+int32_t h_mid_to_u8_gray(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i_end);
 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t len, MidFinish f);
 // stream: non-temporal stores where out is 64-byte aligned (outputs far larger than the caches:
 // no read-for-ownership of lines that are only written), fenced before returning.

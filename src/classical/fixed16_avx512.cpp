@@ -164,6 +164,66 @@ bool available() {
     return yes;
 }
 
+namespace {
+
+// One channel: output pixels i..i+3, one per 128-bit lane, 8 taps per madd from the gray table;
+// each lane's four partial sums are added at the end (exact integer sums, so any order gives
+// the portable code's bits). Every slot of lane j holds pixel i + j's sum.
+template <class In>
+UPRES_AVX512 inline __m512i gray_sums4(const AxisPlan& p, const In* in, int32_t i) {
+    const In* s[4];
+    for (int j = 0; j < 4; ++j) s[j] = in + p.pair_first[size_t(i + j)];
+    const int16_t* w = p.gray_weights.data() + size_t(i) * 8;
+    const size_t group_stride = size_t(p.gray_outputs) * 8;
+    __m512i acc = _mm512_setzero_si512();
+    for (int32_t q = 0; q < p.gray_groups; ++q) {
+        const size_t o = size_t(8 * q);
+        __m512i v;
+        if constexpr (sizeof(In) == 1) {
+            v = four_lanes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[0] + o)),
+                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[1] + o)),
+                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[2] + o)),
+                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s[3] + o)));
+            v = _mm512_unpacklo_epi8(v, _mm512_setzero_si512());  // 8 bytes -> 8 int16 per lane
+        } else {
+            v = four_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s[0] + o)),
+                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[1] + o)),
+                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[2] + o)),
+                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(s[3] + o)));
+        }
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(v, _mm512_loadu_si512(w + size_t(q) * group_stride)));
+    }
+    acc = _mm512_add_epi32(acc, _mm512_shuffle_epi32(acc, _MM_PERM_CDAB));
+    return _mm512_add_epi32(acc, _mm512_shuffle_epi32(acc, _MM_PERM_BADC));
+}
+
+// The four lanes' sums into the low 128 bits (int32, pixel order).
+UPRES_AVX512 inline __m512i gray_pack4(__m512i sums) { return _mm512_maskz_compress_epi32(0x1111, sums); }
+
+}  // namespace
+
+UPRES_AVX512 int32_t h_u8_to_mid_gray(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i_end, MidFinish f) {
+    const __m512i round = mid_rounding(f);
+    int32_t i = 0;
+    for (; i + 4 <= i_end; i += 4) {
+        const __m512i acc = _mm512_add_epi32(gray_pack4(gray_sums4(p, in, i)), round);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm512_castsi512_si128(finish_mid(acc, acc, f)));
+    }
+    return i;
+}
+
+UPRES_AVX512 int32_t h_mid_to_u8_gray(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i_end) {
+    const __m512i round = _mm512_set1_epi32(1 << (kWeightBits + kMidBits - 1));
+    int32_t i = 0;
+    for (; i + 4 <= i_end; i += 4) {
+        const __m512i v = _mm512_srai_epi32(_mm512_add_epi32(gray_pack4(gray_sums4(p, in, i)), round), kWeightBits + kMidBits);
+        const __m512i b = _mm512_packus_epi16(_mm512_packs_epi32(v, v), _mm512_setzero_si512());
+        const int32_t four = _mm_cvtsi128_si32(_mm512_castsi512_si128(b));
+        std::memcpy(out + i, &four, 4);
+    }
+    return i;
+}
+
 UPRES_AVX512 int32_t h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i_end,
                                  MidFinish f) {
     return channels == 3 ? h_u8_to_mid_c<3>(p, in, out, i_end, f) : h_u8_to_mid_c<4>(p, in, out, i_end, f);
