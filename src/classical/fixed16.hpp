@@ -49,6 +49,9 @@ bool available();
 void h_u8_to_mid(const AxisPlan& p, int channels, const uint8_t* in, int16_t* out, int32_t i0, int32_t i_end,
                  MidFinish f);
 void h_mid_to_u8(const AxisPlan& p, int channels, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end);
+// One channel (avx512::h_*_gray at half width): pixels [i0, i_end), both multiples of 4.
+void h_u8_to_mid_gray(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i0, int32_t i_end, MidFinish f);
+void h_mid_to_u8_gray(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end);
 // Vertical: samples from x0 in whole vectors; returns where it stopped.
 size_t v_u8_to_mid(const uint8_t* const* rows, const int16_t* w, int32_t n, int16_t* out, size_t x0, size_t len,
                    MidFinish f);

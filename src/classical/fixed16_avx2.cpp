@@ -160,6 +160,41 @@ UPRES_AVX2 inline __m256i mid_from_mid(__m256i lo, __m256i hi, MidFinish f) {
     return _mm256_min_epi16(_mm256_max_epi16(v, _mm256_setzero_si256()), _mm256_set1_epi16(255 << kMidBits));
 }
 
+// One channel: output pixels i, i + 1, one per 128-bit lane, 8 taps per madd from the gray table
+// (avx512's gray_sums4 at half width); every slot of a lane ends with its pixel's exact sum.
+template <class In>
+UPRES_AVX2 inline __m256i gray_sums2(const AxisPlan& p, const In* in, int32_t i) {
+    const In* s0 = in + p.pair_first[size_t(i)];
+    const In* s1 = in + p.pair_first[size_t(i + 1)];
+    const int16_t* w = p.gray_weights.data() + size_t(i) * 8;
+    const size_t group_stride = size_t(p.gray_outputs) * 8;
+    __m256i acc = _mm256_setzero_si256();
+    for (int32_t q = 0; q < p.gray_groups; ++q) {
+        const size_t o = size_t(8 * q);
+        __m256i v;
+        if constexpr (sizeof(In) == 1) {
+            v = two_halves(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s0 + o)),
+                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s1 + o)));
+            v = _mm256_unpacklo_epi8(v, _mm256_setzero_si256());  // 8 bytes -> 8 int16 per lane
+        } else {
+            v = two_halves(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s0 + o)),
+                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(s1 + o)));
+        }
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + size_t(q) * group_stride))));
+    }
+    acc = _mm256_add_epi32(acc, _mm256_shuffle_epi32(acc, 0xB1));
+    return _mm256_add_epi32(acc, _mm256_shuffle_epi32(acc, 0x4E));
+}
+
+// The sums of pixels i..i+3 in order, in the low 128 bits.
+template <class In>
+UPRES_AVX2 inline __m256i gray_sums4(const AxisPlan& p, const In* in, int32_t i) {
+    const __m256i a = gray_sums2(p, in, i), b = gray_sums2(p, in, i + 2);
+    const __m128i ab = _mm_unpacklo_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    const __m128i cd = _mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+    return _mm256_castsi128_si256(_mm_unpacklo_epi64(ab, cd));
+}
+
 }  // namespace
 
 bool available() {
@@ -335,6 +370,24 @@ UPRES_AVX2 size_t v_mid_to_acc(const int16_t* const* rows, const int16_t* w, int
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + x + 8), _mm256_permute2x128_si256(acc0, acc1, 0x31));
     }
     return x;
+}
+
+UPRES_AVX2 void h_u8_to_mid_gray(const AxisPlan& p, const uint8_t* in, int16_t* out, int32_t i0, int32_t i_end, MidFinish f) {
+    const __m256i round = mid_rounding(f);
+    for (int32_t i = i0; i + 4 <= i_end; i += 4) {
+        const __m256i acc = _mm256_add_epi32(gray_sums4(p, in, i), round);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(finish_mid(acc, acc, f)));
+    }
+}
+
+UPRES_AVX2 void h_mid_to_u8_gray(const AxisPlan& p, const int16_t* in, uint8_t* out, int32_t i0, int32_t i_end) {
+    const __m256i round = _mm256_set1_epi32(1 << (kWeightBits + kMidBits - 1));
+    for (int32_t i = i0; i + 4 <= i_end; i += 4) {
+        const __m256i v = _mm256_srai_epi32(_mm256_add_epi32(gray_sums4(p, in, i), round), kWeightBits + kMidBits);
+        const __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(v, v), _mm256_setzero_si256());
+        const int32_t four = _mm_cvtsi128_si32(_mm256_castsi256_si128(b));
+        std::memcpy(out + i, &four, 4);
+    }
 }
 
 }  // namespace upres::classical::fixed16::avx2

@@ -244,9 +244,9 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
     const bool vec = f16::avx2::available() && allowed(Isa::avx2);
     const bool wide = vec && f16::avx512::available() && allowed(Isa::avx512);
     const bool vec_h = vec && px.pairs > 0 && (ch == 3 || ch == 4);
-    // One channel (AVX-512): pixels whose 8-tap groups stay inside the source row.
+    // One channel: pixels whose 8-tap groups stay inside the source row.
     int32_t gray_end = 0;
-    if (wide && ch == 1 && px.gray_groups > 0) {
+    if (vec && ch == 1 && px.gray_groups > 0) {
         while (gray_end < px.out_size && px.pair_first[size_t(gray_end)] + 8 * px.gray_groups <= px.in_size) ++gray_end;
         gray_end &= ~3;
     }
@@ -264,7 +264,9 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
         // The ring's rows have 64 bytes of slack: the vector kernels store 4 samples per pixel and read 8.
         auto fill = [&](int64_t y, int16_t* row) {
             if (gray_end > 0) {
-                f16::h_u8_to_mid(px, ch, src.row(y), row, f16::avx512::h_u8_to_mid_gray(px, src.row(y), row, gray_end, finish), finish);
+                const int32_t i0 = wide ? f16::avx512::h_u8_to_mid_gray(px, src.row(y), row, gray_end, finish) : 0;
+                if (gray_end > i0) f16::avx2::h_u8_to_mid_gray(px, src.row(y), row, i0, gray_end, finish);
+                f16::h_u8_to_mid(px, ch, src.row(y), row, gray_end, finish);
                 return;
             }
             const int32_t i0 = wide ? f16::avx512::h_u8_to_mid(px, ch, src.row(y), row, h_end, finish) : 0;
@@ -302,7 +304,9 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
                 if (vec) x0 = f16::avx2::v_u8_to_mid(rows.data(), w, n, mid.data(), x0, len, finish);
                 f16::v_u8_to_mid(rows.data(), w, n, mid.data(), x0, len, finish);
                 if (gray_end > 0) {
-                    f16::h_mid_to_u8(px, ch, mid.data(), dst.row(r), f16::avx512::h_mid_to_u8_gray(px, mid.data(), dst.row(r), gray_end));
+                    const int32_t i0 = wide ? f16::avx512::h_mid_to_u8_gray(px, mid.data(), dst.row(r), gray_end) : 0;
+                    if (gray_end > i0) f16::avx2::h_mid_to_u8_gray(px, mid.data(), dst.row(r), i0, gray_end);
+                    f16::h_mid_to_u8(px, ch, mid.data(), dst.row(r), gray_end);
                     continue;
                 }
                 const int32_t i0 = wide ? f16::avx512::h_mid_to_u8(px, ch, mid.data(), dst.row(r), h_end) : 0;
