@@ -50,7 +50,6 @@ UPRES_AVX512F void h_row_c(const AxisPlan& p, const float* in, float* out) {
         else
             _mm512_mask_storeu_ps(out + size_t(i) * C, __mmask16((1u << (4 * C)) - 1), _mm512_maskz_compress_ps(keep, acc));
     };
-    auto weights = [&](int32_t i) { return p.float_group(i); };
     // G groups of four pixels per call, each with its own FMA chain (one chain at a time waited
     // on the FMA latency at every tap); the same operations per lane in the same order.
     // Periodic groups: two 16-float loads and a permute per tap.
@@ -61,7 +60,7 @@ UPRES_AVX512F void h_row_c(const AxisPlan& p, const float* in, float* out) {
         __m512 anchor[G], acc[G];
         for (int g = 0; g < G; ++g) {
             s[g] = in + size_t(first[i + 4 * g]) * C;
-            w[g] = weights(i + 4 * g);
+            w[g] = p.float_group(i + 4 * g);
             anchor[g] = acc[g] = _mm512_permutex2var_ps(_mm512_loadu_ps(s[g]), pick, _mm512_loadu_ps(s[g] + 2 * size_t(dc)));
         }
         for (int32_t k = 1; k < taps; ++k) {
@@ -81,7 +80,7 @@ UPRES_AVX512F void h_row_c(const AxisPlan& p, const float* in, float* out) {
         __m512 anchor[G], acc[G];
         for (int g = 0; g < G; ++g) {
             for (int j = 0; j < 4; ++j) s[g][j] = in + size_t(first[i + 4 * g + j]) * C;
-            w[g] = weights(i + 4 * g);
+            w[g] = p.float_group(i + 4 * g);
             anchor[g] = acc[g] = four_lanes(s[g][0], s[g][1], s[g][2], s[g][3]);
         }
         for (int32_t k = 1; k < taps; ++k) {
