@@ -29,8 +29,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void u16_to_float(c
     for (size_t x = 0; x < n; ++x) out[x] = float(in[x]);
 }
 
-void float_to_u16(const float* in, uint16_t* out, size_t n) {
-    const size_t x0 = avx512::available() ? avx512::float_to_u16(in, out, n) : 0;
+void float_to_u16(const float* in, uint16_t* out, size_t x0, size_t n) {
     for (size_t x = x0; x < n; ++x) {
         const float v = std::floor(in[x] + 0.5f);  // samples are finite: they come from u16 rows
         out[x] = uint16_t(v < 0.0f ? 0.0f : v > 65535.0f ? 65535.0f : v);

@@ -43,9 +43,10 @@ inline void h_pixel(const AxisPlan& p, const float* in, float* out, int32_t i) {
 void h_row(const AxisPlan& p, int channels, const float* in, float* out, int32_t i0);
 void v_row(const float* const* rows, const float* w, int32_t n, float* out, size_t x0, size_t len);
 
-// u16 rows through the f32 passes: exact conversion in; out rounded half up and clamped.
+// u16 rows through the f32 passes: exact conversion in; out rounded half up and clamped (samples
+// [x0, n); avx512::float_to_u16 does a prefix with the same operations).
 void u16_to_float(const uint16_t* in, float* out, size_t n);
-void float_to_u16(const float* in, uint16_t* out, size_t n);
+void float_to_u16(const float* in, uint16_t* out, size_t x0, size_t n);
 
 namespace avx2 {
 bool available();  // AVX2 and FMA

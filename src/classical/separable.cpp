@@ -100,10 +100,6 @@ void set_max_isa(Isa isa) { g_max_isa.store(int(isa)); }
 
 namespace {
 
-// Outputs at least this large skip the caches (non-temporal stores): they cannot stay cached, and
-// streaming avoids reading every line before overwriting it.
-constexpr size_t kStreamBytes = size_t(32) << 20;
-
 // Row bands: work is reported between bands (calling thread) and split inside a band.
 constexpr int64_t kBand = 64;
 
@@ -126,7 +122,8 @@ void banded(int64_t rows, int threads, RunContext& run, uint64_t& done, uint64_t
 // Horizontal first keeps a ring of intermediate rows per band, each computed once per band
 // (the n - 1 rows a window shares with the previous band are recomputed, hence long bands).
 constexpr int64_t kFusedBand = 256;
-// Outputs at least this large are written with non-temporal stores where a kernel offers them.
+// Outputs at least this large are written with non-temporal stores where a kernel offers them:
+// they cannot stay cached, and streaming avoids reading every line before overwriting it.
 constexpr int64_t kStreamOutputBytes = int64_t(32) << 20;
 
 template <class T>
@@ -275,7 +272,7 @@ void run_u8_fixed16(const SeparableJob& job, const ImageView& src, const ImageVi
         };
         const size_t len = size_t(px.out_size) * size_t(ch);
         // Outputs far larger than the caches are written with non-temporal stores.
-        const bool stream = double(len) * double(py.out_size) >= double(kStreamBytes);
+        const bool stream = int64_t(py.out_size) * int64_t(len) >= kStreamOutputBytes;
         banded(py.out_size, threads, run, done, total, [&](int64_t r0, int64_t r1) {
             RowRing<int16_t> ring(py.max_count, int64_t(len) * 2);
             std::vector<const int16_t*> rows(size_t(py.max_count));
@@ -585,13 +582,16 @@ class FloatSink {
 public:
     explicit FloatSink(const ImageView& dst)
         : dst_(dst), u16_(dst.desc.type == SampleType::u16), len_(size_t(dst.desc.width) * size_t(dst.desc.channels)),
-          rows_(u16_ ? 2 * len_ : 0) {}
+          rows_(u16_ ? 2 * len_ : 0), wide_(floatpass::avx512::available() && allowed(Isa::avx512)) {}
     float* row(int64_t y, int which = 0) {
         return u16_ ? rows_.data() + size_t(which) * len_ : reinterpret_cast<float*>(dst_.row(y));
     }
     void commit(int64_t y, int which = 0) {
         if (!u16_) return;
-        floatpass::float_to_u16(rows_.data() + size_t(which) * len_, reinterpret_cast<uint16_t*>(dst_.row(y)), len_);
+        const float* in = rows_.data() + size_t(which) * len_;
+        uint16_t* out = reinterpret_cast<uint16_t*>(dst_.row(y));
+        const size_t x0 = wide_ ? floatpass::avx512::float_to_u16(in, out, len_) : 0;
+        floatpass::float_to_u16(in, out, x0, len_);
     }
 
 private:
@@ -599,6 +599,7 @@ private:
     bool u16_;
     size_t len_;
     std::vector<float> rows_;
+    bool wide_;
 };
 
 // f32 (and u16, see run_integer): float accumulation with FMA, anchored on each window's first
