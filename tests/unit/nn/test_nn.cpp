@@ -231,16 +231,19 @@ TEST_CASE("a TorchScript program runs only when allowed, at its probed scale, li
     const std::string pt = dir + "/compact.pt";
     Image in = read_raw(fixture_path("compact_x4", ".in.raw"), 21, 17);
 
-    // Refused by default: the archive carries code.
-    Options plain;
-    plain.set_string("model", pt);
-    try {
-        create_resampler("model", plain);
-        FAIL("a TorchScript file loaded without torchscript=1");
-    } catch (const Error& e) {
-        CHECK(e.status() == Status::unsupported);
-        CHECK(std::string(e.what()).find("compact.pt") != std::string::npos);
-    }
+    // Refused by default, with an error naming the file: the archive carries code.
+    auto refused = [](const std::string& path, const std::string& name) {
+        Options plain;
+        plain.set_string("model", path);
+        try {
+            create_resampler("model", plain);
+            FAIL(name << ": a TorchScript file loaded without torchscript=1");
+        } catch (const Error& e) {
+            CHECK(e.status() == Status::unsupported);
+            CHECK(std::string(e.what()).find(name) != std::string::npos);
+        }
+    };
+    refused(pt, "compact.pt");
 
     // The name does not matter: the content says TorchScript (one rule, formats::read_model_file).
     const std::string disguised = dir + "/disguised.safetensors";
@@ -249,14 +252,7 @@ TEST_CASE("a TorchScript program runs only when allowed, at its probed scale, li
         std::ofstream to(disguised, std::ios::binary);
         to << from.rdbuf();
     }
-    Options hidden;
-    hidden.set_string("model", disguised);
-    try {
-        create_resampler("model", hidden);
-        FAIL("a TorchScript file named .safetensors loaded without torchscript=1");
-    } catch (const Error& e) {
-        CHECK(e.status() == Status::unsupported);
-    }
+    refused(disguised, "disguised.safetensors");
 
     Options o;
     o.set_int("torchscript", 1);
