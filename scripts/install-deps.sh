@@ -8,6 +8,8 @@ DEPS=(
   build-essential cmake pkg-config
   # library
   libtorch-dev libstb-dev
+  # oneDNN 2.x headers (the libdnnl Debian's libtorch links): Winograd convolutions for fp32 RRDBNet
+  libdnnl-dev
   # tests: doctest, the Eigen oracle, reference implementations in Python, fuzzing with clang
   doctest-dev libeigen3-dev python3 python3-torch python3-numpy python3-pil python3-skimage
   clang libclang-rt-14-dev

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "nn/winograd_trunk.hpp"
 
 namespace upres::nn {
 
@@ -127,7 +128,7 @@ at::Tensor subpixel_weight(const at::Tensor& w) {
 // in fp32: with Real-ESRGAN x4plus that lifts bf16 from 48.2 to 51.0 dB against fp32 on Set5 baby.
 class Rrdb : public Network {
 public:
-    Rrdb(const Architecture& a, Weights w, const at::Device& device, at::ScalarType dtype) : a_(a) {
+    Rrdb(const Architecture& a, Weights w, const at::Device& device, at::ScalarType dtype, bool winograd) : a_(a) {
         for (int u = 1; u <= upsamples(); ++u) {
             const std::string p = "conv_up" + std::to_string(u);
             const at::Tensor& weight = get(w, p + ".weight");
@@ -146,13 +147,19 @@ public:
         }
         w_ = place(std::move(w), device, dtype);
         compute_ = dtype;
+        if (winograd && dtype == at::kFloat && device.is_cpu()) trunk_ = WinogradTrunk::create(w_, a_.num_block);
     }
     at::Tensor forward(const at::Tensor& x) const override {
         at::Tensor in = a_.unshuffle > 1 ? at::pixel_unshuffle(x, a_.unshuffle) : x;
         const at::Tensor feat = conv(w_, "conv_first", in.to(compute_)).to(at::kFloat);
-        at::Tensor body = feat;
-        for (int b = 0; b < a_.num_block; ++b) body = rrdb(body, "body." + std::to_string(b));
-        at::Tensor y = conv(w_, "conv_body", body.to(compute_)).to(at::kFloat).add_(feat).to(tail_dtype());
+        at::Tensor y;
+        if (trunk_) {
+            y = trunk_->run(feat);
+        } else {
+            at::Tensor body = feat;
+            for (int b = 0; b < a_.num_block; ++b) body = rrdb(body, "body." + std::to_string(b));
+            y = conv(w_, "conv_body", body.to(compute_)).to(at::kFloat).add_(feat).to(tail_dtype());
+        }
         for (int u = 1; u < upsamples(); ++u) y = lrelu(upsample_conv(y, "conv_up" + std::to_string(u)));
         return tail_in_strips(y);
     }
@@ -231,18 +238,19 @@ private:
     Weights w_;
     Weights tail_;  // fp32 copies of the upsampling tail when w_ is reduced precision; else empty
     at::ScalarType compute_ = at::kFloat;
+    std::unique_ptr<WinogradTrunk> trunk_;  // fp32 on the CPU with oneDNN: the trunk by Winograd
 };
 
 }  // namespace
 
 std::unique_ptr<Network> build_network(const Architecture& a, const std::string& padding, const at::Device& device,
-                                       at::ScalarType dtype) {
+                                       at::ScalarType dtype, bool winograd) {
     if (a.arch == Arch::torchscript) return load_torchscript(a.script_path, a.scale, device, dtype);
     Weights w = load(a.tensors);
     switch (a.arch) {
         case Arch::srcnn: return std::make_unique<Srcnn>(a, place(std::move(w), device, dtype), padding == "replicate");
         case Arch::compact: return std::make_unique<Compact>(a, place(std::move(w), device, dtype));
-        case Arch::rrdbnet: return std::make_unique<Rrdb>(a, std::move(w), device, dtype);
+        case Arch::rrdbnet: return std::make_unique<Rrdb>(a, std::move(w), device, dtype, winograd);
         case Arch::torchscript: break;
     }
     return nullptr;

@@ -408,6 +408,10 @@ def flat_fixtures(out):
     emit("rrdb_x4_old", m, rrdb_to_old(m.state_dict(), 2, 2), 20, 16, 4, 3)
     # One 256 px tile whose full-resolution tail upres runs in two horizontal strips.
     emit("rrdb_x4_strips", m, m.state_dict(), 256, 160, 4, 8)
+    # 32 features, growth 16: channel counts oneDNN's blocked layout takes, so upres runs this one's
+    # trunk by Winograd (where the build has oneDNN); odd sizes put partial 4x4 tiles on two edges.
+    m = randomize(RRDBNet(3, 3, 4, 32, 2, 16), 0.075)
+    emit("rrdb_x4_winograd", m, m.state_dict(), 37, 29, 4, 9)
     m = randomize(RRDBNet(3, 3, 2, 8, 1, 4), 0.08)
     emit("rrdb_x2_unshuffle", m, m.state_dict(), 20, 16, 2, 4)
     m = randomize(RRDBNet(3, 3, 1, 8, 1, 4), 0.08)

@@ -99,6 +99,25 @@ TEST_CASE("every fixture equals the PyTorch reference within 1e-4 (three key sch
         }
 }
 
+TEST_CASE("fp32 RRDBNet by Winograd (oneDNN) and by direct convolution both equal PyTorch within 1e-4") {
+    if (!have_reference()) return;
+    const std::string name = "rrdb_x4_winograd";  // 32 features, growth 16: the blocked layout takes it
+    Image in = read_raw(fixture_path(name, ".in.raw"), 37, 29);
+    Image expected = read_raw(fixture_path(name, ".out.raw"), 37 * 4, 29 * 4);
+    Options direct;
+    direct.set_int("winograd", 0);
+    const Image wino = run_model(fixture_path(name, ".safetensors"), in.view(), 37 * 4, 29 * 4);
+    const Image plain = run_model(fixture_path(name, ".safetensors"), in.view(), 37 * 4, 29 * 4, direct);
+    MESSAGE("Winograd vs PyTorch " << max_diff(wino, expected) << ", direct vs PyTorch " << max_diff(plain, expected));
+    CHECK(max_diff(wino, expected) <= 1e-4);
+    CHECK(max_diff(plain, expected) <= 1e-4);
+#if UPRES_WITH_DNNL
+    CHECK(max_diff(wino, plain) > 0.0);  // the option really switches the arithmetic
+#else
+    CHECK(max_diff(wino, plain) == 0.0);
+#endif
+}
+
 TEST_CASE("tiled output equals untiled output within 1/255") {
     if (!have_reference()) return;
     for (const char* name : {"compact_x4", "rrdb_x4_new", "rrdb_x2_unshuffle"}) {
