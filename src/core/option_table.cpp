@@ -41,8 +41,9 @@ const std::vector<OptionSpec>& option_table() {
         {"tile", OptionType::integer, 0, "", 0, 16384, nullptr, "tile size in input pixels (0 = automatic)"},
         {"tile_overlap", OptionType::integer, -1, "", -1, 1024, nullptr, "tile overlap in input pixels (-1 = automatic)"},
         {"precision", OptionType::text, kNoText, "auto", 0, 0, "auto|fp32|bf16|fp16", "arithmetic precision of models"},
-        {"winograd", OptionType::integer, 1, "", 0, 1, nullptr,
-         "fp32 RRDBNet on the CPU: Winograd convolutions through oneDNN when the build has it (0 = direct)"},
+        {"onednn", OptionType::integer, 1, "", 0, 1, nullptr,
+         "RRDBNet on the CPU: run the trunk through oneDNN itself when the build has it (fp32 by Winograd "
+         "convolutions); 0 = through ATen, direct convolutions"},
         {"device", OptionType::text, kNoText, "cpu", 0, 0, nullptr, "cpu or cuda[:N]"},
         {"alpha", OptionType::text, kNoText, "classical", 0, 0, "classical|model",
          "how a model resampler scales the alpha channel"},

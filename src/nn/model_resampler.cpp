@@ -59,7 +59,7 @@ public:
         alpha_through_model_ = o.get_string("alpha") == "model";
         final_method_ = o.get_string("final_method");
         c10::InferenceMode guard;
-        net_ = build_network(arch_, padding_, device_, dtype_, o.get_int("winograd") != 0);
+        net_ = build_network(arch_, padding_, device_, dtype_, o.get_int("onednn") != 0);
         if (arch_.arch == Arch::torchscript) arch_.scale = net_->measured_scale();
         // 48 px of context keeps RRDBNet x4plus tiles within 1/255 of an untiled run (measured:
         // 24 px leaves up to 53/255, 32 px 3/255, 48 px 1/255, 64 px 0.15/255).

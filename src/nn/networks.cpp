@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "nn/winograd_trunk.hpp"
+#include "nn/onednn_trunk.hpp"
 
 namespace upres::nn {
 
@@ -128,7 +128,7 @@ at::Tensor subpixel_weight(const at::Tensor& w) {
 // in fp32: with Real-ESRGAN x4plus that lifts bf16 from 48.2 to 51.0 dB against fp32 on Set5 baby.
 class Rrdb : public Network {
 public:
-    Rrdb(const Architecture& a, Weights w, const at::Device& device, at::ScalarType dtype, bool winograd) : a_(a) {
+    Rrdb(const Architecture& a, Weights w, const at::Device& device, at::ScalarType dtype, bool onednn) : a_(a) {
         for (int u = 1; u <= upsamples(); ++u) {
             const std::string p = "conv_up" + std::to_string(u);
             const at::Tensor& weight = get(w, p + ".weight");
@@ -145,9 +145,15 @@ public:
                     tail.emplace(name, t);
             tail_ = place(std::move(tail), device, at::kFloat);
         }
+        const bool bf16 = dtype == at::kBFloat16;
+        if (onednn && device.is_cpu() && bf16) trunk_ = OnednnTrunk::create(w, a_.num_block, true);
         w_ = place(std::move(w), device, dtype);
         compute_ = dtype;
-        if (winograd && dtype == at::kFloat && device.is_cpu()) trunk_ = WinogradTrunk::create(w_, a_.num_block);
+        if (onednn && device.is_cpu() && dtype == at::kFloat) trunk_ = OnednnTrunk::create(w_, a_.num_block, false);
+        // The trunk keeps its own f32 weights; ATen's copies of them would never be used.
+        if (trunk_)
+            for (auto it = w_.begin(); it != w_.end();)
+                it = it->first.rfind("body.", 0) == 0 || it->first.rfind("conv_body.", 0) == 0 ? w_.erase(it) : std::next(it);
     }
     at::Tensor forward(const at::Tensor& x) const override {
         at::Tensor in = a_.unshuffle > 1 ? at::pixel_unshuffle(x, a_.unshuffle) : x;
@@ -238,19 +244,19 @@ private:
     Weights w_;
     Weights tail_;  // fp32 copies of the upsampling tail when w_ is reduced precision; else empty
     at::ScalarType compute_ = at::kFloat;
-    std::unique_ptr<WinogradTrunk> trunk_;  // fp32 on the CPU with oneDNN: the trunk by Winograd
+    std::unique_ptr<OnednnTrunk> trunk_;  // on the CPU with oneDNN: the trunk through it (onednn_trunk.hpp)
 };
 
 }  // namespace
 
 std::unique_ptr<Network> build_network(const Architecture& a, const std::string& padding, const at::Device& device,
-                                       at::ScalarType dtype, bool winograd) {
+                                       at::ScalarType dtype, bool onednn) {
     if (a.arch == Arch::torchscript) return load_torchscript(a.script_path, a.scale, device, dtype);
     Weights w = load(a.tensors);
     switch (a.arch) {
         case Arch::srcnn: return std::make_unique<Srcnn>(a, place(std::move(w), device, dtype), padding == "replicate");
         case Arch::compact: return std::make_unique<Compact>(a, place(std::move(w), device, dtype));
-        case Arch::rrdbnet: return std::make_unique<Rrdb>(a, std::move(w), device, dtype, winograd);
+        case Arch::rrdbnet: return std::make_unique<Rrdb>(a, std::move(w), device, dtype, onednn);
         case Arch::torchscript: break;
     }
     return nullptr;

@@ -29,9 +29,9 @@ public:
 std::unique_ptr<Network> load_torchscript(const std::string& path, int scale, const at::Device& device,
                                           at::ScalarType dtype);
 
-// `padding` ("zero" / "replicate") applies to SRCNN; `winograd` to fp32 RRDBNet on the CPU
-// (winograd_trunk.hpp), where the build has oneDNN.
+// `padding` ("zero" / "replicate") applies to SRCNN; `onednn` to RRDBNet on the CPU, whose trunk
+// then runs through oneDNN where the build has it (onednn_trunk.hpp).
 std::unique_ptr<Network> build_network(const Architecture& a, const std::string& padding, const at::Device& device,
-                                       at::ScalarType dtype, bool winograd);
+                                       at::ScalarType dtype, bool onednn);
 
 }  // namespace upres::nn

@@ -105,7 +105,7 @@ TEST_CASE("fp32 RRDBNet by Winograd (oneDNN) and by direct convolution both equa
     Image in = read_raw(fixture_path(name, ".in.raw"), 37, 29);
     Image expected = read_raw(fixture_path(name, ".out.raw"), 37 * 4, 29 * 4);
     Options direct;
-    direct.set_int("winograd", 0);
+    direct.set_int("onednn", 0);
     const Image wino = run_model(fixture_path(name, ".safetensors"), in.view(), 37 * 4, 29 * 4);
     const Image plain = run_model(fixture_path(name, ".safetensors"), in.view(), 37 * 4, 29 * 4, direct);
     MESSAGE("Winograd vs PyTorch " << max_diff(wino, expected) << ", direct vs PyTorch " << max_diff(plain, expected));
