@@ -225,13 +225,21 @@ private:
         if (ph != h || pw != w) in = at::replication_pad2d(planes, {0, pw - w, 0, ph - h});
         at::Tensor out = at::empty({1, arch_.out_channels, ph * s, pw * s}, at::kFloat);
         const int64_t ty = (ph + tile - 1) / tile, tx = (pw + tile - 1) / tile;
+        // Tiles of (nearly) equal size, rather than full tiles and a sliver: fewer distinct tile shapes
+        // (each may need its own convolution setup and weight layout) and no tiny last tile.
+        auto even = [m](int64_t extent, int64_t count) { return ((extent + count - 1) / count + m - 1) / m * m; };
+        const int64_t th = even(ph, ty), tw = even(pw, tx);
         uint64_t done = 0;
         const uint64_t total = uint64_t(ty * tx);
         for (int64_t j = 0; j < ty; ++j)
             for (int64_t i = 0; i < tx; ++i) {
                 run.check_cancelled();
-                const int64_t y0 = j * tile, x0 = i * tile;
-                const int64_t y1 = std::min(ph, y0 + tile), x1 = std::min(pw, x0 + tile);
+                const int64_t y0 = std::min(ph, j * th), x0 = std::min(pw, i * tw);
+                const int64_t y1 = std::min(ph, y0 + th), x1 = std::min(pw, x0 + tw);
+                if (y1 <= y0 || x1 <= x0) {
+                    run.report(++done, total);
+                    continue;
+                }
                 const int64_t iy0 = std::max<int64_t>(0, y0 - overlap), ix0 = std::max<int64_t>(0, x0 - overlap);
                 const int64_t iy1 = std::min(ph, y1 + overlap), ix1 = std::min(pw, x1 + overlap);
                 at::Tensor t = in.slice(2, iy0, iy1).slice(3, ix0, ix1).to(device_, dtype_).contiguous(at::MemoryFormat::ChannelsLast);
