@@ -55,6 +55,16 @@ public:
     }
 
     at::Tensor run(const at::Tensor& feat_in) const override {
+        try {
+            return run_trunk(feat_in);
+        } catch (const dnnl::error& e) {
+            fail(e.status == dnnl_out_of_memory ? Status::out_of_memory : Status::internal,
+                 std::string("oneDNN (RRDBNet trunk): ") + e.what());
+        }
+    }
+
+private:
+    at::Tensor run_trunk(const at::Tensor& feat_in) const {
         const at::Tensor feat = feat_in.contiguous(at::MemoryFormat::ChannelsLast);
         Run r(*this, feat.size(2), feat.size(3));
         const memory::desc user({1, nf_, r.h, r.w}, Dt::f32, Tag::nhwc);
@@ -72,7 +82,6 @@ public:
         return out;
     }
 
-private:
     struct Plan {
         dnnl::convolution_forward conv[kKinds];
         memory::desc src[kKinds];
