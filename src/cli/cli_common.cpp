@@ -99,4 +99,19 @@ std::string method_label(const std::string& method) {
     return method.find('/') != std::string::npos || is_regular_file(method) ? base_name(method) : method;
 }
 
+std::vector<std::string> method_labels(const std::vector<std::string>& methods) {
+    std::vector<std::string> labels;
+    for (const auto& m : methods) labels.push_back(method_label(m));
+    auto count = [](const std::vector<std::string>& v, const std::string& x) { return std::count(v.begin(), v.end(), x); };
+    const std::vector<std::string> short_labels = labels;
+    for (size_t i = 0; i < labels.size(); ++i)
+        if (count(short_labels, short_labels[i]) > 1) labels[i] = methods[i];
+    for (size_t i = 0; i < labels.size(); ++i) {
+        const std::string given = labels[i];
+        for (size_t j = i + 1, k = 2; j < labels.size(); ++j)
+            if (labels[j] == given) labels[j] = given + " #" + std::to_string(k++);
+    }
+    return labels;
+}
+
 }  // namespace upres_cli

@@ -27,5 +27,8 @@ std::vector<std::string> split(const std::string& text, char separator);
 upres::Resampler resampler_for(const std::string& method_or_file);
 // How a method is labelled in tables and pictures: model files by their base name.
 std::string method_label(const std::string& method_or_file);
+// Labels for a list of methods, all different: where two base names agree, the paths as given
+// (and "#2", "#3" for a method listed twice), so that two models named alike stay apart.
+std::vector<std::string> method_labels(const std::vector<std::string>& methods);
 
 }  // namespace upres_cli

@@ -124,14 +124,16 @@ int compare_command(int argc, char** argv) {
 
         std::vector<Tile> tiles;
         tiles.push_back({to_rgb8(hr), W, "ground truth"});
-        for (const auto& m : methods) {
+        const std::vector<std::string> labels = method_labels(methods);
+        for (size_t i = 0; i < methods.size(); ++i) {
+            const std::string& m = methods[i];
             upres::Resampler r = resampler_for(m);
             upres::Bitmap sr = r.run(lr, W, H);
             double psnr = 0;
             const upres::Image a = sr.view(), b = hr.view();
             upres::detail::check(upres_psnr(&a, &b, scale, UPRES_METRIC_LUMA, &psnr));
             char label[128];
-            std::snprintf(label, sizeof label, "%s  %.2f dB", method_label(m).c_str(), psnr);
+            std::snprintf(label, sizeof label, "%s  %.2f dB", labels[i].c_str(), psnr);
             tiles.push_back({to_rgb8(sr), W, label});
         }
 

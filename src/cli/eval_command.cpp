@@ -26,6 +26,7 @@ namespace {
 
 struct Row {
     std::string image, method;
+    size_t index = 0;  // into the method list
     double psnr = 0, ssim = 0, seconds = 0;
 };
 
@@ -94,6 +95,7 @@ int eval_command(int argc, char** argv) {
         return 2;
     }
     const std::string hr_dir = dataset + "/hr", lr_dir = dataset + "/lr";
+    const std::vector<std::string> labels = method_labels(methods);
     if (!is_directory(hr_dir)) {
         std::fprintf(stderr, "upres: %s: no hr/ folder\n", dataset.c_str());
         return 1;
@@ -132,7 +134,8 @@ int eval_command(int argc, char** argv) {
                 const auto t1 = std::chrono::steady_clock::now();
                 Row r;
                 r.image = name.substr(0, name.rfind('.'));
-                r.method = method_label(methods[m]);
+                r.method = labels[m];
+                r.index = m;
                 r.seconds = std::chrono::duration<double>(t1 - t0).count();
                 r.psnr = metric(upres_psnr, sr, hr, scale);
                 r.ssim = metric(upres_ssim, sr, hr, scale);
@@ -147,7 +150,7 @@ int eval_command(int argc, char** argv) {
     // Markdown: one row per image, a PSNR/SSIM column pair per method, then the means.
     std::ostringstream md;
     md << "| image |";
-    for (const auto& m : methods) md << " " << method_label(m) << " PSNR | " << method_label(m) << " SSIM |";
+    for (const auto& label : labels) md << " " << label << " PSNR | " << label << " SSIM |";
     md << "\n|---|";
     for (size_t i = 0; i < methods.size(); ++i) md << "---:|---:|";
     md << "\n";
@@ -162,7 +165,7 @@ int eval_command(int argc, char** argv) {
         md << "| " << base << " |";
         for (size_t m = 0; m < methods.size(); ++m)
             for (const Row& r : rows)
-                if (r.image == base && r.method == method_label(methods[m])) {
+                if (r.image == base && r.index == m) {
                     md << " " << fmt(r.psnr, 2) << " | " << fmt(r.ssim, 4) << " |";
                     sum_p[m] += r.psnr;
                     sum_s[m] += r.ssim;
@@ -174,7 +177,7 @@ int eval_command(int argc, char** argv) {
     md << "| **mean** |";
     for (size_t m = 0; m < methods.size(); ++m) md << " **" << fmt(sum_p[m] / n, 2) << "** | **" << fmt(sum_s[m] / n, 4) << "** |";
     md << "\n\nTime per image (s):";
-    for (size_t m = 0; m < methods.size(); ++m) md << " " << method_label(methods[m]) << " " << fmt(sum_t[m] / n, 4) << ";";
+    for (size_t m = 0; m < methods.size(); ++m) md << " " << labels[m] << " " << fmt(sum_t[m] / n, 4) << ";";
     md << "\n";
 
     std::ostringstream csv;
@@ -183,7 +186,7 @@ int eval_command(int argc, char** argv) {
         csv << r.image << "," << r.method << "," << scale << "," << fmt(r.psnr, 4) << "," << fmt(r.ssim, 6) << ","
             << fmt(r.seconds, 6) << "\n";
     for (size_t m = 0; m < methods.size(); ++m)
-        csv << "mean," << method_label(methods[m]) << "," << scale << "," << fmt(sum_p[m] / n, 4) << "," << fmt(sum_s[m] / n, 6)
+        csv << "mean," << labels[m] << "," << scale << "," << fmt(sum_p[m] / n, 4) << "," << fmt(sum_s[m] / n, 6)
             << "," << fmt(sum_t[m] / n, 6) << "\n";
 
     std::printf("%s: x%d, %zu images\n\n%s", dataset.c_str(), scale, names.size(), md.str().c_str());

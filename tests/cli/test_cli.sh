@@ -69,6 +69,13 @@ cp "$sample" "$work/folder/y.png"
 expect 0 "folder input" -- "$upres" upscale "$work/folder" -o "$work/folder_out/" --method nearest --scale 3
 [[ -f $work/folder_out/x.png && -f $work/folder_out/y.png ]] && ok || bad "folder input: outputs missing"
 expect 0 "--set option" -- "$upres" upscale "$sample" -o "$work/good/set.png" --method bicubic --set threads=1
+# eval keeps methods apart that share a label (a method listed twice, two models named alike).
+mkdir -p "$work/evalset/hr"
+cp "$sample" "$work/evalset/hr/s.png"
+expect 0 "eval, a method listed twice" -- "$upres" eval "$work/evalset" --scale 2 --methods bicubic,lanczos3,bicubic --csv "$work/eval.csv"
+first=$(grep '^mean,bicubic,' "$work/eval.csv" | cut -d, -f4)
+second=$(grep '^mean,bicubic #2,' "$work/eval.csv" | cut -d, -f4)
+[[ -n $first && $first == "$second" ]] && ok || bad "eval: the twice-listed method's means differ or are missing: $(cat "$work/eval.csv")"
 
 # --- usage errors (exit 2) -----------------------------------------------------------------------
 expect 2 "no command" -- "$upres"
