@@ -343,7 +343,7 @@ TEST_CASE("the shipped SRCNN ('srcnn', trained by upres-train) beats MATLAB bicu
             base += quality::psnr(bi.view(), hr.view(), scale, quality::MetricChannels::luma) / 5;
         }
         MESSAGE("Set5 x" << scale << ": shipped SRCNN " << ours << " dB, bicubic " << base << " dB");
-        // Trained for minutes on a CPU: 1.1-2.4 dB above bicubic (the paper, trained for days: 2.5-3).
-        CHECK(ours >= base + 1.0);
+        // Trained for 19-97 minutes on a CPU: 1.7-2.7 dB above bicubic (the paper, trained for days: 2.1-3).
+        CHECK(ours >= base + 1.5);
     }
 }
