@@ -31,10 +31,10 @@ constexpr float kSlope = 0.2f;  // LeakyReLU
 // has one input/output shape, so one primitive (and one weight layout) per kind and tile size.
 constexpr int kKinds = 6, kConv5 = 4, kBody = 5;
 
-// One convolution's f32 weights and bias, as the file has them.
+// One convolution: f32 weights as the file has them, and its bias already scaled.
 struct Conv {
     at::Tensor weight, bias;
-    float scale = 1.0f;  // applied to weight and bias when they are laid out for oneDNN
+    float scale = 1.0f;  // applied to the weights when they are laid out for oneDNN
 };
 
 // A kind's weights laid out for one primitive (Winograd layouts depend on the tile size).
@@ -48,10 +48,7 @@ class Trunk : public OnednnTrunk {
 public:
     Trunk(std::vector<Conv> layers[kKinds], int nf, int gc, bool bf16)
         : eng_(dnnl::engine::kind::cpu, 0), nf_(nf), gc_(gc), act_(bf16 ? Dt::bf16 : Dt::f32) {
-        for (int k = 0; k < kKinds; ++k) {
-            layers_[k] = std::move(layers[k]);
-            for (const Conv& c : layers_[k]) biases_[k].push_back((c.bias * c.scale).contiguous());
-        }
+        for (int k = 0; k < kKinds; ++k) layers_[k] = std::move(layers[k]);
     }
 
     at::Tensor run(const at::Tensor& feat_in) const override {
@@ -123,7 +120,7 @@ private:
 
     // Layer `i` of `kind` (dense block i of the trunk; 0 for conv_body).
     void convolve(Run& r, int kind, size_t i, const memory& src, const memory& dst) const {
-        memory bias({{out_channels(kind)}, Dt::f32, Tag::x}, eng_, biases_[kind][i].data_ptr<float>());
+        memory bias({{out_channels(kind)}, Dt::f32, Tag::x}, eng_, layers_[kind][i].bias.data_ptr<float>());
         r.p.conv[kind].execute(r.s, {{DNNL_ARG_SRC, src},
                                      {DNNL_ARG_WEIGHTS, (*r.p.weights[kind])[i]},
                                      {DNNL_ARG_BIAS, bias},
@@ -148,6 +145,7 @@ private:
 
     // fp32: the trunk value of each dense block is the prefix of its buffer, so conv5 writes the
     // next block's input in place. Two buffers in turn, plus the RRDB's input kept for its residual.
+    // Returns the buffer whose prefix holds the result.
     at::Tensor blocks_f32(Run& r, const at::Tensor& x_in) const {
         at::Tensor a = r.dense_a, b = r.dense_b;
         const at::Tensor saved = r.trunk_map();
@@ -165,9 +163,7 @@ private:
             dense_block(r, 3 * i + 2, a, r.trunk(b));
             std::swap(a, b);
         }
-        const at::Tensor y = r.trunk_map();
-        r.reorder(r.trunk(a), r.trunk(y));
-        return y;
+        return a;
     }
 
     // bf16: the trunk stays f32 in its own maps; each block's input is converted into the one bf16
@@ -291,7 +287,6 @@ private:
     int nf_, gc_;
     Dt act_;  // the dense blocks' data type: f32 or bf16
     std::vector<Conv> layers_[kKinds];
-    std::vector<at::Tensor> biases_[kKinds];
     mutable std::mutex mutex_;
     mutable std::vector<Laid> laid_[kKinds];
     mutable uint64_t clock_ = 0;
@@ -312,7 +307,8 @@ std::unique_ptr<OnednnTrunk> OnednnTrunk::create(const std::map<std::string, at:
     auto add = [&](int kind, const std::string& name, float scale) {
         const at::Tensor wt = find(name + ".weight"), bias = find(name + ".bias");
         if (!wt.defined() || wt.dim() != 4 || wt.size(2) != 3 || wt.size(3) != 3 || wt.scalar_type() != at::kFloat) return false;
-        layers[kind].push_back({wt, bias.defined() ? bias.contiguous() : at::zeros({wt.size(0)}, at::kFloat), scale});
+        const at::Tensor b = bias.defined() ? bias * scale : at::zeros({wt.size(0)}, at::kFloat);
+        layers[kind].push_back({wt, b.contiguous(), scale});
         return true;
     };
     for (int b = 0; b < num_block; ++b)
