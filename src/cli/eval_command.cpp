@@ -25,8 +25,8 @@ namespace upres_cli {
 namespace {
 
 struct Row {
-    std::string image, method;
-    size_t index = 0;  // into the method list
+    std::string image;
+    size_t method = 0;  // index into the method list
     double psnr = 0, ssim = 0, seconds = 0;
 };
 
@@ -134,8 +134,7 @@ int eval_command(int argc, char** argv) {
                 const auto t1 = std::chrono::steady_clock::now();
                 Row r;
                 r.image = name.substr(0, name.rfind('.'));
-                r.method = labels[m];
-                r.index = m;
+                r.method = m;
                 r.seconds = std::chrono::duration<double>(t1 - t0).count();
                 r.psnr = metric(upres_psnr, sr, hr, scale);
                 r.ssim = metric(upres_ssim, sr, hr, scale);
@@ -165,7 +164,7 @@ int eval_command(int argc, char** argv) {
         md << "| " << base << " |";
         for (size_t m = 0; m < methods.size(); ++m)
             for (const Row& r : rows)
-                if (r.image == base && r.index == m) {
+                if (r.image == base && r.method == m) {
                     md << " " << fmt(r.psnr, 2) << " | " << fmt(r.ssim, 4) << " |";
                     sum_p[m] += r.psnr;
                     sum_s[m] += r.ssim;
@@ -183,7 +182,7 @@ int eval_command(int argc, char** argv) {
     std::ostringstream csv;
     csv << "image,method,scale,psnr_y,ssim_y,seconds\n";
     for (const Row& r : rows)
-        csv << r.image << "," << r.method << "," << scale << "," << fmt(r.psnr, 4) << "," << fmt(r.ssim, 6) << ","
+        csv << r.image << "," << labels[r.method] << "," << scale << "," << fmt(r.psnr, 4) << "," << fmt(r.ssim, 6) << ","
             << fmt(r.seconds, 6) << "\n";
     for (size_t m = 0; m < methods.size(); ++m)
         csv << "mean," << labels[m] << "," << scale << "," << fmt(sum_p[m] / n, 4) << "," << fmt(sum_s[m] / n, 6)
