@@ -166,10 +166,14 @@ int main(int argc, char** argv) {
     for (const auto& [mode, s] : pytorch)
         benchmark::RegisterBenchmark(("rrdb23_128/pytorch_" + mode).c_str(), bench_pytorch, s)
             ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
-    const std::pair<const char*, int> modes[] = {{"fp32", 1}, {"bf16", 1}, {"fp32_aten", 0}, {"bf16_aten", 0}};
-    for (const auto& [name, onednn] : modes)
-        benchmark::RegisterBenchmark((std::string("rrdb23_128/upres_") + name).c_str(), bench_upres,
-                                     std::string(name).substr(0, 4), onednn)
+    struct Mode {
+        const char *name, *precision;
+        int onednn;
+    };
+    const Mode modes[] = {{"fp32", "fp32", 1}, {"bf16", "bf16", 1}, {"fp32_aten", "fp32", 0}, {"bf16_aten", "bf16", 0}};
+    for (const Mode& m : modes)
+        benchmark::RegisterBenchmark((std::string("rrdb23_128/upres_") + m.name).c_str(), bench_upres,
+                                     std::string(m.precision), m.onednn)
             ->Iterations(2)->Unit(benchmark::kMillisecond);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
