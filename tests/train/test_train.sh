@@ -43,6 +43,14 @@ resume)
   "$train" "${common[@]}" --steps 200 --out "$work/part.safetensors" --resume "$work/part.resume.safetensors" || exit 1
   compare "$work/full.safetensors" "$work/part.safetensors" step=200 arch=srcnn scale=3 channels=Y padding=replicate kernels=9-5-5 || exit 1
   compare "$work/full.resume.safetensors" "$work/part.resume.safetensors" || exit 1
+  # The recipe says where the first command stopped, so a clock-stopped run can be replayed.
+  "$python" - "$work/part.safetensors" <<'PY' || { echo "FAIL: recipe does not record the resumed step"; exit 1; }
+import json, struct, sys
+f = open(sys.argv[1], "rb")
+recipe = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["__metadata__"]["recipe"]
+first, then = recipe.split("; then ")
+sys.exit(0 if first.endswith(" [until step 100]") and "--resume" in then and "[until" not in then else 1)
+PY
   # A resume file from another configuration is refused with a message naming the file.
   if "$train" "${common[@]}" --steps 300 --scale 2 --out "$work/x.safetensors" --resume "$work/part.resume.safetensors" 2>"$work/err"; then
     echo "FAIL: resumed a x3 run as x2"; exit 1

@@ -44,10 +44,12 @@ int train(upres_train::TrainOptions o) {
     }
     SrcnnTrainer trainer(o, device);
     if (!o.resume_path.empty()) {
-        // The recorded recipe keeps the whole history: "first command; then resumed command".
+        // The recorded recipe keeps the whole history: "first command [until step N]; then resumed
+        // command". The step each earlier command reached is recorded because --max-minutes stops
+        // by the clock: replaying a run exactly means giving that command --steps N instead.
         std::string earlier;
-        load_resume(o.resume_path, o, trainer, earlier);
-        if (!earlier.empty()) o.recipe = earlier + "; then " + o.recipe;
+        const int64_t resumed_at = load_resume(o.resume_path, o, trainer, earlier);
+        if (!earlier.empty()) o.recipe = earlier + " [until step " + std::to_string(resumed_at) + "]; then " + o.recipe;
     }
     if (!o.quiet) {
         std::fprintf(stderr, "SRCNN %s %s x%d, %s padding: %zu training images, patch %d, batch %d, lr %g (last layer x%g)",
