@@ -111,6 +111,7 @@ namespace Upres
         internal static extern int upres_resampler_create(byte[] method, OptionsHandle options, out ResamplerHandle resampler);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern void upres_resampler_destroy(IntPtr resampler);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_resampler_scale(ResamplerHandle resampler, out int scale);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_cuda_device_count(out int count);
         [DllImport(Lib, CallingConvention = Cdecl)]
         internal static extern int upres_resample(ResamplerHandle resampler, ref NativeImage src, ref NativeImage dst,
                                                   ProgressFn progress, IntPtr userData, CancelTokenHandle cancel);

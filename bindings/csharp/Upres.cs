@@ -351,6 +351,8 @@ namespace Upres
     {
         public static string Version { get { return Util.Utf8(Native.upres_version_string()); } }
         public static uint VersionNumber { get { return Native.upres_version(); } }
+        /// <summary>CUDA devices models can run on (option "device": "cuda:0" .. "cuda:N-1"); 0 without CUDA.</summary>
+        public static int CudaDeviceCount { get { int n; Util.Check(Native.upres_cuda_device_count(out n)); return n; } }
         public static string StatusName(int status) { return Util.Utf8(Native.upres_status_name(status)); }
 
         public static ulong MaxPixels

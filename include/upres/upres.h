@@ -213,6 +213,9 @@ UPRES_API int32_t upres_model_describe(const char* path, char* buffer, size_t ca
  * message saying where upres looked and how to get it. options may be NULL. Buffer as above. */
 UPRES_API int32_t upres_method_describe(const char* method, const upres_options* options, char* buffer,
                                         size_t capacity, size_t* out_length);
+/* How many CUDA devices models can run on (option "device": "cuda:0" .. "cuda:N-1"): 0 in builds
+ * without libtorch, with a libtorch without CUDA, or when no device is visible. */
+UPRES_API int32_t upres_cuda_device_count(int32_t* out_count);
 /* Reads a model in any supported format, checks its architecture, and writes it as .safetensors
  * (weights in their stored precision, architecture facts as metadata). */
 UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path);

@@ -254,6 +254,13 @@ inline std::vector<std::string> methods() {
     return names;
 }
 
+// CUDA devices models can run on (option "device" = "cuda:0" .. "cuda:N-1"); 0 without CUDA.
+inline int32_t cuda_device_count() {
+    int32_t n = 0;
+    detail::check(upres_cuda_device_count(&n));
+    return n;
+}
+
 inline Bitmap load_image(const std::string& path) {
     upres_bitmap* b = nullptr;
     detail::check(upres_image_load(path.c_str(), nullptr, &b));

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
         if (command == "compare") return compare_command(argc - 1, argv + 1);
         if (command == "convert") return convert_command(argc - 1, argv + 1);
         if (command == "--version" || command == "version") {
-            std::printf("upres %s\n", upres::version().c_str());
+            std::printf("upres %s\nCUDA devices: %d\n", upres::version().c_str(), int(upres::cuda_device_count()));
             return kExitOk;
         }
         if (command == "--help" || command == "-h" || command == "help") {

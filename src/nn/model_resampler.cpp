@@ -12,6 +12,7 @@
 
 #include "classical/classical.hpp"
 #include "nn/networks.hpp"
+#include "nn/nn.hpp"
 #include "registry/registry.hpp"
 
 namespace upres::nn {
@@ -51,6 +52,9 @@ public:
             if (!device_.is_cuda()) fail(Status::unsupported, label_ + ": fp16 runs on CUDA devices only");
             dtype_ = at::kHalf;
         }
+        // fp32 means fp32: on Ampere and newer GPUs cuDNN would otherwise convolve in TF32 (10-bit
+        // mantissa). The switch is libtorch's and process-wide; docs/models.md says so.
+        if (device_.is_cuda() && dtype_ == at::kFloat) at::globalContext().setAllowTF32CuDNN(false);
         padding_ = o.get_string("padding");
         if (padding_ == "auto") padding_ = arch_.padding == "replicate" ? "replicate" : "zero";
         threads_ = int(o.get_int("threads"));
@@ -150,13 +154,23 @@ public:
     }
 
 private:
+    // "cpu", "cuda" (device 0) or "cuda:N" for a device that exists; anything else is refused here
+    // rather than by libtorch at the first tensor copy.
     static at::Device parse_device(const std::string& d) {
         if (d == "cpu") return at::Device(at::kCPU);
-        if (d.rfind("cuda", 0) == 0) {
-            if (!at::hasCUDA()) fail(Status::unsupported, "device '" + d + "': this libtorch has no CUDA device");
-            return at::Device(d);
-        }
-        fail(Status::invalid_argument, "device '" + d + "' is not cpu or cuda[:N]");
+        const std::string digits = d.size() > 5 && d.compare(0, 5, "cuda:") == 0 ? d.substr(5) : "";
+        const bool well_formed = d == "cuda" || (!digits.empty() && digits.size() <= 3 &&
+                                                 digits.find_first_not_of("0123456789") == std::string::npos);
+        if (!well_formed) fail(Status::invalid_argument, "device '" + d + "' is not cpu, cuda or cuda:N");
+        const int index = digits.empty() ? 0 : std::stoi(digits);
+        const int count = cuda_device_count();
+        if (count == 0)
+            fail(Status::unsupported, "device '" + d + "': " +
+                                          (at::hasCUDA() ? "no CUDA device is visible" : "this libtorch has no CUDA support"));
+        if (index >= count)
+            fail(Status::invalid_argument, "device '" + d + "': there are only " + std::to_string(count) + " CUDA devices (cuda:0 .. cuda:" +
+                                               std::to_string(count - 1) + ")");
+        return at::Device(at::kCUDA, at::DeviceIndex(index));
     }
 
     // f32 result of a classical resize of any view (float in, float out).

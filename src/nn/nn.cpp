@@ -1,6 +1,9 @@
 // The neural family's entry points (libtorch builds).
 #include "nn/nn.hpp"
 
+#include <ATen/Context.h>
+#include <torch/cuda.h>
+
 #include <cmath>
 
 #include "formats/model_file.hpp"
@@ -56,6 +59,15 @@ std::unique_ptr<Resampler> create_srcnn_family(const Options& options) {
 }  // namespace
 
 bool available() { return true; }
+
+int cuda_device_count() {
+    if (!at::hasCUDA()) return 0;
+    try {
+        return int(torch::cuda::device_count());
+    } catch (const std::exception&) {
+        return 0;  // a broken driver reads as no device, not as an error
+    }
+}
 
 const std::vector<MethodInfo>& methods() {
     static const std::vector<MethodInfo> list = [] {

@@ -13,6 +13,10 @@ namespace upres::nn {
 // True when this build runs models (UPRES_WITH_TORCH=ON).
 bool available();
 
+// CUDA devices libtorch can use ("cuda:0" .. "cuda:N-1"); 0 without libtorch, without CUDA in
+// libtorch, or without a visible device.
+int cuda_device_count();
+
 // Named models ("srcnn", "esrgan", ...) and "model" (a file given by the option "model").
 const std::vector<MethodInfo>& methods();
 

@@ -6,6 +6,8 @@ namespace upres::nn {
 
 bool available() { return false; }
 
+int cuda_device_count() { return 0; }
+
 const std::vector<MethodInfo>& methods() {
     static const std::vector<MethodInfo> list = {
         {"srcnn", "model", "SRCNN (needs a build with libtorch)"},

@@ -294,6 +294,10 @@ static void test_models(void) {
     size_t len = 99;
     static const char junk[] = "not a model at all";
     FILE* f;
+    int32_t devices = -1;
+    CHECK_STATUS(upres_cuda_device_count(NULL), UPRES_E_INVALID_ARGUMENT);
+    CHECK_STATUS(upres_cuda_device_count(&devices), UPRES_OK);
+    CHECK(devices >= 0);
     CHECK_STATUS(upres_model_describe(NULL, buf, sizeof buf, &len), UPRES_E_INVALID_ARGUMENT);
     CHECK_STATUS(upres_model_describe("/nonexistent/model.safetensors", buf, sizeof buf, &len), UPRES_E_IO);
     CHECK(strstr(upres_last_error(), "/nonexistent/model.safetensors") != NULL);

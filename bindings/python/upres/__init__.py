@@ -24,6 +24,7 @@ __all__ = [
     "UpresError", "CancelledError", "Options", "Resampler", "CancelToken", "ImageInfo",
     "load_image", "load_image_memory", "probe_image", "save_image", "psnr", "ssim", "degrade",
     "model_describe", "method_describe", "model_convert", "methods", "option_table", "version", "version_number",
+    "cuda_device_count",
     "set_max_pixels", "get_max_pixels", "required_bytes",
 ]
 
@@ -81,6 +82,13 @@ def version():
 
 def version_number():
     return lib.upres_version()
+
+
+def cuda_device_count():
+    """How many CUDA devices models can run on (option "device": "cuda:0" .. "cuda:N-1"); 0 without CUDA."""
+    out = c_int32()
+    _check(lib.upres_cuda_device_count(byref(out)))
+    return out.value
 
 
 def methods():

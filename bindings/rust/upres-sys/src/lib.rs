@@ -135,6 +135,7 @@ extern "C" {
     ) -> i32;
     pub fn upres_resampler_destroy(resampler: *mut upres_resampler);
     pub fn upres_resampler_scale(resampler: *const upres_resampler, out_scale: *mut i32) -> i32;
+    pub fn upres_cuda_device_count(out_count: *mut i32) -> i32;
     pub fn upres_resample(
         resampler: *const upres_resampler,
         src: *const upres_image,

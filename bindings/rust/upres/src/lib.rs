@@ -37,6 +37,14 @@ pub fn version() -> &'static str {
     unsafe { CStr::from_ptr(sys::upres_version_string()) }.to_str().unwrap_or("")
 }
 
+/// How many CUDA devices models can run on (option "device": "cuda:0" .. "cuda:N-1"); 0 without CUDA.
+pub fn cuda_device_count() -> Result<u32> {
+    let mut n = 0;
+    // SAFETY: valid out pointer.
+    error::check(unsafe { sys::upres_cuda_device_count(&mut n) })?;
+    Ok(n as u32)
+}
+
 /// MAJOR * 10000 + MINOR * 100 + PATCH of the library linked (compare with `sys::UPRES_VERSION_NUMBER`).
 pub fn version_number() -> u32 {
     // SAFETY: plain call.
