@@ -206,6 +206,7 @@ static class UpresTests
         string[] v = Library.Version.Split('.');
         Equal((uint)(int.Parse(v[0]) * 10000 + int.Parse(v[1]) * 100 + int.Parse(v[2])), Library.VersionNumber, "version number");
         Equal((ulong)(5 * 3 * 4 * 4), Library.RequiredBytes(5, 3, 4, SampleType.F32), "required bytes");
+        Check(Library.CudaDeviceCount >= 0, "CUDA device count");
     }
 
     static void MethodDescriptions()

@@ -222,6 +222,9 @@ class Library(unittest.TestCase):
     def test_version_methods_options(self):
         major, minor, patch = (int(part) for part in upres.version().split("."))
         self.assertEqual(upres.version_number(), major * 10000 + minor * 100 + patch)
+        devices = upres.cuda_device_count()
+        self.assertIsInstance(devices, int)
+        self.assertGreaterEqual(devices, 0)
         self.assertIn("lanczos3", upres.methods())
         names = {o.name: o for o in upres.option_table()}
         self.assertEqual(names["threads"].type, "int")

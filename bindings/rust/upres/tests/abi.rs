@@ -68,6 +68,11 @@ fn linked_version_is_the_declared_one() {
         upres::version(),
         format!("{}.{}.{}", sys::UPRES_VERSION_MAJOR, sys::UPRES_VERSION_MINOR, sys::UPRES_VERSION_PATCH)
     );
+    let mut raw = -1;
+    // SAFETY: valid out pointer.
+    assert_eq!(unsafe { sys::upres_cuda_device_count(&mut raw) }, 0);
+    assert!(raw >= 0);
+    assert_eq!(upres::cuda_device_count().unwrap(), raw as u32);
 }
 
 #[test]
