@@ -37,7 +37,7 @@ def main():
     ax.set_ylabel("mean Y-PSNR (dB)")
     ax.set_title(args.title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="center left")  # the top right is where the best methods land
     fig.tight_layout()
     fig.savefig(args.output)
 
