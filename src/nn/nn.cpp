@@ -60,6 +60,23 @@ std::unique_ptr<Resampler> create_srcnn_family(const Options& options) {
 
 bool available() { return true; }
 
+int cuda_index(const std::string& d) {
+    if (d == "cpu") return -1;
+    const std::string digits = d.size() > 5 && d.compare(0, 5, "cuda:") == 0 ? d.substr(5) : "";
+    const bool well_formed = d == "cuda" || (!digits.empty() && digits.size() <= 3 &&
+                                             digits.find_first_not_of("0123456789") == std::string::npos);
+    if (!well_formed) fail(Status::invalid_argument, "device '" + d + "' is not cpu, cuda or cuda:N");
+    const int index = digits.empty() ? 0 : std::stoi(digits);
+    const int count = cuda_device_count();
+    if (count == 0)
+        fail(Status::unsupported,
+             "device '" + d + "': " + (at::hasCUDA() ? "no CUDA device is visible" : "this libtorch has no CUDA support"));
+    if (index >= count)
+        fail(Status::invalid_argument, "device '" + d + "': there are only " + std::to_string(count) +
+                                           " CUDA devices (cuda:0 .. cuda:" + std::to_string(count - 1) + ")");
+    return index;
+}
+
 int cuda_device_count() {
     if (!at::hasCUDA()) return 0;
     try {

@@ -17,6 +17,10 @@ bool available();
 // libtorch, or without a visible device.
 int cuda_device_count();
 
+// The value of the option "device": -1 for "cpu", the index for "cuda" (0) or "cuda:N" naming a
+// device that exists. Throws Error naming the device otherwise, before anything is allocated.
+int cuda_index(const std::string& device);
+
 // Named models ("srcnn", "esrgan", ...) and "model" (a file given by the option "model").
 const std::vector<MethodInfo>& methods();
 

@@ -8,6 +8,11 @@ bool available() { return false; }
 
 int cuda_device_count() { return 0; }
 
+int cuda_index(const std::string& device) {
+    if (device == "cpu") return -1;
+    fail(Status::unsupported, "device '" + device + "': this upres was built without libtorch");
+}
+
 const std::vector<MethodInfo>& methods() {
     static const std::vector<MethodInfo> list = {
         {"srcnn", "model", "SRCNN (needs a build with libtorch)"},

@@ -9,6 +9,7 @@
 
 #include "checkpoint.hpp"
 #include "core/error.hpp"
+#include "nn/nn.hpp"
 #include "progress_line.hpp"
 #include "srcnn_trainer.hpp"
 #include "train_options.hpp"
@@ -17,13 +18,11 @@
 
 namespace {
 
+// The library's reading of a device name, so that the trainer refuses the same names with the same
+// messages (and a CUDA index past the last device before any data is read).
 at::Device parse_device(const std::string& d) {
-    if (d == "cpu") return at::Device(at::kCPU);
-    if (d.rfind("cuda", 0) == 0) {
-        if (!at::hasCUDA()) upres::fail(upres::Status::unsupported, "device '" + d + "': this libtorch has no CUDA device");
-        return at::Device(d);
-    }
-    upres::fail(upres::Status::invalid_argument, "device '" + d + "' is not cpu or cuda[:N]");
+    const int index = upres::nn::cuda_index(d);
+    return index < 0 ? at::Device(at::kCPU) : at::Device(at::kCUDA, at::DeviceIndex(index));
 }
 
 int train(upres_train::TrainOptions o) {
