@@ -12,7 +12,7 @@
 
 #include "classical/classical.hpp"
 #include "nn/networks.hpp"
-#include "nn/nn.hpp"
+#include "nn/torch_device.hpp"
 #include "registry/registry.hpp"
 
 namespace upres::nn {
@@ -41,7 +41,7 @@ public:
     ModelResampler(Architecture a, const Options& o, std::string label)
         : arch_(std::move(a)), label_(std::move(label)), options_(o) {
         const std::string device = o.get_string("device");
-        device_ = parse_device(device);
+        device_ = torch_device(device);
         const std::string precision = o.get_string("precision");
         dtype_ = at::kFloat;
         if (precision == "bf16" || (precision == "auto" && device_.is_cpu() && cpu_has_bf16() && arch_.arch == Arch::rrdbnet)) {
@@ -154,11 +154,6 @@ public:
     }
 
 private:
-    static at::Device parse_device(const std::string& d) {
-        const int index = cuda_index(d);
-        return index < 0 ? at::Device(at::kCPU) : at::Device(at::kCUDA, at::DeviceIndex(index));
-    }
-
     // f32 result of a classical resize of any view (float in, float out).
     Image classical_resize(const ImageView& v, int w, int h, const std::string& method) const {
         Options o;

@@ -9,7 +9,7 @@
 
 #include "checkpoint.hpp"
 #include "core/error.hpp"
-#include "nn/nn.hpp"
+#include "nn/torch_device.hpp"
 #include "progress_line.hpp"
 #include "srcnn_trainer.hpp"
 #include "train_options.hpp"
@@ -18,13 +18,6 @@
 
 namespace {
 
-// The library's reading of a device name, so that the trainer refuses the same names with the same
-// messages (and a CUDA index past the last device before any data is read).
-at::Device parse_device(const std::string& d) {
-    const int index = upres::nn::cuda_index(d);
-    return index < 0 ? at::Device(at::kCPU) : at::Device(at::kCUDA, at::DeviceIndex(index));
-}
-
 int train(upres_train::TrainOptions o) {
     using namespace upres_train;
     // Same seed, same threads -> same weights: fixed thread counts, deterministic kernels.
@@ -32,7 +25,8 @@ int train(upres_train::TrainOptions o) {
     at::manual_seed(o.seed);
     at::globalContext().setDeterministicCuDNN(true);
     at::globalContext().setBenchmarkCuDNN(false);
-    const at::Device device = parse_device(o.device);
+    // The library's reading of device names: the same refusals and messages, before any data is read.
+    const at::Device device = upres::nn::torch_device(o.device);
 
     TrainingData data(o.data_dir, o.max_images, o.scale, o.degradations, o.channels, o.patch, o.seed, o.threads);
     std::unique_ptr<Validator> validator;
