@@ -4,6 +4,9 @@
 #   resume:      100 steps + a resumed 100 steps give the same weights as 200 unbroken steps
 #   learns:      a short training lowers the loss, and `upres eval` (the library's own path, not
 #                the trainer's) measures the model above bicubic on Set5 x2
+#   interior:    with the loss on the pixels padding cannot reach (--loss-border 8 at 9-5-5, which
+#                the trainer computes with unpadded convolutions), zero and replicate padding train
+#                the same weights, and the model still beats bicubic through upres's padded path
 #   errors:      bad command lines and unusable data fail with one message and write nothing
 #   usage: test_train.sh MODE PATH/TO/upres-train PATH/TO/upres SHARED_DIR PYTHON SOURCE_DIR
 set -u
@@ -72,6 +75,28 @@ learns)
   "$python" -c "import sys; f,l,b,m = map(float, sys.argv[1:]); sys.exit(0 if l < 0.5 * f and m > b + 0.3 else 1)" \
     "$first" "$last" "$bicubic" "$model" || { echo "FAIL: training did not learn"; exit 1; }
   echo "PASS"
+  ;;
+interior)
+  # Zero and replicate padding differ only in the pixels left out of the loss: same weights.
+  "$train" "${common[@]}" --steps 200 --loss-border 8 --padding zero --out "$work/zero.safetensors" || exit 1
+  "$train" "${common[@]}" --steps 200 --loss-border 8 --padding replicate --out "$work/rep.safetensors" || exit 1
+  compare "$work/zero.safetensors" "$work/rep.safetensors" step=200 padding=replicate || exit 1
+  # One border less and the padding reaches the loss again: the weights must differ.
+  "$train" "${common[@]}" --steps 200 --loss-border 7 --padding zero --out "$work/zero7.safetensors" || exit 1
+  "$train" "${common[@]}" --steps 200 --loss-border 7 --padding replicate --out "$work/rep7.safetensors" || exit 1
+  if compare "$work/zero7.safetensors" "$work/rep7.safetensors" >/dev/null 2>&1; then
+    echo "FAIL: with 7 border pixels left out, zero and replicate padding gave the same weights"; exit 1
+  fi
+  # A crop misaligned with the target would learn a shifted image and fall below bicubic.
+  "$train" --data "$t91" --images 12 --scale 2 --patch 40 --batch 8 --threads 1 --seed 1 --lr 2e-3 --loss-border 8 \
+    --last-lr-scale 0.1 --steps 600 --epoch-steps 200 --quiet --out "$work/m.safetensors" || exit 1
+  "$upres" eval "$shared/data/Set5/x2" --methods "bicubic,$work/m.safetensors" --csv "$work/eval.csv" >/dev/null || exit 1
+  bicubic=$(grep '^mean,bicubic,' "$work/eval.csv" | cut -d, -f4)
+  model=$(grep '^mean,' "$work/eval.csv" | grep -v ',bicubic,' | cut -d, -f4)
+  echo "Set5 x2 Y-PSNR bicubic $bicubic, trained on the interior loss $model"
+  "$python" -c "import sys; b,m = map(float, sys.argv[1:]); sys.exit(0 if m > b + 0.3 else 1)" "$bicubic" "$model" ||
+    { echo "FAIL: training on the interior loss did not learn"; exit 1; }
+  echo "PASS: the interior loss ignores padding and learns"
   ;;
 errors)
   fails() {  # fails CODE TEXT -- args...: exit CODE, stderr names TEXT, no model written

@@ -40,14 +40,20 @@ SrcnnTrainer::SrcnnTrainer(const TrainOptions& o, const at::Device& device) : o_
     }
 }
 
-at::Tensor SrcnnTrainer::forward(const at::Tensor& x) const {
+int64_t SrcnnTrainer::receptive_radius() const {
+    int64_t r = 0;
+    for (int k : o_.kernels) r += k / 2;
+    return r;
+}
+
+at::Tensor SrcnnTrainer::forward(const at::Tensor& x, bool padded) const {
     at::Tensor y = x;
     for (int layer = 1; layer <= 3; ++layer) {
         const std::string n = "conv" + std::to_string(layer);
         const at::Tensor& w = params_.at(n + ".weight");
-        const int64_t p = w.size(2) / 2;
+        const int64_t p = padded ? w.size(2) / 2 : 0;
         const std::vector<int64_t> stride{1, 1}, zero{0, 0}, same{p, p};
-        if (o_.padding == "replicate")
+        if (padded && o_.padding == "replicate")
             y = at::conv2d(at::replication_pad2d(y, {p, p, p, p}), w, params_.at(n + ".bias"), stride, zero);
         else
             y = at::conv2d(y, w, params_.at(n + ".bias"), stride, same);
@@ -59,11 +65,16 @@ at::Tensor SrcnnTrainer::forward(const at::Tensor& x) const {
 double SrcnnTrainer::step(const at::Tensor& input, const at::Tensor& target) {
     for (auto& [name, p] : params_) p.mutable_grad() = at::Tensor();
     const at::Tensor x = input.to(device_), t = target.to(device_);
-    at::Tensor out = forward(x);
-    at::Tensor diff = out - t;
-    if (o_.loss_border > 0) {
-        const int64_t b = o_.loss_border, P = diff.size(2);
-        diff = diff.slice(2, b, P - b).slice(3, b, P - b);
+    // When the loss leaves out every pixel that padding reaches (the paper's setup), unpadded
+    // convolutions give the same loss on a smaller output: about 2.5x less work at 9-5-5, patch 33.
+    const int64_t r = receptive_radius();
+    const bool padded = o_.loss_border < r;
+    const at::Tensor out = forward(x, padded);
+    const int64_t P = t.size(2), already = padded ? 0 : r;
+    at::Tensor diff = out - t.slice(2, already, P - already).slice(3, already, P - already);
+    if (o_.loss_border > already) {
+        const int64_t b = o_.loss_border - already, Q = diff.size(2);
+        diff = diff.slice(2, b, Q - b).slice(3, b, Q - b);
     }
     at::Tensor loss = diff.pow(2).mean();
     loss.backward();

@@ -33,7 +33,11 @@ public:
     void restore(const std::map<std::string, at::Tensor>& state, int64_t steps);
 
 private:
-    at::Tensor forward(const at::Tensor& x) const;
+    // Pixels on each side of the output that padding reaches (sum of the kernels' half-widths).
+    int64_t receptive_radius() const;
+    // padded: same-size output with the model's padding, as upres runs it; otherwise valid
+    // convolutions, the output smaller by receptive_radius() on each side.
+    at::Tensor forward(const at::Tensor& x, bool padded) const;
 
     TrainOptions o_;
     at::Device device_;
