@@ -38,7 +38,7 @@ step "SRCNN training on CUDA, 2 minutes per batch size"
 if [[ -d $shared/data/T91 ]]; then
   for batch in 16 128; do
     build-cuda/bin/upres-train --data "$shared/data/T91" --out "$out/srcnn-x2-b$batch.safetensors" --scale 2 \
-      --lr 1e-3 --last-lr-scale 0.1 --batch "$batch" --steps 10000000 --epoch-steps 2000 \
+      --lr 1e-3 --last-lr-scale 0.1 --loss-border 8 --batch "$batch" --steps 10000000 --epoch-steps 2000 \
       --val "$shared/data/Set5/x2" --device cuda --max-minutes 2 2>&1 | tr '\r' '\n' | grep -E "^step|SRCNN" | tail -3
   done
 else
