@@ -19,6 +19,13 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 compare() { "$python" "$src/tests/train/compare_safetensors.py" "$@"; }
+# Mean Set5 x2 Y-PSNR through `upres eval` (the library's path, not the trainer's): sets $bicubic
+# and $model, the latter for the model file given.
+set5_x2_psnr() {
+  "$upres" eval "$shared/data/Set5/x2" --methods "bicubic,$1" --csv "$work/eval.csv" >/dev/null || exit 1
+  bicubic=$(grep '^mean,bicubic,' "$work/eval.csv" | cut -d, -f4)
+  model=$(grep '^mean,' "$work/eval.csv" | grep -v ',bicubic,' | cut -d, -f4)
+}
 # Small but real: 4 images, 20x20 patches, batch 16, one thread.
 common=(--data "$t91" --images 4 --scale 3 --patch 20 --batch 16 --threads 1 --seed 7 --epoch-steps 100 --quiet)
 
@@ -68,9 +75,7 @@ learns)
   cat "$work/log"
   first=$(grep -m1 '^step ' "$work/log" | sed 's/.*loss \([0-9.e+-]*\).*/\1/')
   last=$(grep '^step ' "$work/log" | tail -1 | sed 's/.*loss \([0-9.e+-]*\).*/\1/')
-  "$upres" eval "$shared/data/Set5/x2" --methods "bicubic,$work/m.safetensors" --csv "$work/eval.csv" >/dev/null || exit 1
-  bicubic=$(grep '^mean,bicubic,' "$work/eval.csv" | cut -d, -f4)
-  model=$(grep '^mean,' "$work/eval.csv" | grep -v ',bicubic,' | cut -d, -f4)
+  set5_x2_psnr "$work/m.safetensors"
   echo "loss $first -> $last; Set5 x2 Y-PSNR bicubic $bicubic, trained $model"
   "$python" -c "import sys; f,l,b,m = map(float, sys.argv[1:]); sys.exit(0 if l < 0.5 * f and m > b + 0.3 else 1)" \
     "$first" "$last" "$bicubic" "$model" || { echo "FAIL: training did not learn"; exit 1; }
@@ -90,9 +95,7 @@ interior)
   # A crop misaligned with the target would learn a shifted image and fall below bicubic.
   "$train" --data "$t91" --images 12 --scale 2 --patch 40 --batch 8 --threads 1 --seed 1 --lr 2e-3 --loss-border 8 \
     --last-lr-scale 0.1 --steps 600 --epoch-steps 200 --quiet --out "$work/m.safetensors" || exit 1
-  "$upres" eval "$shared/data/Set5/x2" --methods "bicubic,$work/m.safetensors" --csv "$work/eval.csv" >/dev/null || exit 1
-  bicubic=$(grep '^mean,bicubic,' "$work/eval.csv" | cut -d, -f4)
-  model=$(grep '^mean,' "$work/eval.csv" | grep -v ',bicubic,' | cut -d, -f4)
+  set5_x2_psnr "$work/m.safetensors"
   echo "Set5 x2 Y-PSNR bicubic $bicubic, trained on the interior loss $model"
   "$python" -c "import sys; b,m = map(float, sys.argv[1:]); sys.exit(0 if m > b + 0.3 else 1)" "$bicubic" "$model" ||
     { echo "FAIL: training on the interior loss did not learn"; exit 1; }
