@@ -18,6 +18,16 @@ at::Tensor conv2d_same(const at::Tensor& x, const at::Tensor& weight, const at::
     return at::conv2d(x, weight, bias, at::IntArrayRef(stride), at::IntArrayRef(padding));
 }
 
+// Edge replication by p pixels on each side. libtorch 1.13 has no bf16 replication_pad2d on the CPU,
+// so reduced precision gathers rows and columns at clamped indices instead (the same values).
+at::Tensor replicate_pad(const at::Tensor& x, int64_t p) {
+    if (x.scalar_type() == at::kFloat) return at::replication_pad2d(x, {p, p, p, p});
+    const auto index = [&](int64_t n) {
+        return at::arange(-p, n + p, at::TensorOptions().dtype(at::kLong).device(x.device())).clamp(0, n - 1);
+    };
+    return x.index_select(2, index(x.size(2))).index_select(3, index(x.size(3)));
+}
+
 // The file's tensors as f32 CPU tensors, as stored.
 Weights load(const formats::TensorMap& tensors) {
     Weights w;
@@ -76,7 +86,7 @@ private:
         auto b = w_.find(std::string(name) + ".bias");
         const at::Tensor bias = b == w_.end() ? at::Tensor() : b->second;
         if (!replicate_) return conv2d_same(x, weight, bias, p);
-        return conv2d_same(at::replication_pad2d(x, {p, p, p, p}), weight, bias, 0);
+        return conv2d_same(replicate_pad(x, p), weight, bias, 0);
     }
     Architecture a_;
     Weights w_;

@@ -26,8 +26,10 @@ set5_x2_psnr() {
   bicubic=$(grep '^mean,bicubic,' "$work/eval.csv" | cut -d, -f4)
   model=$(grep '^mean,' "$work/eval.csv" | grep -v ',bicubic,' | cut -d, -f4)
 }
-# Small but real: 4 images, 20x20 patches, batch 16, one thread.
-common=(--data "$t91" --images 4 --scale 3 --patch 20 --batch 16 --threads 1 --seed 7 --epoch-steps 100 --quiet)
+# Small but real: 4 images, 20x20 patches, batch 16, one thread. UPRES_TRAIN_DEVICE=cuda runs every
+# mode on the GPU (scripts/device/cuda-check.sh does).
+device=(--device "${UPRES_TRAIN_DEVICE:-cpu}")
+common=(--data "$t91" --images 4 --scale 3 --patch 20 --batch 16 --threads 1 --seed 7 --epoch-steps 100 --quiet "${device[@]}")
 
 case $mode in
 determinism)
@@ -70,7 +72,7 @@ PY
   echo "PASS: resumed training continues identically"
   ;;
 learns)
-  "$train" --data "$t91" --images 12 --scale 2 --patch 24 --batch 8 --threads 1 --seed 1 --lr 2e-3 \
+  "$train" --data "$t91" --images 12 --scale 2 --patch 24 --batch 8 --threads 1 --seed 1 --lr 2e-3 "${device[@]}" \
     --last-lr-scale 0.1 --steps 600 --epoch-steps 200 --out "$work/m.safetensors" 2>"$work/log" || { cat "$work/log"; exit 1; }
   cat "$work/log"
   first=$(grep -m1 '^step ' "$work/log" | sed 's/.*loss \([0-9.e+-]*\).*/\1/')
@@ -93,7 +95,7 @@ interior)
     echo "FAIL: with 7 border pixels left out, zero and replicate padding gave the same weights"; exit 1
   fi
   # A crop misaligned with the target would learn a shifted image and fall below bicubic.
-  "$train" --data "$t91" --images 12 --scale 2 --patch 40 --batch 8 --threads 1 --seed 1 --lr 2e-3 --loss-border 8 \
+  "$train" --data "$t91" --images 12 --scale 2 --patch 40 --batch 8 --threads 1 --seed 1 --lr 2e-3 --loss-border 8 "${device[@]}" \
     --last-lr-scale 0.1 --steps 600 --epoch-steps 200 --quiet --out "$work/m.safetensors" || exit 1
   set5_x2_psnr "$work/m.safetensors"
   echo "Set5 x2 Y-PSNR bicubic $bicubic, trained on the interior loss $model"

@@ -246,6 +246,20 @@ TEST_CASE("on CUDA: fp32 equals PyTorch within 1e-4, fp16/bf16 within 50 dB, til
         MESSAGE(precision << " vs fp32 on CUDA: " << p << " dB");
         CHECK(p >= 50.0);
     }
+    // SRCNN with edge replication in reduced precision (its padding has a path of its own).
+    if (test::have_shared("models/srcnn-x4-955-official.safetensors")) {
+        const std::string srcnn = test::shared_dir() + "/models/srcnn-x4-955-official.safetensors";
+        const Image srcnn_fp32 = run_model(srcnn, in.view(), 80, 64, cuda);
+        for (const char* precision : {"fp16", "bf16"}) {
+            CAPTURE(precision);
+            Options o = cuda;
+            o.set_string("precision", precision);
+            const double p = quality::psnr(srcnn_fp32.view(), run_model(srcnn, in.view(), 80, 64, o).view(), 0,
+                                           quality::MetricChannels::all);
+            MESSAGE("SRCNN " << precision << " vs fp32 on CUDA: " << p << " dB");
+            CHECK(p >= 50.0);
+        }
+    }
     Options whole = cuda, tiled = cuda;
     whole.set_int("tile", 4096);
     tiled.set_int("tile", 8);
@@ -272,14 +286,21 @@ TEST_CASE("bf16 stays within 50 dB of fp32 where the CPU has AVX512-BF16") {
         MESSAGE("SKIP: this CPU has no AVX512-BF16");
         return;
     }
-    const std::string path = fixture_path("rrdb_x4_new", ".safetensors");
     Image in = read_raw(fixture_path("rrdb_x4_new", ".in.raw"), 20, 16);
-    Options bf;
-    bf.set_string("precision", "bf16");
-    const Image a = run_model(path, in.view(), 80, 64), b = run_model(path, in.view(), 80, 64, bf);
-    const double p = quality::psnr(a.view(), b.view(), 0, quality::MetricChannels::all);
-    MESSAGE("bf16 vs fp32: " << p << " dB");
-    CHECK(p >= 50.0);
+    // Every architecture: RRDBNet, compact, and SRCNN with edge replication (whose padding has its
+    // own bf16 path) when ../shared has the authors' model.
+    std::vector<std::string> models = {fixture_path("rrdb_x4_new", ".safetensors"), fixture_path("compact_x4", ".safetensors")};
+    if (test::have_shared("models/srcnn-x4-955-official.safetensors"))
+        models.push_back(test::shared_dir() + "/models/srcnn-x4-955-official.safetensors");
+    for (const auto& path : models) {
+        CAPTURE(path);
+        Options bf;
+        bf.set_string("precision", "bf16");
+        const Image a = run_model(path, in.view(), 80, 64), b = run_model(path, in.view(), 80, 64, bf);
+        const double p = quality::psnr(a.view(), b.view(), 0, quality::MetricChannels::all);
+        MESSAGE(path << ": bf16 vs fp32: " << p << " dB");
+        CHECK(p >= 50.0);
+    }
 }
 
 TEST_CASE("the SRCNN authors' x4 model reaches 30.48 dB on Set5 (edge replication)") {

@@ -1,0 +1,69 @@
+// Times one model on a device at several precisions through the public C++ API, and says how far
+// each precision's output is from fp32's (PSNR over all channels of the 8-bit outputs).
+// Used by cuda-check.sh; builds against an installed or built upres:
+//   c++ -std=c++17 -Iinclude model_timing.cpp -Lbuild/lib -lupres -o model_timing
+// usage: model_timing MODEL DEVICE PRECISIONS REPEATS IMAGE...
+//   PRECISIONS: comma-separated, fp32 first (the reference), e.g. fp32,fp16,bf16,auto
+// Prints one line per image and precision: best seconds of REPEATS runs after one warm-up, and the
+// PSNR against fp32.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <upres/upres.hpp>
+
+int main(int argc, char** argv) {
+    if (argc < 6) {
+        std::fprintf(stderr, "usage: model_timing MODEL DEVICE PRECISIONS REPEATS IMAGE...\n");
+        return 2;
+    }
+    const std::string model = argv[1], device = argv[2];
+    std::vector<std::string> precisions;
+    std::stringstream list(argv[3]);
+    for (std::string p; std::getline(list, p, ',');) precisions.push_back(p);
+    const int repeats = std::atoi(argv[4]);
+    try {
+        std::vector<upres::Resampler> resamplers;
+        for (const auto& p : precisions) {
+            upres::Options o;
+            o.set("model", model);
+            o.set("device", device);
+            o.set("precision", p);
+            resamplers.emplace_back("model", o);
+        }
+        const int scale = resamplers.front().native_scale();
+        for (int i = 5; i < argc; ++i) {
+            const upres::Bitmap image = upres::load_image(argv[i]);
+            const int w = image.width() * scale, h = image.height() * scale;
+            upres::Bitmap reference;
+            for (size_t k = 0; k < precisions.size(); ++k) {
+                upres::Bitmap out = resamplers[k].run(image, w, h);  // warm-up (cuDNN picks kernels)
+                double best = 1e30;
+                for (int r = 0; r < repeats; ++r) {
+                    const auto t0 = std::chrono::steady_clock::now();
+                    out = resamplers[k].run(image, w, h);
+                    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                }
+                double psnr = 0;
+                if (k == 0)
+                    reference = std::move(out);
+                else {
+                    const upres::Image a = reference.view(), b = out.view();
+                    upres::detail::check(upres_psnr(&a, &b, 0, UPRES_METRIC_ALL, &psnr));
+                }
+                std::printf("%s %dx%d %s %s: %.4f s", argv[i], image.width(), image.height(), device.c_str(),
+                            precisions[k].c_str(), best);
+                if (k > 0) std::printf(", %.2f dB from fp32", psnr);
+                std::printf("\n");
+                std::fflush(stdout);
+            }
+        }
+    } catch (const upres::Error& e) {
+        std::fprintf(stderr, "model_timing: %s (%s)\n", e.what(), e.status_name());
+        return 1;
+    }
+    return 0;
+}
