@@ -1,5 +1,7 @@
 #include "srcnn_trainer.hpp"
 
+#include <c10/core/GradMode.h>
+
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -80,7 +82,7 @@ double SrcnnTrainer::step(const at::Tensor& input, const at::Tensor& target) {
     loss.backward();
     const double loss_value = loss.item<double>();
 
-    at::NoGradGuard no_grad;
+    c10::AutoGradMode no_grad(false);  // at::NoGradGuard is gone from libtorch 2.x
     ++steps_;
     constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     const double c1 = 1.0 - std::pow(b1, double(steps_)), c2 = 1.0 - std::pow(b2, double(steps_));
@@ -111,7 +113,7 @@ std::map<std::string, at::Tensor> SrcnnTrainer::state() const {
 }
 
 void SrcnnTrainer::restore(const std::map<std::string, at::Tensor>& state, int64_t steps) {
-    at::NoGradGuard no_grad;
+    c10::AutoGradMode no_grad(false);  // at::NoGradGuard is gone from libtorch 2.x
     for (auto& [name, p] : params_) {
         p.copy_(state.at(name));
         m_[name].copy_(state.at("adam.m." + name));
