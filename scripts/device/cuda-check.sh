@@ -66,6 +66,8 @@ if [[ -f $x4plus && -x build-cuda/model_timing ]]; then
   lr=$shared/data/Set5/x4/lr
   timeout 90 build-cuda/model_timing "$x4plus" "$dev" fp32,fp16,bf16,auto 3 "$lr/baby.png" "$shared/data/Set5/x4/hr/baby.png"
   timeout 60 build-cuda/model_timing "$x4plus" "$dev" fp32,fp16,bf16 0 "$lr"/{bird,butterfly,head,woman}.png
+  echo "-- the 512x512 input as one tile (the default cuts it into four 256-pixel tiles with context)"
+  UPRES_TIMING_OPTIONS=tile=4096 timeout 60 build-cuda/model_timing "$x4plus" "$dev" fp32,fp16 3 "$shared/data/Set5/x4/hr/baby.png"
   UPRES_TIMING_DEVICE=$dev timeout 90 "$py" scripts/device/pytorch_cuda_timing.py "$x4plus" 3 "$lr/baby.png" "$shared/data/Set5/x4/hr/baby.png"
 fi
 

@@ -4,8 +4,9 @@
 //   c++ -std=c++17 -Iinclude model_timing.cpp -Lbuild/lib -lupres -o model_timing
 // usage: model_timing MODEL DEVICE PRECISIONS REPEATS IMAGE...
 //   PRECISIONS: comma-separated, fp32 first (the reference), e.g. fp32,fp16,bf16,auto
-// Prints one line per image and precision: best seconds of REPEATS runs after one warm-up, and the
-// PSNR against fp32.
+//   UPRES_TIMING_OPTIONS="tile=4096,..." sets further options on every resampler.
+// Prints one line per image and precision: best seconds of REPEATS runs after one warm-up (REPEATS 0:
+// the warm-up's), and the PSNR against fp32.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +33,19 @@ int main(int argc, char** argv) {
             o.set("model", model);
             o.set("device", device);
             o.set("precision", p);
+            // UPRES_TIMING_OPTIONS="tile=4096,threads=8": more options, numbers as integers.
+            if (const char* extra = std::getenv("UPRES_TIMING_OPTIONS")) {
+                std::stringstream items(extra);
+                for (std::string item; std::getline(items, item, ',');) {
+                    const size_t eq = item.find('=');
+                    if (eq == std::string::npos) continue;
+                    const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+                    if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos)
+                        o.set(name.c_str(), int64_t(std::stoll(value)));
+                    else
+                        o.set(name.c_str(), value);
+                }
+            }
             resamplers.emplace_back("model", o);
         }
         const int scale = resamplers.front().native_scale();
@@ -40,10 +54,13 @@ int main(int argc, char** argv) {
             const int w = image.width() * scale, h = image.height() * scale;
             upres::Bitmap reference;
             for (size_t k = 0; k < precisions.size(); ++k) {
+                auto t0 = std::chrono::steady_clock::now();
                 upres::Bitmap out = resamplers[k].run(image, w, h);  // warm-up (cuDNN picks kernels)
-                double best = 1e30;
+                // With REPEATS 0 the warm-up's time is all there is.
+                double best = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                if (repeats > 0) best = 1e30;
                 for (int r = 0; r < repeats; ++r) {
-                    const auto t0 = std::chrono::steady_clock::now();
+                    t0 = std::chrono::steady_clock::now();
                     out = resamplers[k].run(image, w, h);
                     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
                 }

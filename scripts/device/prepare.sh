@@ -28,7 +28,7 @@ mkdir -p .device/shared/data
 cp -r ../shared/data/T91 ../shared/data/Set5 .device/shared/data/
 mkdir -p .device/shared/models
 cp ../shared/models/srcnn-x4-955-official.safetensors ../shared/models/srcnn-x3-955-legacy-format.pth \
-  ../shared/models/compact-x2-aniscale.pth .device/shared/models/
+  ../shared/models/compact-x2-aniscale.pth ../shared/models/compact-x4-animevideov3-unverified.pth .device/shared/models/
 cp ../shared/README.md .device/shared/
 if [[ -f models/realesrgan-x4plus.safetensors ]]; then
   /usr/bin/python3 - models/realesrgan-x4plus.safetensors .device/x4plus-f16.safetensors <<'PY'

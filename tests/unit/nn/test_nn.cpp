@@ -243,9 +243,14 @@ TEST_CASE("on CUDA: fp32 equals PyTorch within 1e-4, fp16/bf16 within 50 dB, til
         Options o = cuda;
         o.set_string("precision", precision);
         const double p = quality::psnr(reference.view(), run_model(path, in.view(), 80, 64, o).view(), 0, quality::MetricChannels::all);
-        MESSAGE(precision << " vs fp32 on CUDA: " << p << " dB");
+        MESSAGE(std::string(precision) << " vs fp32 on CUDA: " << p << " dB");
         CHECK(p >= 50.0);
     }
+    // precision=auto is fp16 for RRDBNet on CUDA.
+    Options automatic = cuda, half = cuda;
+    automatic.set_string("precision", "auto");
+    half.set_string("precision", "fp16");
+    CHECK(max_diff(run_model(path, in.view(), 80, 64, automatic), run_model(path, in.view(), 80, 64, half)) == 0);
     // SRCNN with edge replication in reduced precision (its padding has a path of its own).
     if (test::have_shared("models/srcnn-x4-955-official.safetensors")) {
         const std::string srcnn = test::shared_dir() + "/models/srcnn-x4-955-official.safetensors";
@@ -256,7 +261,7 @@ TEST_CASE("on CUDA: fp32 equals PyTorch within 1e-4, fp16/bf16 within 50 dB, til
             o.set_string("precision", precision);
             const double p = quality::psnr(srcnn_fp32.view(), run_model(srcnn, in.view(), 80, 64, o).view(), 0,
                                            quality::MetricChannels::all);
-            MESSAGE("SRCNN " << precision << " vs fp32 on CUDA: " << p << " dB");
+            MESSAGE("SRCNN " << std::string(precision) << " vs fp32 on CUDA: " << p << " dB");
             CHECK(p >= 50.0);
         }
     }
@@ -300,6 +305,11 @@ TEST_CASE("bf16 stays within 50 dB of fp32 where the CPU has AVX512-BF16") {
         const double p = quality::psnr(a.view(), b.view(), 0, quality::MetricChannels::all);
         MESSAGE(path << ": bf16 vs fp32: " << p << " dB");
         CHECK(p >= 50.0);
+        // precision=auto: bf16 for compact models, fp32 for RRDBNet and SRCNN.
+        Options automatic;
+        automatic.set_string("precision", "auto");
+        const bool compact = path.find("compact") != std::string::npos;
+        CHECK(max_diff(run_model(path, in.view(), 80, 64, automatic), compact ? b : a) == 0);
     }
 }
 
