@@ -131,6 +131,12 @@ public:
         return *this;
     }
     Options& set(const char* name, const std::string& value) { return set(name, value.c_str()); }
+    // Names held in std::string (read from a config file, a command line).
+    template <class T>
+    Options& set(const std::string& name, const T& value) { return set(name.c_str(), value); }
+    int64_t get_int(const std::string& name) const { return get_int(name.c_str()); }
+    double get_double(const std::string& name) const { return get_double(name.c_str()); }
+    std::string get_string(const std::string& name) const { return get_string(name.c_str()); }
     int64_t get_int(const char* name) const {
         int64_t v = 0;
         detail::check(upres_options_get_int(h_.get(), name, &v));

@@ -24,6 +24,13 @@ TEST_CASE("errors carry status and message") {
     CHECK(o.set("edge", "wrap").get_string("edge") == "wrap");
     upres::Options copy = o.clone();
     CHECK(copy.get_string("edge") == "wrap");
+    // Names in std::string reach the same typed setters and getters.
+    const std::string threads = "threads", edge = "edge", missing = "no-such-option";
+    CHECK(o.set(threads, 3).get_int(threads) == 3);
+    CHECK(o.set(threads, int64_t(5)).get_int("threads") == 5);
+    CHECK(o.set(edge, std::string("clamp")).get_string(edge) == "clamp");
+    CHECK_THROWS_AS(o.set(threads, "many"), upres::Error);
+    CHECK_THROWS_AS(o.set(missing, 1), upres::Error);
 }
 
 TEST_CASE("handles are move-only owners") {
