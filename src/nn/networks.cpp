@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "nn/onednn_trunk.hpp"
+#include "nn/replicate_pad.hpp"
 
 namespace upres::nn {
 
@@ -16,16 +17,6 @@ using Weights = std::map<std::string, at::Tensor>;
 at::Tensor conv2d_same(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t pad) {
     const std::vector<int64_t> stride{1, 1}, padding{pad, pad};
     return at::conv2d(x, weight, bias, at::IntArrayRef(stride), at::IntArrayRef(padding));
-}
-
-// Edge replication by p pixels on each side. libtorch 1.13 has no bf16 replication_pad2d on the CPU,
-// so reduced precision gathers rows and columns at clamped indices instead (the same values).
-at::Tensor replicate_pad(const at::Tensor& x, int64_t p) {
-    if (x.scalar_type() == at::kFloat) return at::replication_pad2d(x, {p, p, p, p});
-    const auto index = [&](int64_t n) {
-        return at::arange(-p, n + p, at::TensorOptions().dtype(at::kLong).device(x.device())).clamp(0, n - 1);
-    };
-    return x.index_select(2, index(x.size(2))).index_select(3, index(x.size(3)));
 }
 
 // The file's tensors as f32 CPU tensors, as stored.

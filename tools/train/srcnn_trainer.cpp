@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "nn/replicate_pad.hpp"
 #include "quality/degradation.hpp"
 
 namespace upres_train {
@@ -25,16 +26,6 @@ at::Tensor normal_tensor(upres::quality::Random& rng, std::vector<int64_t> shape
 // The tensor (N, C, H, W) without b pixels on each side of H and W.
 at::Tensor crop(const at::Tensor& a, int64_t b) {
     return a.slice(2, b, a.size(2) - b).slice(3, b, a.size(3) - b);
-}
-
-// Edge replication built from slices, expand and cat. Their gradients are sums and copies, which
-// run in a fixed order on CUDA as well; replication_pad2d's backward adds atomically there, so two
-// CUDA runs with the same seed drifted apart (seen on an H200, 2026-11-26).
-at::Tensor replicate_pad(const at::Tensor& x, int64_t p) {
-    const int64_t h = x.size(2), w = x.size(3);
-    const at::Tensor rows = at::cat({x.narrow(2, 0, 1).expand({-1, -1, p, w}), x, x.narrow(2, h - 1, 1).expand({-1, -1, p, w})}, 2);
-    const int64_t hp = h + 2 * p;
-    return at::cat({rows.narrow(3, 0, 1).expand({-1, -1, hp, p}), rows, rows.narrow(3, w - 1, 1).expand({-1, -1, hp, p})}, 3);
 }
 
 }  // namespace
@@ -71,7 +62,7 @@ at::Tensor SrcnnTrainer::forward(const at::Tensor& x, bool padded) const {
         const int64_t p = padded ? w.size(2) / 2 : 0;
         const std::vector<int64_t> stride{1, 1}, zero{0, 0}, same{p, p};
         if (padded && o_.padding == "replicate")
-            y = at::conv2d(replicate_pad(y, p), w, params_.at(n + ".bias"), stride, zero);
+            y = at::conv2d(upres::nn::replicate_pad(y, p), w, params_.at(n + ".bias"), stride, zero);
         else
             y = at::conv2d(y, w, params_.at(n + ".bias"), stride, same);
         if (layer < 3) y = at::relu(y);
