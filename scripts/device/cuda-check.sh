@@ -22,7 +22,7 @@ dev=${UPRES_CHECK_DEVICE:-cuda}  # UPRES_CHECK_DEVICE=cpu tries this script on a
 prefix=$PWD/.device/prefix
 shared=$PWD/../shared
 [[ -d $shared/data ]] || shared=$PWD/.device/shared
-x4plus=$PWD/.device/x4plus-f16.safetensors
+x4plus=$PWD/.device/x4plus.safetensors
 [[ -d $prefix/include/stb ]] || { echo "no .device/prefix: run scripts/device/prepare.sh here and carry .device"; exit 2; }
 
 step "machine"

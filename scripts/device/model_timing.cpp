@@ -27,42 +27,37 @@ int main(int argc, char** argv) {
     for (std::string p; std::getline(list, p, ',');) precisions.push_back(p);
     const int repeats = std::atoi(argv[4]);
     try {
-        std::vector<upres::Resampler> resamplers;
-        for (const auto& p : precisions) {
-            upres::Options o;
-            o.set("model", model);
-            o.set("device", device);
-            o.set("precision", p);
-            // UPRES_TIMING_OPTIONS="tile=4096,threads=8": more options, numbers as integers.
-            if (const char* extra = std::getenv("UPRES_TIMING_OPTIONS")) {
-                std::stringstream items(extra);
-                for (std::string item; std::getline(items, item, ',');) {
-                    const size_t eq = item.find('=');
-                    if (eq == std::string::npos) continue;
-                    const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
-                    if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos)
-                        o.set(name.c_str(), int64_t(std::stoll(value)));
-                    else
-                        o.set(name.c_str(), value);
-                }
+        upres::Options base;
+        base.set("model", model).set("device", device);
+        // UPRES_TIMING_OPTIONS="tile=4096,threads=8": more options, numbers as integers.
+        if (const char* extra = std::getenv("UPRES_TIMING_OPTIONS")) {
+            std::stringstream items(extra);
+            for (std::string item; std::getline(items, item, ',');) {
+                const size_t eq = item.find('=');
+                if (eq == std::string::npos) continue;
+                const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+                if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos)
+                    base.set(name, int64_t(std::stoll(value)));
+                else
+                    base.set(name, value);
             }
-            resamplers.emplace_back("model", o);
         }
+        std::vector<upres::Resampler> resamplers;
+        for (const auto& p : precisions) resamplers.emplace_back("model", base.clone().set("precision", p));
         const int scale = resamplers.front().native_scale();
         for (int i = 5; i < argc; ++i) {
             const upres::Bitmap image = upres::load_image(argv[i]);
             const int w = image.width() * scale, h = image.height() * scale;
             upres::Bitmap reference;
             for (size_t k = 0; k < precisions.size(); ++k) {
-                auto t0 = std::chrono::steady_clock::now();
-                upres::Bitmap out = resamplers[k].run(image, w, h);  // warm-up (cuDNN picks kernels)
-                // With REPEATS 0 the warm-up's time is all there is.
-                double best = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                if (repeats > 0) best = 1e30;
-                for (int r = 0; r < repeats; ++r) {
-                    t0 = std::chrono::steady_clock::now();
+                // Run 0 warms up (cuDNN picks kernels) and counts only when it is the only run.
+                upres::Bitmap out;
+                double best = 1e30;
+                for (int r = 0; r <= repeats; ++r) {
+                    const auto t0 = std::chrono::steady_clock::now();
                     out = resamplers[k].run(image, w, h);
-                    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    if (r > 0 || repeats == 0) best = std::min(best, t);
                 }
                 double psnr = 0;
                 if (k == 0)

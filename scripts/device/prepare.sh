@@ -3,9 +3,8 @@
 # into .device (git-ignored, never committed), so that the `run` tool can carry it:
 #   .device/prefix   stb, Eigen and doctest headers with their CMake package files
 #   .device/shared   T91, Set5 and the model fixtures test_nn reads (the device has no ../shared)
-#   .device/x4plus-f16.safetensors  Real-ESRGAN x4plus (models/, fetched separately) with its
-#                    weights stored as f16, for the timings: half the bytes, so that it fits the
-#                    64 MiB the device tool carries (upres and PyTorch both run these same weights)
+#   .device/x4plus.safetensors  Real-ESRGAN x4plus as scripts/fetch-models.sh made it (33 MB,
+#                    weights in f16), for the timings; upres and PyTorch both run this file
 # then: run(command="bash scripts/device/cuda-check.sh", carry=[".device"]).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,28 +30,7 @@ cp ../shared/models/srcnn-x4-955-official.safetensors ../shared/models/srcnn-x3-
   ../shared/models/compact-x2-aniscale.pth ../shared/models/compact-x4-animevideov3-unverified.pth .device/shared/models/
 cp ../shared/README.md .device/shared/
 if [[ -f models/realesrgan-x4plus.safetensors ]]; then
-  /usr/bin/python3 - models/realesrgan-x4plus.safetensors .device/x4plus-f16.safetensors <<'PY'
-import json, struct, sys
-import numpy as np
-blob = open(sys.argv[1], "rb").read()
-n = struct.unpack("<Q", blob[:8])[0]
-header = json.loads(blob[8:8 + n])
-meta = header.pop("__metadata__", {})
-out, data, offset = {"__metadata__": meta} if meta else {}, [], 0
-for name, t in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-    assert t["dtype"] in ("F32", "F16"), name
-    a, b = t["data_offsets"]
-    half = blob[8 + n + a:8 + n + b]
-    if t["dtype"] == "F32":
-        half = np.frombuffer(half, dtype="<f4").astype("<f2").tobytes()
-    out[name] = {"dtype": "F16", "shape": t["shape"], "data_offsets": [offset, offset + len(half)]}
-    data.append(half)
-    offset += len(half)
-text = json.dumps(out).encode()
-text += b" " * (-len(text) % 8)
-with open(sys.argv[2], "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + b"".join(data))
-PY
+  cp models/realesrgan-x4plus.safetensors .device/x4plus.safetensors
 else
   echo "models/realesrgan-x4plus.safetensors not here: the device check will skip the x4plus timings"
 fi
