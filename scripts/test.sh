@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: dependencies, a release build with every test, the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and a bounded fuzzing run of the file readers.
+# AddressSanitizer + UndefinedBehaviorSanitizer, and a bounded fuzzing run of the file readers
+# (model files and images).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -31,7 +32,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPRES_SANITIZE=ON -DUPRES_WITH_TORCH=OFF -DUPRES_BUILD_BENCHMARKS=OFF
 
 if [[ -x tests/fuzz/run_fuzzers.sh ]]; then
-  echo "== fuzzing the model-file readers"
+  echo "== fuzzing the model-file readers and image decoding"
   bash tests/fuzz/run_fuzzers.sh "${UPRES_FUZZ_SECONDS:-30}"
 fi
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/checked_math.hpp"
+#include "io/stb_guard.hpp"
 
 namespace upres::io {
 
@@ -108,6 +109,7 @@ ImageDesc probe_memory(const uint8_t* data, size_t size, const std::string& name
             file_error(Status::limit, name, "the header declares " + std::to_string(dw) + "x" + std::to_string(dh) +
                                                 " pixels, over the limit of " + std::to_string(limit) + " pixels");
     }
+    check_before_stb(data, size, name);
     int w = 0, h = 0, c = 0;
     if (!stbi_info_from_memory(data, int(size), &w, &h, &c))
         file_error(Status::format, name, "not a readable image (" + reason() + ")");

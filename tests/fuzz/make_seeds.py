@@ -1,5 +1,6 @@
 """Writes small seed corpora for the fuzz targets, made by Python and PyTorch (never by upres):
-torch.save checkpoints in both formats, their pickles, zip variants and safetensors files.
+torch.save checkpoints in both formats, their pickles, zip variants and safetensors files, and
+small images in every format upres reads (Pillow).
 
 usage: make_seeds.py OUTDIR      (creates OUTDIR/<target>/ for each target)
 A future fuzz_ncnn target gets its seeds from a make_ncnn_seeds() added here.
@@ -113,4 +114,53 @@ param = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..
                      "realesr-animevideov3-x4.param")
 if os.path.exists(param):  # the real graph's text with a truncated .bin: exercises the layer matcher
     put("fuzz_ncnn", "animevideov3-text.ncnn", open(param, "rb").read() + b"\0" + b"\x47\x6b\x30\x01" * 64)
+
+
+def make_image_seeds():
+    """Small images in every format upres reads, written by Pillow, or by hand where Pillow has no
+    writer (Radiance HDR, PSD)."""
+    import numpy
+    from PIL import Image
+
+    rng = numpy.random.default_rng(1)
+
+    def pil(im, fmt, **kw):
+        buf = io.BytesIO()
+        im.save(buf, fmt, **kw)
+        return buf.getvalue()
+
+    rgb = Image.fromarray(rng.integers(0, 255, (9, 13, 3), dtype=numpy.uint8))
+    rgba = Image.fromarray(rng.integers(0, 255, (7, 5, 4), dtype=numpy.uint8))
+    gray, palette = rgb.convert("L"), rgb.convert("P")
+    seeds = {
+        "rgb.png": pil(rgb, "PNG"), "rgba.png": pil(rgba, "PNG"), "gray.png": pil(gray, "PNG"),
+        "palette.png": pil(palette, "PNG"),
+        "gray16.png": pil(Image.fromarray(rng.integers(0, 65535, (6, 4)).astype(numpy.int32), "I"), "PNG"),
+        "baseline.jpg": pil(rgb, "JPEG", quality=80), "progressive.jpg": pil(rgb, "JPEG", progressive=True),
+        "gray.jpg": pil(gray, "JPEG"), "420.jpg": pil(rgb, "JPEG", subsampling=2),
+        "rgb.bmp": pil(rgb, "BMP"), "palette.bmp": pil(palette, "BMP"), "rgba.bmp": pil(rgba, "BMP"),
+        "rgb.tga": pil(rgb, "TGA"), "rle.tga": pil(rgba, "TGA", compression="tga_rle"),
+        "one.gif": pil(palette, "GIF"),
+    }
+    buf = io.BytesIO()
+    palette.save(buf, "GIF", save_all=True, append_images=[rgb.rotate(90).convert("P")])
+    seeds["two-frames.gif"] = buf.getvalue()
+    # Radiance HDR: flat RGBE pixels, and run-length scanlines (width 12: 2, 2, 0, 12, four runs).
+    seeds["flat.hdr"] = b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 3 +X 9\n" + rng.integers(0, 255, 108).astype(numpy.uint8).tobytes()
+    rle_line = bytes([2, 2, 0, 12]) + b"".join(bytes([128 + 12, 100 + c]) for c in range(4))
+    seeds["rle.hdr"] = b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 12\n" + rle_line * 2
+
+    def psd(compression, w=4, h=3, channels=3):  # 8-bit RGB; empty colour-mode, resource and layer sections
+        head = b"8BPS" + struct.pack(">H6xHIIHH", 1, channels, h, w, 8, 3) + struct.pack(">III", 0, 0, 0)
+        if compression == 0:
+            return head + struct.pack(">H", 0) + rng.integers(0, 255, w * h * channels).astype(numpy.uint8).tobytes()
+        rows = [bytes([w - 1]) + rng.integers(0, 255, w).astype(numpy.uint8).tobytes() for _ in range(h * channels)]
+        return head + struct.pack(">H", 1) + b"".join(struct.pack(">H", len(r)) for r in rows) + b"".join(rows)
+
+    seeds["raw.psd"], seeds["rle.psd"] = psd(0), psd(1)
+    for name, data in seeds.items():
+        put("fuzz_image", name, data)
+
+
+make_image_seeds()
 print("seeds written to", out)

@@ -153,6 +153,84 @@ TEST_CASE("bad files fail with the right status, naming the file") {
     CHECK(status_of_load(good) == Status::ok);
 }
 
+TEST_CASE("JPEG Huffman tables stb_image 2.27 would overflow are refused before it decodes") {
+    // stb 2.27 fills 257-entry arrays from a DHT segment's code counts without checking their sum:
+    // these files write past them (found by tests/fuzz/fuzz_image; caught by the ASan/UBSan build).
+    const std::string dir = test::temp_path("bad_jpeg");
+    mkdir(dir.c_str(), 0777);
+    const std::string good = dir + "/good.jpg";
+    io::save_image(good, gradient(24, 16, 3, SampleType::u8).view());
+    std::ifstream in(good, std::ios::binary);
+    const std::string jpeg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(jpeg.compare(0, 2, "\xFF\xD8") == 0);
+
+    // A DC table declaring 300 codes (16 counts, then 300 symbol bytes), right after SOI.
+    std::string counts(16, '\0');
+    counts[14] = char(45);
+    counts[15] = char(255);
+    const std::string dht = std::string("\xFF\xC4\x01\x3F\x00", 5) + counts + std::string(300, '\x01');
+    REQUIRE(dht.size() == 2 + 0x13F);
+    write_file(dir + "/dht300.jpg", jpeg.substr(0, 2) + dht + jpeg.substr(2));
+    // The same behind fill bytes before SOI, which stb skips.
+    write_file(dir + "/filled.jpg", std::string(5, '\xFF') + jpeg.substr(1, 1) + dht + jpeg.substr(2));
+    // A segment that ends with the file: stb reads the missing counts as 0, eight 0xFF counts are left.
+    write_file(dir + "/cut.jpg", std::string("\xFF\xD8\xFF\xC4\x01\x40\x10", 7) + std::string(8, '\xFF'));
+    for (const char* name : {"/dht300.jpg", "/filled.jpg", "/cut.jpg"}) {
+        CAPTURE(name);
+        CHECK(status_of_load(dir + name) == Status::format);
+        try {
+            io::load_image(dir + name);
+        } catch (const Error& e) {
+            CHECK(std::string(e.what()).find("Huffman table") != std::string::npos);
+        }
+    }
+    CHECK(status_of_load(good) == Status::ok);
+}
+
+TEST_CASE("Radiance HDR scanlines stb_image 2.27 would decode forever are refused") {
+    // stb's run-length loop only moves on a non-zero count and reads past the end of the file as 0.
+    const std::string dir = test::temp_path("bad_hdr");
+    mkdir(dir.c_str(), 0777);
+    const std::string head = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 12\n";
+    std::string scanline = "\x02\x02";
+    scanline += std::string(1, '\0') + std::string(1, char(12));
+    for (int c = 0; c < 4; ++c) scanline += std::string(1, char(128 + 12)) + std::string(1, char(100 + c));  // one run per channel
+    write_file(dir + "/good.hdr", head + scanline + scanline);
+    // The second scanline's first channel: a literal count of 0.
+    write_file(dir + "/zero.hdr", head + scanline + scanline.substr(0, 4) + std::string(1, '\0') + scanline.substr(4));
+    write_file(dir + "/cut.hdr", head + scanline + scanline.substr(0, 7));
+    const Image good = io::load_image(dir + "/good.hdr");
+    REQUIRE(good.desc().width == 12);
+    REQUIRE(good.desc().height == 2);
+    // RGBE bytes (100, 101, 102, exponent 103) everywhere: blue is 102 * 2^(103 - 136) (Radiance
+    // decoders differ by adding 0.5 to the byte or not: within 0.5 %).
+    CHECK(good.view().row_as<float>(1)[3 * 11 + 2] == doctest::Approx(102 * std::ldexp(1.0, 103 - 136)).epsilon(0.005));
+    for (const char* name : {"/zero.hdr", "/cut.hdr"}) {
+        CAPTURE(name);
+        CHECK(status_of_load(dir + name) == Status::format);
+    }
+}
+
+TEST_CASE("progressive and subsampled JPEGs by Pillow decode as Pillow decodes them") {
+    // Progressive files define Huffman tables between scans: the check before stb walks them all.
+    if (!test::python_has("PIL, numpy")) {
+        MESSAGE("SKIP: /usr/bin/python3 lacks PIL or numpy");
+        return;
+    }
+    const std::string jpg = test::temp_path("pil_progressive.jpg"), png = test::temp_path("pil_progressive.png");
+    REQUIRE(test::run_python("-c \"import numpy as np; from PIL import Image; y, x = np.mgrid[0:37, 0:53]; "
+                             "a = np.stack([x * 4, y * 6, (x + y) * 2], -1).astype(np.uint8); "
+                             "Image.fromarray(a).save('" + jpg + "', quality=85, progressive=True, subsampling=2); "
+                             "Image.open('" + jpg + "').convert('RGB').save('" + png + "')\"") == 0);
+    const Image ours = io::load_image(jpg), pillow = io::load_image(png);
+    REQUIRE(ours.desc().same_shape(pillow.desc()));
+    int worst = 0;
+    for (int y = 0; y < 37; ++y)
+        for (int x = 0; x < 53 * 3; ++x) worst = std::max(worst, std::abs(ours.view().row(y)[x] - pillow.view().row(y)[x]));
+    // stb and libjpeg differ in IDCT and chroma upsampling: a few levels, never a different image.
+    CHECK(worst <= 12);
+}
+
 TEST_CASE("a failed save leaves nothing behind and keeps an existing file intact") {
     const std::string dir = test::temp_path("save_fail_" + std::to_string(getpid()));
     mkdir(dir.c_str(), 0777);
