@@ -109,6 +109,8 @@ ImageDesc probe_memory(const uint8_t* data, size_t size, const std::string& name
             file_error(Status::limit, name, "the header declares " + std::to_string(dw) + "x" + std::to_string(dh) +
                                                 " pixels, over the limit of " + std::to_string(limit) + " pixels");
     }
+    // Before stb reads anything: its header readers already build JPEG Huffman tables. (A file whose
+    // data is shorter than its header's huge size is refused as cut short, not as too large.)
     check_before_stb(data, size, name);
     int w = 0, h = 0, c = 0;
     if (!stbi_info_from_memory(data, int(size), &w, &h, &c))

@@ -1,5 +1,6 @@
 #include "io/stb_guard.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -79,20 +80,24 @@ void check_jpeg(const uint8_t* d, size_t n, size_t i, const std::string& name) {
     }
 }
 
-// Radiance HDR: stb 2.27 decodes a run-length scanline with a loop that only moves on when a count
-// is non-zero, and reads bytes past the end of the file as 0, so a zero count or a truncated
-// scanline makes it loop forever. The scanlines are walked here as stb walks them; each step eats at
-// least one byte of the file, so the walk ends.
+// Radiance HDR, two patterns:
+// - stb 2.27 decodes a run-length scanline with a loop that only moves on when a count is non-zero,
+//   and reads bytes past the end of the file as 0, so a zero count or a truncated scanline makes it
+//   loop forever. The scanlines are walked here as stb walks them; each step eats at least one
+//   byte of the file, so the walk ends.
+// - flat (not run-length) pixels cut short by the end of the file: stb leaves the missing pixels'
+//   bytes unread, and where it enters its flat loop by a goto past the pixel's declaration, they are
+//   whatever was on the stack.
 void check_hdr(const uint8_t* d, size_t n, const std::string& name) {
     size_t pos = 0;
-    auto line = [&] {  // what stb's token reader returns: the rest of the line, at most 1023 bytes
-        std::string t;
+    auto line = [&] {  // what stb's token reader gives: the rest of the line, at most 1023 bytes,
+        std::string t;    // used as a C string (up to its first NUL byte)
         while (pos < n && d[pos] != '\n') {
             if (t.size() < 1023) t += char(d[pos]);
             ++pos;
         }
         ++pos;
-        return t;
+        return std::string(t.c_str());
     };
     bool rle_format = false;
     for (std::string t = line(); !t.empty(); t = line()) rle_format |= t == "FORMAT=32-bit_rle_rgbe";
@@ -104,11 +109,18 @@ void check_hdr(const uint8_t* d, size_t n, const std::string& name) {
     while (*end == ' ') ++end;
     if (std::strncmp(end, "+X ", 3) != 0) return;
     const long width = std::strtol(end + 3, nullptr, 10);
-    if (width < 8 || width >= 32768 || height <= 0 || height > (1L << 24)) return;  // flat pixels, or refused
+    if (width <= 0 || height <= 0 || width > (1L << 24) || height > (1L << 24)) return;  // stb refuses it
+    // From `from`, stb reads every pixel of the image as 4 flat bytes.
+    auto flat_from = [&](size_t from) {
+        if (from > n || uint64_t(n - from) < uint64_t(width) * uint64_t(height) * 4)
+            refuse(name, "Radiance HDR pixel data cut short by the end of the file");
+    };
+    if (width < 8 || width >= 32768) return flat_from(pos);
     auto next = [&] { return pos < n ? d[pos++] : (++pos, uint8_t(0)); };
     for (long y = 0; y < height; ++y) {
+        const size_t scanline = pos;
         const uint8_t c1 = next(), c2 = next(), hi = next();
-        if (c1 != 2 || c2 != 2 || (hi & 0x80)) return;  // stb reads the rest as flat pixels
+        if (c1 != 2 || c2 != 2 || (hi & 0x80)) return flat_from(scanline);  // stb starts over, flat
         if ((long(hi) << 8 | next()) != width) return;   // stb refuses it
         for (int channel = 0; channel < 4; ++channel)
             for (long x = 0; x < width;) {
@@ -128,6 +140,29 @@ void check_hdr(const uint8_t* d, size_t n, const std::string& name) {
     }
 }
 
+// PNG, two patterns:
+// - stb 2.27 grows its compressed-data buffer to an IDAT chunk's declared length before reading the
+//   chunk, so a 100-byte file declaring a 1 GiB chunk allocates 1 GiB. Every chunk's data must be
+//   in the file (its CRC may be cut off at the very end, which stb tolerates).
+// - for an unknown critical chunk stb writes the error message into one static buffer, a data race
+//   when two threads decode at once; such files are refused here with the same verdict.
+void check_png(const uint8_t* d, size_t n, const std::string& name) {
+    auto be32 = [d](size_t p) { return uint32_t(d[p]) << 24 | uint32_t(d[p + 1]) << 16 | uint32_t(d[p + 2]) << 8 | d[p + 3]; };
+    for (size_t pos = 8; pos + 8 <= n;) {
+        const uint64_t length = be32(pos);
+        std::string type(reinterpret_cast<const char*>(d + pos + 4), 4);
+        for (char& ch : type)
+            if (!std::isalpha(static_cast<unsigned char>(ch))) ch = '?';
+        if (length > n - pos - 8)
+            refuse(name, "PNG chunk '" + type + "' declares " + std::to_string(length) + " bytes, past the end of the file");
+        const bool critical = (d[pos + 4] & 0x20) == 0;
+        if (critical && type != "IHDR" && type != "PLTE" && type != "IDAT" && type != "IEND" && type != "CgBI")
+            refuse(name, "PNG critical chunk '" + type + "' is not known");
+        if (type == "IEND") return;
+        pos += 12 + length;
+    }
+}
+
 }  // namespace
 
 void check_before_stb(const uint8_t* data, size_t size, const std::string& name) {
@@ -135,6 +170,7 @@ void check_before_stb(const uint8_t* data, size_t size, const std::string& name)
     size_t soi = 0;
     while (soi < size && data[soi] == 0xFF) ++soi;
     if (soi > 0 && soi < size && data[soi] == 0xD8) check_jpeg(data, size, soi + 1, name);
+    if (size >= 8 && std::memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0) check_png(data, size, name);
     if ((size >= 11 && std::memcmp(data, "#?RADIANCE\n", 11) == 0) || (size >= 7 && std::memcmp(data, "#?RGBE\n", 7) == 0))
         check_hdr(data, size, name);
 }

@@ -199,15 +199,83 @@ TEST_CASE("Radiance HDR scanlines stb_image 2.27 would decode forever are refuse
     // The second scanline's first channel: a literal count of 0.
     write_file(dir + "/zero.hdr", head + scanline + scanline.substr(0, 4) + std::string(1, '\0') + scanline.substr(4));
     write_file(dir + "/cut.hdr", head + scanline + scanline.substr(0, 7));
+    // stb compares header lines as C strings: a NUL byte ends the line for it, and so for the check.
+    const std::string nul_head = "#?RADIANCE\n" + std::string("FORMAT=32-bit_rle_rgbe\0junk", 27) + "\n\n-Y 2 +X 12\n";
+    write_file(dir + "/nul.hdr", nul_head + scanline + scanline.substr(0, 4) + std::string(1, '\0') + scanline.substr(4));
     const Image good = io::load_image(dir + "/good.hdr");
     REQUIRE(good.desc().width == 12);
     REQUIRE(good.desc().height == 2);
     // RGBE bytes (100, 101, 102, exponent 103) everywhere: blue is 102 * 2^(103 - 136) (Radiance
     // decoders differ by adding 0.5 to the byte or not: within 0.5 %).
     CHECK(good.view().row_as<float>(1)[3 * 11 + 2] == doctest::Approx(102 * std::ldexp(1.0, 103 - 136)).epsilon(0.005));
-    for (const char* name : {"/zero.hdr", "/cut.hdr"}) {
+    // Flat pixels (width under 8): 4 x 2 needs 32 bytes; stb would leave the missing ones unwritten.
+    const std::string flat_head = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 4\n";
+    write_file(dir + "/flat.hdr", flat_head + std::string(32, char(100)));
+    write_file(dir + "/flat_cut.hdr", flat_head + std::string(20, char(100)));
+    CHECK(status_of_load(dir + "/flat.hdr") == Status::ok);
+    // A run-length file whose second scanline is not run-length: stb starts over, reading flat pixels.
+    write_file(dir + "/restart_cut.hdr", head + scanline + std::string(8, char(100)));
+    for (const char* name : {"/zero.hdr", "/cut.hdr", "/nul.hdr", "/flat_cut.hdr", "/restart_cut.hdr"}) {
         CAPTURE(name);
         CHECK(status_of_load(dir + name) == Status::format);
+    }
+}
+
+TEST_CASE("PNG chunks past the end of the file and unknown critical chunks are refused first") {
+    // stb 2.27 allocates an IDAT chunk's declared length before reading it, and reports an unknown
+    // critical chunk through one static buffer shared by all threads.
+    const std::string dir = test::temp_path("bad_png_chunks");
+    mkdir(dir.c_str(), 0777);
+    const std::string good = dir + "/good.png";
+    io::save_image(good, gradient(8, 8, 3, SampleType::u8).view());
+    std::ifstream in(good, std::ios::binary);
+    const std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t after_ihdr = 8 + 12 + 13;
+    REQUIRE(png.compare(12, 4, "IHDR") == 0);  // signature, IHDR length, then its type
+    // An IDAT declaring 1 GiB, in a file of a few hundred bytes.
+    write_file(dir + "/huge_idat.png", png.substr(0, after_ihdr) + std::string("\x40\x00\x00\x00IDAT", 8) + png.substr(after_ihdr));
+    // A critical chunk (upper-case first letter) no decoder knows, with a valid length and a dummy CRC.
+    write_file(dir + "/critical.png", png.substr(0, after_ihdr) + std::string("\x00\x00\x00\x01QXYZ\x00\x00\x00\x00\x00", 13) +
+                                          png.substr(after_ihdr));
+    // A PPM (stb can read them; upres documents no such format and leaves stb's reader out).
+    write_file(dir + "/image.ppm", std::string("P6\n2 1\n255\n") + std::string(6, '\x7f'));
+    const std::pair<const char*, const char*> cases[] = {
+        {"/huge_idat.png", "past the end of the file"}, {"/critical.png", "critical chunk 'QXYZ' is not known"}, {"/image.ppm", ""}};
+    for (const auto& [name, says] : cases) {
+        CAPTURE(name);
+        CHECK(status_of_load(dir + name) == Status::format);
+        try {
+            io::load_image(dir + name);
+        } catch (const Error& e) {
+            CHECK(std::string(e.what()).find(says) != std::string::npos);
+        }
+    }
+    CHECK(status_of_load(good) == Status::ok);
+}
+
+TEST_CASE("BMP palette indices past the palette read as black, not as stack memory") {
+    // stb 2.27 looks such indices up in a 256-entry palette on the stack that it filled only up to
+    // the file's palette size; stb is built with zeroed locals (src/io/CMakeLists.txt).
+    const std::string path = test::temp_path("short_palette.bmp");
+    std::string bmp = "BM";
+    auto le = [&bmp](uint32_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i) bmp += char((v >> (8 * i)) & 0xFF);
+    };
+    const uint32_t offset = 14 + 40 + 2 * 4, rows = 2, row_bytes = 4;
+    le(offset + rows * row_bytes, 4), le(0, 4), le(offset, 4);                 // file header
+    le(40, 4), le(4, 4), le(rows, 4), le(1, 2), le(8, 2), le(0, 4), le(rows * row_bytes, 4);
+    le(2835, 4), le(2835, 4), le(2, 4), le(0, 4);                              // 4 x 2, 8-bit, 2 colours
+    bmp += std::string("\x1E\x14\x0A\x00\x3C\x32\x28\x00", 8);              // BGR0: (10,20,30), (40,50,60)
+    for (uint32_t y = 0; y < rows; ++y) bmp += std::string("\x00\x01\xC8\xFF", 4);  // indices 0, 1, 200, 255
+    write_file(path, bmp);
+    const Image im = io::load_image(path);
+    REQUIRE(im.desc().width == 4);
+    REQUIRE(im.desc().channels == 3);
+    for (int y = 0; y < 2; ++y) {
+        const uint8_t* px = im.view().row(y);
+        CHECK(px[0] == 10);
+        CHECK(px[4] == 50);
+        for (int i = 6; i < 12; ++i) CHECK(px[i] == 0);
     }
 }
 
