@@ -90,22 +90,24 @@ void check_jpeg(const uint8_t* d, size_t n, size_t i, const std::string& name) {
 //   whatever was on the stack.
 void check_hdr(const uint8_t* d, size_t n, const std::string& name) {
     size_t pos = 0;
+    char token[1024];
     auto line = [&] {  // what stb's token reader gives: the rest of the line, at most 1023 bytes,
-        std::string t;    // used as a C string (up to its first NUL byte)
+        size_t len = 0;   // used as a C string (up to its first NUL byte)
         while (pos < n && d[pos] != '\n') {
-            if (t.size() < 1023) t += char(d[pos]);
+            if (len < sizeof token - 1) token[len++] = char(d[pos]);
             ++pos;
         }
         ++pos;
-        return std::string(t.c_str());
+        token[len] = '\0';
+        return token;
     };
     bool rle_format = false;
-    for (std::string t = line(); !t.empty(); t = line()) rle_format |= t == "FORMAT=32-bit_rle_rgbe";
+    for (const char* t = line(); t[0] != '\0'; t = line()) rle_format |= std::strcmp(t, "FORMAT=32-bit_rle_rgbe") == 0;
     if (!rle_format || pos >= n) return;  // stb refuses it
-    const std::string res = line();
-    if (res.compare(0, 3, "-Y ") != 0) return;
+    const char* res = line();
+    if (std::strncmp(res, "-Y ", 3) != 0) return;
     char* end = nullptr;
-    const long height = std::strtol(res.c_str() + 3, &end, 10);
+    const long height = std::strtol(res + 3, &end, 10);
     while (*end == ' ') ++end;
     if (std::strncmp(end, "+X ", 3) != 0) return;
     const long width = std::strtol(end + 3, nullptr, 10);
@@ -150,15 +152,20 @@ void check_png(const uint8_t* d, size_t n, const std::string& name) {
     auto be32 = [d](size_t p) { return uint32_t(d[p]) << 24 | uint32_t(d[p + 1]) << 16 | uint32_t(d[p + 2]) << 8 | d[p + 3]; };
     for (size_t pos = 8; pos + 8 <= n;) {
         const uint64_t length = be32(pos);
-        std::string type(reinterpret_cast<const char*>(d + pos + 4), 4);
-        for (char& ch : type)
-            if (!std::isalpha(static_cast<unsigned char>(ch))) ch = '?';
+        const uint8_t* type = d + pos + 4;
+        auto printable = [type] {
+            std::string t(reinterpret_cast<const char*>(type), 4);
+            for (char& ch : t)
+                if (!std::isalpha(static_cast<unsigned char>(ch))) ch = '?';
+            return t;
+        };
         if (length > n - pos - 8)
-            refuse(name, "PNG chunk '" + type + "' declares " + std::to_string(length) + " bytes, past the end of the file");
-        const bool critical = (d[pos + 4] & 0x20) == 0;
-        if (critical && type != "IHDR" && type != "PLTE" && type != "IDAT" && type != "IEND" && type != "CgBI")
-            refuse(name, "PNG critical chunk '" + type + "' is not known");
-        if (type == "IEND") return;
+            refuse(name, "PNG chunk '" + printable() + "' declares " + std::to_string(length) + " bytes, past the end of the file");
+        auto is = [type](const char* t) { return std::memcmp(type, t, 4) == 0; };
+        const bool critical = (type[0] & 0x20) == 0;
+        if (critical && !is("IHDR") && !is("PLTE") && !is("IDAT") && !is("IEND") && !is("CgBI"))
+            refuse(name, "PNG critical chunk '" + printable() + "' is not known");
+        if (is("IEND")) return;
         pos += 12 + length;
     }
 }
