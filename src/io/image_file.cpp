@@ -142,12 +142,21 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& name, ui
     Image img = Image::allocate(d.width, d.height, d.channels, d.type, max_pixels);
     int w = 0, h = 0, c = 0;
     void* pixels = nullptr;
+    // No buffer of stb's may be much larger than the image: 16 bytes per pixel (f32 RGBA) is the
+    // most any decoder's output needs, doubled, with JPEG's padding to whole blocks and room for a
+    // PNG's compressed data.
+    const uint64_t ceiling_bytes = 32 * uint64_t(d.width + 32) * uint64_t(d.height + 32) + 2 * uint64_t(size) + (16u << 20);
+    StbCeiling ceiling(ceiling_bytes);
     if (d.type == SampleType::f32)
         pixels = stbi_loadf_from_memory(data, int(size), &w, &h, &c, d.channels);
     else if (d.type == SampleType::u16)
         pixels = stbi_load_16_from_memory(data, int(size), &w, &h, &c, d.channels);
     else
         pixels = stbi_load_from_memory(data, int(size), &w, &h, &c, d.channels);
+    if (!pixels && ceiling.refused())
+        file_error(Status::format, name, "decoding would need a buffer of over " + std::to_string(ceiling_bytes >> 20) +
+                                             " MiB for " + std::to_string(d.width) + "x" + std::to_string(d.height) +
+                                             " pixels (compressed data that expands far past the image?)");
     if (!pixels) file_error(Status::format, name, "cannot decode (" + reason() + ")");
     if (w != d.width || h != d.height) {
         stbi_image_free(pixels);

@@ -182,4 +182,33 @@ void check_before_stb(const uint8_t* data, size_t size, const std::string& name)
         check_hdr(data, size, name);
 }
 
+namespace {
+thread_local uint64_t t_ceiling = 0;  // 0: none
+thread_local bool t_refused = false;
+}  // namespace
+
+StbCeiling::StbCeiling(uint64_t bytes) {
+    t_ceiling = bytes;
+    t_refused = false;
+}
+StbCeiling::~StbCeiling() { t_ceiling = 0; }
+bool StbCeiling::refused() const { return t_refused; }
+
 }  // namespace upres::io
+
+// stb_image's allocator (stb_impl.c): zeroed buffers, under this thread's ceiling.
+extern "C" void* io_stb_malloc(size_t size) {
+    if (upres::io::t_ceiling != 0 && size > upres::io::t_ceiling) {
+        upres::io::t_refused = true;
+        return nullptr;
+    }
+    return std::calloc(1, size);
+}
+
+extern "C" void* io_stb_realloc(void* pointer, size_t size) {
+    if (upres::io::t_ceiling != 0 && size > upres::io::t_ceiling) {
+        upres::io::t_refused = true;
+        return nullptr;
+    }
+    return std::realloc(pointer, size);
+}

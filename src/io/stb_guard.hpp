@@ -13,4 +13,17 @@ namespace upres::io {
 // Throws Error(format) naming `name` and the problem when the bytes hold a pattern stb mishandles.
 void check_before_stb(const uint8_t* data, size_t size, const std::string& name);
 
+// While alive, no single buffer stb allocates on this thread may exceed `bytes`; stb then fails as
+// if out of memory and refused() says so. stb 2.27 inflates a PNG's data into a buffer it doubles
+// until the data ends, before comparing with the image size: without a ceiling, a few kB of zlib
+// stream can make it allocate up to 2 GiB for an 8 x 8 image.
+class StbCeiling {
+public:
+    explicit StbCeiling(uint64_t bytes);
+    ~StbCeiling();
+    StbCeiling(const StbCeiling&) = delete;
+    StbCeiling& operator=(const StbCeiling&) = delete;
+    bool refused() const;
+};
+
 }  // namespace upres::io

@@ -5,11 +5,14 @@
 /* Only the formats upres documents (upres.h): stb's PNM and Softimage PIC readers stay out. */
 #define STBI_NO_PNM
 #define STBI_NO_PIC
-/* Every buffer stb_image allocates starts zeroed: on some malformed files stb 2.27 leaves parts of
-   the image it returns unwritten, which would otherwise hand back old heap contents as pixels.
-   (Locals are zeroed by the compiler: src/io/CMakeLists.txt.) */
-#define STBI_MALLOC(size) calloc(1, size)
-#define STBI_REALLOC(pointer, size) realloc(pointer, size)
+/* stb_image allocates through stb_guard.cpp: every buffer starts zeroed (on some malformed files
+   stb 2.27 leaves parts of the image it returns unwritten, which would otherwise hand back old heap
+   contents as pixels; locals are zeroed by the compiler, src/io/CMakeLists.txt), and no buffer may
+   exceed the ceiling set for the decode in progress (a decompression bomb). */
+void* io_stb_malloc(size_t size);
+void* io_stb_realloc(void* pointer, size_t size);
+#define STBI_MALLOC(size) io_stb_malloc(size)
+#define STBI_REALLOC(pointer, size) io_stb_realloc(pointer, size)
 #define STBI_FREE(pointer) free(pointer)
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG

@@ -253,6 +253,30 @@ TEST_CASE("PNG chunks past the end of the file and unknown critical chunks are r
     CHECK(status_of_load(good) == Status::ok);
 }
 
+TEST_CASE("a PNG whose data inflates far past its image is refused before stb allocates it") {
+    // An 8 x 8 PNG whose IDAT inflates to 64 MiB (64 kB of zlib stream). stb 2.27 grows its buffer
+    // to the whole stream and accepts the extra data; the allocation ceiling stops it at 16 MiB.
+    if (!test::python_has("zlib")) {
+        MESSAGE("SKIP: /usr/bin/python3 lacks zlib");
+        return;
+    }
+    const std::string bomb = test::temp_path("bomb.png"), fine = test::temp_path("bomb_control.png");
+    REQUIRE(test::run_python(
+                "-c \"import struct, zlib\n"
+                "def chunk(t, b): return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b))\n"
+                "def png(raw): return b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 8, 8, 8, 2, 0, 0, 0)) + "
+                "chunk(b'IDAT', zlib.compress(raw, 9)) + chunk(b'IEND', b'')\n"
+                "open('" + bomb + "', 'wb').write(png(bytes(64 << 20)))\n"
+                "open('" + fine + "', 'wb').write(png(bytes(8 * 25)))\"") == 0);
+    CHECK(status_of_load(fine) == Status::ok);  // the same file, with exactly the image's data
+    CHECK(status_of_load(bomb) == Status::format);
+    try {
+        io::load_image(bomb);
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("expands far past the image") != std::string::npos);
+    }
+}
+
 TEST_CASE("BMP palette indices past the palette read as black, not as stack memory") {
     // stb 2.27 looks such indices up in a 256-entry palette on the stack that it filled only up to
     // the file's palette size; stb is built with zeroed locals (src/io/CMakeLists.txt).
