@@ -145,7 +145,7 @@ TEST_CASE("PSD, raw and PackBits, is read as the format lays it out") {
     const int w = 5, h = 3;
     auto psd_header = [](int width, int height) {
         std::string s = "8BPS";
-        auto be = [&s](uint32_t v, int bytes) {
+        auto be = [&s](uint64_t v, int bytes) {
             for (int i = bytes - 1; i >= 0; --i) s += char((v >> (8 * i)) & 0xFF);
         };
         be(1, 2), be(0, 6), be(3, 2), be(uint32_t(height), 4), be(uint32_t(width), 4), be(8, 2), be(3, 2);
