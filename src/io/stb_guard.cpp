@@ -196,19 +196,21 @@ bool StbCeiling::refused() const { return t_refused; }
 
 }  // namespace upres::io
 
-// stb_image's allocator (stb_impl.c): zeroed buffers, under this thread's ceiling.
-extern "C" void* io_stb_malloc(size_t size) {
-    if (upres::io::t_ceiling != 0 && size > upres::io::t_ceiling) {
-        upres::io::t_refused = true;
-        return nullptr;
-    }
-    return std::calloc(1, size);
+// stb_image's allocator (stb_impl.c): every byte zeroed, every buffer under this thread's ceiling.
+namespace {
+bool over_ceiling(size_t size) {
+    if (upres::io::t_ceiling == 0 || size <= upres::io::t_ceiling) return false;
+    upres::io::t_refused = true;
+    return true;
 }
+}  // namespace
 
-extern "C" void* io_stb_realloc(void* pointer, size_t size) {
-    if (upres::io::t_ceiling != 0 && size > upres::io::t_ceiling) {
-        upres::io::t_refused = true;
-        return nullptr;
-    }
-    return std::realloc(pointer, size);
+extern "C" void* io_stb_malloc(size_t size) { return over_ceiling(size) ? nullptr : std::calloc(1, size); }
+
+// stb grows buffers only through its "sized" realloc, which says how large the block was.
+extern "C" void* io_stb_realloc(void* pointer, size_t old_size, size_t size) {
+    if (over_ceiling(size)) return nullptr;
+    auto* grown = static_cast<uint8_t*>(std::realloc(pointer, size));
+    if (grown && size > old_size) std::memset(grown + old_size, 0, size - old_size);
+    return grown;
 }

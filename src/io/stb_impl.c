@@ -10,9 +10,9 @@
    contents as pixels; locals are zeroed by the compiler, src/io/CMakeLists.txt), and no buffer may
    exceed the ceiling set for the decode in progress (a decompression bomb). */
 void* io_stb_malloc(size_t size);
-void* io_stb_realloc(void* pointer, size_t size);
+void* io_stb_realloc(void* pointer, size_t old_size, size_t size);
 #define STBI_MALLOC(size) io_stb_malloc(size)
-#define STBI_REALLOC(pointer, size) io_stb_realloc(pointer, size)
+#define STBI_REALLOC_SIZED(pointer, old_size, size) io_stb_realloc(pointer, old_size, size)
 #define STBI_FREE(pointer) free(pointer)
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
