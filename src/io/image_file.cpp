@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/checked_math.hpp"
+#include "io/header_bytes.hpp"
 #include "io/stb_guard.hpp"
 
 namespace upres::io {
@@ -53,10 +54,6 @@ std::string reason() {
     const char* r = stbi_failure_reason();
     return r ? r : "unknown decoding error";
 }
-
-uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
-uint16_t le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
-int32_t le32s(const uint8_t* p) { return int32_t(uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24); }
 
 // The dimensions a header declares, read without stb so that an absurd size is reported as
 // exceeding the limit (stb refuses it as "corrupt" without saying why). False when unknown.

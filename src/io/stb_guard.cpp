@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "io/header_bytes.hpp"
 
 namespace upres::io {
 
@@ -149,9 +150,8 @@ void check_hdr(const uint8_t* d, size_t n, const std::string& name) {
 // - for an unknown critical chunk stb writes the error message into one static buffer, a data race
 //   when two threads decode at once; such files are refused here with the same verdict.
 void check_png(const uint8_t* d, size_t n, const std::string& name) {
-    auto be32 = [d](size_t p) { return uint32_t(d[p]) << 24 | uint32_t(d[p + 1]) << 16 | uint32_t(d[p + 2]) << 8 | d[p + 3]; };
     for (size_t pos = 8; pos + 8 <= n;) {
-        const uint64_t length = be32(pos);
+        const uint64_t length = be32(d + pos);
         const uint8_t* type = d + pos + 4;
         auto printable = [type] {
             std::string t(reinterpret_cast<const char*>(type), 4);
