@@ -20,7 +20,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/upresConfig.cmake ${CMAKE_CURRENT_BINA
 if(UPRES_SHARED)
   set(UPRES_PC_PRIVATE_LIBS "")
 else()
-  set(UPRES_PC_PRIVATE_LIBS "-lstdc++ -lpthread -lm")
+  set(UPRES_PC_PRIVATE_LIBS "-lstdc++ -lpthread -lm -lz")
   if(UPRES_WITH_TORCH)
     string(APPEND UPRES_PC_PRIVATE_LIBS " -ltorch -ltorch_cpu -lc10")
     if(UPRES_WITH_DNNL)

@@ -6,8 +6,8 @@ set -euo pipefail
 DEPS=(
   # build
   build-essential cmake pkg-config
-  # library
-  libtorch-dev libstb-dev
+  # library (zlib: compressed .pth entries; nlohmann-json: safetensors headers)
+  libtorch-dev libstb-dev zlib1g-dev nlohmann-json3-dev
   # oneDNN 2.x headers (the libdnnl Debian's libtorch links): Winograd convolutions for fp32 RRDBNet
   libdnnl-dev
   # tests: doctest, the Eigen oracle, reference implementations in Python, fuzzing with clang

@@ -1,7 +1,9 @@
 #include "formats/json.hpp"
 
-#include <cmath>
-#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include <limits>
+#include <unordered_set>
 
 #include "core/error.hpp"
 
@@ -15,162 +17,126 @@ const JsonValue* JsonValue::find(const std::string& key) const {
 
 namespace {
 
-class Parser {
-public:
-    Parser(const std::string& t, const std::string& name) : t_(t), name_(name) {}
+using json = nlohmann::json;
 
-    JsonValue document() {
-        JsonValue v = value(0);
-        skip_space();
-        if (pos_ != t_.size()) error("text after the JSON value");
-        return v;
+// Builds a JsonValue tree from nlohmann's SAX events. A handler that returns false stops the
+// parse; the reason is kept in `error`.
+class TreeBuilder : public nlohmann::json_sax<json> {
+public:
+    JsonValue root;
+    std::string error;
+    size_t error_at = 0;
+
+    bool null() override { return add(JsonValue{}); }
+    bool boolean(bool v) override {
+        JsonValue j;
+        j.kind = JsonValue::Kind::boolean;
+        j.boolean = v;
+        return add(std::move(j));
+    }
+    bool number_integer(number_integer_t v) override {
+        JsonValue j;
+        j.kind = JsonValue::Kind::number;
+        j.number = double(v);
+        j.is_integer = true;
+        j.integer = v;
+        return add(std::move(j));
+    }
+    bool number_unsigned(number_unsigned_t v) override {
+        JsonValue j;
+        j.kind = JsonValue::Kind::number;
+        j.number = double(v);
+        // Above int64 an integer is not representable in JsonValue: a number, not an integer.
+        if (v <= uint64_t(std::numeric_limits<int64_t>::max())) j.is_integer = true, j.integer = int64_t(v);
+        return add(std::move(j));
+    }
+    bool number_float(number_float_t v, const string_t&) override {
+        // nlohmann refuses non-finite values (overflow) before calling this. Integers too large for
+        // 64 bits arrive here too, as inexact doubles: never is_integer.
+        JsonValue j;
+        j.kind = JsonValue::Kind::number;
+        j.number = v;
+        return add(std::move(j));
+    }
+    bool string(string_t& v) override {
+        JsonValue j;
+        j.kind = JsonValue::Kind::string;
+        j.string = std::move(v);
+        return add(std::move(j));
+    }
+    bool binary(binary_t&) override { return stop("binary value"); }  // never produced by JSON text
+    bool start_object(std::size_t) override { return open(JsonValue::Kind::object); }
+    bool key(string_t& k) override {
+        Frame& f = stack_.back();
+        if (!f.keys.insert(k).second) return stop("duplicate key '" + k + "'");
+        f.key = std::move(k);
+        return true;
+    }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t) override { return open(JsonValue::Kind::array); }
+    bool end_array() override { return close(); }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+        // nlohmann's message starts "[json.exception.parse_error.101] parse error at line 1, ...".
+        std::string what = e.what();
+        const size_t bracket = what.find("] ");
+        if (what.compare(0, 1, "[") == 0 && bracket != std::string::npos) what.erase(0, bracket + 2);
+        error = what;
+        error_at = position;
+        return false;
     }
 
 private:
-    [[noreturn]] void error(const std::string& what) {
-        fail(Status::model, name_ + ": bad JSON header at byte " + std::to_string(pos_) + ": " + what);
-    }
-    void skip_space() {
-        while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r')) ++pos_;
-    }
-    bool eat(char c) {
-        skip_space();
-        if (pos_ < t_.size() && t_[pos_] == c) {
-            ++pos_;
-            return true;
-        }
+    struct Frame {
+        JsonValue value;
+        std::string key;                       // an object's pending key
+        std::unordered_set<std::string> keys;  // an object's keys so far
+    };
+    std::vector<Frame> stack_;
+
+    bool stop(const std::string& why) {
+        error = why;
+        error_at = 0;
         return false;
     }
-    void expect(char c) {
-        if (!eat(c)) error(std::string("expected '") + c + "'");
+    bool open(JsonValue::Kind kind) {
+        if (stack_.size() > size_t(kMaxJsonDepth)) return stop("nested too deeply");
+        stack_.emplace_back();
+        stack_.back().value.kind = kind;
+        return true;
     }
-    bool literal(const char* word) {
-        const std::string w(word);
-        if (t_.compare(pos_, w.size(), w) == 0) {
-            pos_ += w.size();
+    bool close() {
+        JsonValue v = std::move(stack_.back().value);
+        stack_.pop_back();
+        return add(std::move(v));
+    }
+    bool add(JsonValue v) {
+        if (stack_.empty()) {
+            root = std::move(v);
             return true;
         }
-        return false;
+        Frame& f = stack_.back();
+        if (f.value.kind == JsonValue::Kind::array) f.value.array.push_back(std::move(v));
+        else f.value.object.emplace_back(std::move(f.key), std::move(v));
+        return true;
     }
-
-    JsonValue value(int depth) {
-        if (depth > 64) error("nested too deeply");
-        skip_space();
-        if (pos_ >= t_.size()) error("unexpected end");
-        JsonValue v;
-        const char c = t_[pos_];
-        if (c == '{') {
-            ++pos_;
-            v.kind = JsonValue::Kind::object;
-            if (eat('}')) return v;
-            do {
-                skip_space();
-                std::string key = string_literal();
-                if (v.find(key)) error("duplicate key '" + key + "'");
-                expect(':');
-                v.object.emplace_back(std::move(key), value(depth + 1));
-            } while (eat(','));
-            expect('}');
-        } else if (c == '[') {
-            ++pos_;
-            v.kind = JsonValue::Kind::array;
-            if (eat(']')) return v;
-            do v.array.push_back(value(depth + 1));
-            while (eat(','));
-            expect(']');
-        } else if (c == '"') {
-            v.kind = JsonValue::Kind::string;
-            v.string = string_literal();
-        } else if (literal("true")) {
-            v.kind = JsonValue::Kind::boolean;
-            v.boolean = true;
-        } else if (literal("false")) {
-            v.kind = JsonValue::Kind::boolean;
-        } else if (literal("null")) {
-            v.kind = JsonValue::Kind::null;
-        } else {
-            number(v);
-        }
-        return v;
-    }
-
-    void number(JsonValue& v) {
-        const size_t start = pos_;
-        if (pos_ < t_.size() && t_[pos_] == '-') ++pos_;
-        bool digits = false, integral = true;
-        while (pos_ < t_.size() && std::isdigit(static_cast<unsigned char>(t_[pos_]))) ++pos_, digits = true;
-        if (pos_ < t_.size() && t_[pos_] == '.') {
-            integral = false;
-            ++pos_;
-            while (pos_ < t_.size() && std::isdigit(static_cast<unsigned char>(t_[pos_]))) ++pos_;
-        }
-        if (pos_ < t_.size() && (t_[pos_] == 'e' || t_[pos_] == 'E')) {
-            integral = false;
-            ++pos_;
-            if (pos_ < t_.size() && (t_[pos_] == '+' || t_[pos_] == '-')) ++pos_;
-            while (pos_ < t_.size() && std::isdigit(static_cast<unsigned char>(t_[pos_]))) ++pos_;
-        }
-        if (!digits) error("not a JSON value");
-        const std::string text = t_.substr(start, pos_ - start);
-        v.kind = JsonValue::Kind::number;
-        v.number = std::strtod(text.c_str(), nullptr);
-        if (!std::isfinite(v.number)) error("number out of range");
-        if (integral && text.size() <= 18) {
-            v.is_integer = true;
-            v.integer = std::strtoll(text.c_str(), nullptr, 10);
-        }
-    }
-
-    std::string string_literal() {
-        if (pos_ >= t_.size() || t_[pos_] != '"') error("expected a string");
-        ++pos_;
-        std::string out;
-        while (true) {
-            if (pos_ >= t_.size()) error("unterminated string");
-            const char c = t_[pos_++];
-            if (c == '"') break;
-            if (static_cast<unsigned char>(c) < 0x20) error("control character in a string");
-            if (c != '\\') {
-                out += c;
-                continue;
-            }
-            if (pos_ >= t_.size()) error("unterminated escape");
-            const char e = t_[pos_++];
-            switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    if (pos_ + 4 > t_.size()) error("short \\u escape");
-                    const std::string hex = t_.substr(pos_, 4);
-                    char* end = nullptr;
-                    const long cp = std::strtol(hex.c_str(), &end, 16);
-                    if (*end) error("bad \\u escape");
-                    pos_ += 4;
-                    // Encode as UTF-8 (surrogate pairs are kept as two code points; names are ASCII).
-                    if (cp < 0x80) out += char(cp);
-                    else if (cp < 0x800) out += char(0xC0 | (cp >> 6)), out += char(0x80 | (cp & 0x3F));
-                    else out += char(0xE0 | (cp >> 12)), out += char(0x80 | ((cp >> 6) & 0x3F)), out += char(0x80 | (cp & 0x3F));
-                    break;
-                }
-                default: error("bad escape");
-            }
-        }
-        return out;
-    }
-
-    const std::string& t_;
-    const std::string& name_;
-    size_t pos_ = 0;
 };
 
 }  // namespace
 
-JsonValue parse_json(const std::string& text, const std::string& name) { return Parser(text, name).document(); }
+JsonValue parse_json(const std::string& text, const std::string& name) {
+    TreeBuilder builder;
+    bool ok = false;
+    try {
+        ok = json::sax_parse(text, &builder, json::input_format_t::json, /*strict=*/true, /*ignore_comments=*/false);
+    } catch (const json::exception& e) {
+        fail(Status::model, name + ": bad JSON header: " + e.what());
+    }
+    if (!ok) {
+        std::string where = builder.error_at ? " at byte " + std::to_string(builder.error_at) : std::string();
+        fail(Status::model, name + ": bad JSON header" + where + ": " +
+                                (builder.error.empty() ? std::string("malformed") : builder.error));
+    }
+    return std::move(builder.root);
+}
 
 }  // namespace upres::formats

@@ -1,10 +1,10 @@
-// A small strict JSON parser for file headers (safetensors). Depth- and size-limited: a header
-// comes from an untrusted file.
+// JSON for file headers (safetensors), parsed by nlohmann-json into a plain tree. Stricter than
+// nlohmann's own parse: a header comes from an untrusted file, so nesting is limited and duplicate
+// keys are refused (nlohmann keeps the last one silently). The caller bounds the text's size.
 #pragma once
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace upres::formats {
@@ -13,7 +13,7 @@ struct JsonValue {
     enum class Kind { null, boolean, number, string, array, object } kind = Kind::null;
     bool boolean = false;
     double number = 0;
-    bool is_integer = false;
+    bool is_integer = false;  // written without fraction or exponent, and within int64: `integer` is exact
     int64_t integer = 0;
     std::string string;
     std::vector<JsonValue> array;
@@ -22,7 +22,10 @@ struct JsonValue {
     const JsonValue* find(const std::string& key) const;
 };
 
-// Throws Error(model, "<name>: ...") on malformed text, nesting deeper than 64 or duplicate keys.
+constexpr int kMaxJsonDepth = 64;  // containers inside containers, below the top-level value
+
+// Throws Error(model, "<name>: ...") on malformed text, nesting deeper than kMaxJsonDepth or
+// duplicate keys; no other exception (std::bad_alloc aside) leaves it.
 JsonValue parse_json(const std::string& text, const std::string& name);
 
 }  // namespace upres::formats

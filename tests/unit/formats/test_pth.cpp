@@ -9,8 +9,10 @@
 #include <string>
 #include <sys/stat.h>
 #include <vector>
+#include <zlib.h>
 
 #include "core/error.hpp"
+#include "formats/inflate.hpp"
 #include "formats/model_file.hpp"
 #include "formats/pickle.hpp"
 #include "formats/safetensors.hpp"
@@ -241,4 +243,86 @@ TEST_CASE("shared checkpoints: the legacy SRCNN and both compact models match Py
                                  path + " '" + key + "' " + want_path) == 0);
         check_same(read_model_file(path).tensors, expected(want_path), file);
     }
+}
+
+namespace {
+
+// A raw DEFLATE stream (no zlib header) of `text`, as ZIP stores it.
+std::vector<uint8_t> deflate_raw(const std::string& text) {
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::vector<uint8_t> out(deflateBound(&z, uLong(text.size())));
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+    z.avail_in = uInt(text.size());
+    z.next_out = out.data();
+    z.avail_out = uInt(out.size());
+    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+// The message of inflate_raw's error, "" when it succeeds with exactly `out_size` bytes.
+std::string inflate_error(const std::vector<uint8_t>& in, size_t out_size, std::vector<uint8_t>* got = nullptr) {
+    try {
+        std::vector<uint8_t> out = inflate_raw(in.data(), in.size(), out_size, "e.pth: entry 'x'");
+        REQUIRE(out.size() == out_size);
+        if (got) *got = std::move(out);
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::model);
+        CHECK(std::string(e.what()).find("e.pth: entry 'x': ") == 0);
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("inflate: exactly the declared size, or a model error naming the entry") {
+    std::string text;
+    for (int i = 0; i < 2000; ++i) text += "conv" + std::to_string(i % 37) + ".weight ";
+    const std::vector<uint8_t> z = deflate_raw(text);
+    REQUIRE(z.size() < text.size() / 4);
+    std::vector<uint8_t> got;
+    CHECK(inflate_error(z, text.size(), &got).empty());
+    CHECK(std::string(got.begin(), got.end()) == text);
+    // Bytes after the final block are not part of the stream.
+    std::vector<uint8_t> trailing = z;
+    trailing.insert(trailing.end(), {1, 2, 3});
+    CHECK(inflate_error(trailing, text.size()).empty());
+
+    // A stream that ends early, anywhere.
+    for (size_t cut : {size_t(0), size_t(1), z.size() / 2, z.size() - 1}) {
+        CAPTURE(cut);
+        const std::vector<uint8_t> short_stream(z.begin(), z.begin() + std::ptrdiff_t(cut));
+        CHECK(inflate_error(short_stream, text.size()).find("ends early") != std::string::npos);
+    }
+    // More bytes than declared: refused without writing past the buffer (ASan watches this).
+    CHECK(inflate_error(z, text.size() - 1).find("past its declared size") != std::string::npos);
+    CHECK(inflate_error(z, 0).find("past its declared size") != std::string::npos);
+    // Fewer bytes than declared.
+    CHECK(inflate_error(z, text.size() + 1).find("gives " + std::to_string(text.size()) + " bytes") != std::string::npos);
+    // Malformed: an invalid block type, a stored block whose length check fails, a distance
+    // before the start of the output.
+    CHECK(inflate_error({0x07, 0x00}, 4).find("corrupt compressed data") != std::string::npos);
+    CHECK(inflate_error({0x01, 0x05, 0x00, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'}, 5).find("corrupt") != std::string::npos);
+    CHECK(inflate_error({0x03, 0x02, 0x00}, 4).find("too far back") != std::string::npos);
+
+    // Hand-made stored blocks: the output buffer is full before the stream's last (empty) block,
+    // which must still be read; an empty stream gives an empty buffer.
+    const std::vector<uint8_t> stored = {0x00, 0x05, 0x00, 0xfa, 0xff, 'h', 'e', 'l', 'l', 'o', 0x01, 0x00, 0x00, 0xff, 0xff};
+    CHECK(inflate_error(stored, 5, &got).empty());
+    CHECK(std::string(got.begin(), got.end()) == "hello");
+    CHECK(inflate_error({stored.begin(), stored.end() - 5}, 5).find("ends early") != std::string::npos);
+    CHECK(inflate_error({0x01, 0x00, 0x00, 0xff, 0xff}, 0).empty());
+    CHECK(inflate_error({0x03, 0x00}, 0).empty());  // an empty fixed-Huffman block
+}
+
+TEST_CASE("CRC-32 is ZIP's") {
+    const std::string check = "123456789";
+    CHECK(crc32_of(reinterpret_cast<const uint8_t*>(check.data()), check.size()) == 0xCBF43926u);
+    CHECK(crc32_of(nullptr, 0) == 0u);
+    std::vector<uint8_t> big(1 << 20);
+    for (size_t i = 0; i < big.size(); ++i) big[i] = uint8_t(i * 131 + (i >> 9));
+    CHECK(crc32_of(big.data(), big.size()) == uint32_t(crc32(0, big.data(), uInt(big.size()))));
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -118,4 +119,74 @@ TEST_CASE("a missing model file is an I/O error naming it") {
         CHECK(e.status() == Status::io);
         CHECK(std::string(e.what()).find("/nonexistent/model.safetensors") != std::string::npos);
     }
+}
+
+TEST_CASE("JSON headers: exact 64-bit integers, bounded nesting, no duplicate keys, upres errors only") {
+    auto message_of = [](const std::string& text) {
+        try {
+            parse_json(text, "h.json");
+        } catch (const Error& e) {
+            CHECK(e.status() == Status::model);
+            return std::string(e.what());
+        } catch (const std::exception& e) {
+            FAIL("not an upres::Error: " << e.what());
+        }
+        return std::string();
+    };
+    // Integers stay exact up to int64's limits (2^53 + 1 is not a double); beyond, they are not integers.
+    const JsonValue n = parse_json("[9007199254740993, 9223372036854775807, -9223372036854775808, "
+                                   "9223372036854775808, 123456789012345678901234567890, 1.0, 1e3, -0]",
+                                   "h.json");
+    REQUIRE(n.array.size() == 8);
+    CHECK((n.array[0].is_integer && n.array[0].integer == 9007199254740993LL));
+    CHECK((n.array[1].is_integer && n.array[1].integer == INT64_MAX));
+    CHECK((n.array[2].is_integer && n.array[2].integer == INT64_MIN));
+    for (size_t i = 3; i < 7; ++i) CHECK_FALSE(n.array[i].is_integer);
+    CHECK(n.array[4].number == doctest::Approx(1.2345678901234568e29));
+    CHECK((n.array[7].is_integer && n.array[7].integer == 0));
+    // Objects keep file order and decode escapes (surrogate pairs included).
+    const JsonValue o = parse_json(R"({"b":"\u00e9\ud83d\ude00","a":[true,false,null],"c":{}})", "h.json");
+    REQUIRE(o.object.size() == 3);
+    CHECK(o.object[0].first == "b");
+    CHECK(o.object[0].second.string == "\xc3\xa9\xf0\x9f\x98\x80");
+    CHECK(o.object[1].second.array.size() == 3);
+    CHECK(o.object[2].second.kind == JsonValue::Kind::object);
+    // Nesting: 64 containers below the top-level one pass, one more is refused.
+    const int d = kMaxJsonDepth + 1;
+    CHECK_NOTHROW(parse_json(std::string(d, '[') + "1" + std::string(d, ']'), "h.json"));
+    CHECK(message_of(std::string(d + 1, '[') + std::string(d + 1, ']')).find("nested too deeply") != std::string::npos);
+    CHECK(message_of(std::string(100000, '[')).find("nested too deeply") != std::string::npos);
+    // Duplicate keys anywhere, even with different values.
+    CHECK(message_of(R"({"a":1,"b":2,"a":1})").find("duplicate key 'a'") != std::string::npos);
+    CHECK(message_of(R"({"x":{"k":[1],"k":{}}})").find("duplicate key 'k'") != std::string::npos);
+    CHECK_NOTHROW(parse_json(R"([{"a":1},{"a":2}])", "h.json"));  // same key in sibling objects
+    // Malformed text of every kind names the file and is an upres::Error.
+    for (const char* bad : {"", " ", "{", "{\"a\"}", "{\"a\":1,}", "[1 2]", "01", "1.", "-", "1e400", "nul", "tru",
+                            "\"unterminated", "\"\\x\"", "\"\\ud800\"", "\"\x01\"", "\"\xff\"", "{} {}", "[1]x",
+                            "{\"a\":1}/* comment */", "NaN", "'a'"}) {
+        CAPTURE(bad);
+        CHECK(message_of(bad).find("h.json: bad JSON header") == 0);
+    }
+}
+
+TEST_CASE("safetensors offsets and dimensions are read as exact 64-bit integers") {
+    const std::string data(16, '\0');
+    std::string message;
+    // 2^53 + 1 would print as ...992 through a double.
+    CHECK(status_of(with_header(R"({"t":{"dtype":"U8","shape":[9007199254740993],"data_offsets":[0,9007199254740993]}})", data),
+                    &message) == Status::model);
+    CHECK(message.find("9007199254740993)") != std::string::npos);
+    // Integers past int64 or written as floats are not dimensions or offsets.
+    for (const char* header : {R"({"t":{"dtype":"U8","shape":[18446744073709551616],"data_offsets":[0,16]}})",
+                               R"({"t":{"dtype":"U8","shape":[16],"data_offsets":[0,9223372036854775808]}})",
+                               R"({"t":{"dtype":"U8","shape":[16.0],"data_offsets":[0,16]}})",
+                               R"({"t":{"dtype":"U8","shape":[16],"data_offsets":[0,1.6e1]}})"}) {
+        CAPTURE(header);
+        CHECK(status_of(with_header(header, data), &message) == Status::model);
+        CHECK(message.find("evil.safetensors") != std::string::npos);
+    }
+    CHECK(status_of(with_header(R"({"t":{"dtype":"U8","shape":[16],"data_offsets":[0,16]}})", data)) == Status::ok);
+    // A duplicate metadata key is refused like a duplicate tensor.
+    CHECK(status_of(with_header(R"({"__metadata__":{"k":"1","k":"2"}})", ""), &message) == Status::model);
+    CHECK(message.find("duplicate key 'k'") != std::string::npos);
 }
