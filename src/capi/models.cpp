@@ -4,7 +4,7 @@
 #include "capi/boundary.hpp"
 #include "capi/handles.hpp"
 #include "formats/model_file.hpp"
-#include "nn/detect.hpp"
+#include "nn/arch/family.hpp"
 #include "registry/registry.hpp"
 
 using namespace upres;
@@ -50,16 +50,16 @@ UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path
         formats::ModelFile file = formats::read_model_file(src_path);
         std::map<std::string, std::string> metadata = file.metadata;
         const std::string source = src_path, format = file.format;
-        const nn::Architecture a = nn::detect(std::move(file), src_path);
-        if (a.arch == nn::Arch::torchscript)
+        const nn::Model m = nn::detect(std::move(file), src_path);
+        if (m.desc.arch == "torchscript")
             fail(Status::unsupported, std::string(src_path) + ": a TorchScript program has no weights to convert");
-        metadata["arch"] = a.arch == nn::Arch::srcnn ? "srcnn" : a.arch == nn::Arch::rrdbnet ? "rrdbnet" : "compact";
-        if (a.scale) metadata["scale"] = std::to_string(a.scale);
-        metadata["in_channels"] = std::to_string(a.in_channels);
-        metadata["out_channels"] = std::to_string(a.out_channels);
+        metadata["arch"] = m.desc.arch;  // the family's registry name
+        if (m.desc.scale) metadata["scale"] = std::to_string(m.desc.scale);
+        metadata["in_channels"] = std::to_string(m.desc.in_channels);
+        metadata["out_channels"] = std::to_string(m.desc.out_channels);
         // The file's base name only: a full path would record the converting machine's folders.
         metadata["converted_from"] = source.substr(source.find_last_of('/') + 1) + " (" + format + ")";
-        formats::write_safetensors(dst_path, a.tensors, metadata);
+        formats::write_safetensors(dst_path, m.tensors, metadata);
     });
 }
 

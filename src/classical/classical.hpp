@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "core/resampler.hpp"
-#include "registry/registry.hpp"
 
 namespace upres::classical {
 

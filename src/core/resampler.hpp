@@ -11,6 +11,13 @@
 
 namespace upres {
 
+// One method as `upres methods` lists it (every family's entry points return these).
+struct MethodInfo {
+    std::string name;
+    std::string kind;         // "classical" or "model"
+    std::string description;
+};
+
 class Resampler {
 public:
     virtual ~Resampler() = default;

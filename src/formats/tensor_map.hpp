@@ -3,10 +3,15 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace upres::formats {
+
+namespace ncnn {
+class Graph;
+}
 
 enum class DType { f32, f16, bf16, f64, i8, u8, i16, i32, i64, boolean };
 
@@ -29,7 +34,10 @@ using TensorMap = std::map<std::string, Tensor>;
 struct ModelFile {
     std::string format;                          // "pth-zip", "pth-legacy", "safetensors", "ncnn", "torchscript", ...
     TensorMap tensors;
-    std::map<std::string, std::string> metadata;  // safetensors __metadata__, ncnn-derived facts, ...
+    std::map<std::string, std::string> metadata;  // safetensors __metadata__, ...
+    // ncnn: the layer graph, whose weights get their names when an architecture's matcher
+    // recognises it (nn::detect); `tensors` is empty until then.
+    std::shared_ptr<const ncnn::Graph> graph;
 };
 
 }  // namespace upres::formats

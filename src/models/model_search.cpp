@@ -10,11 +10,21 @@ namespace upres::models {
 
 const std::vector<NamedModel>& named_models() {
     static const std::vector<NamedModel> list = {
-        {"srcnn", "srcnn-x4.safetensors", "SRCNN 9-5-5 on Y (ships with upres)"},
-        {"esrgan", "realesrgan-x4plus.safetensors", "Real-ESRGAN x4plus (RRDBNet, 23 blocks)"},
-        {"esrgan-fast", "realesrgan-x4fast.safetensors", "Real-ESRGAN compact x4"},
+        {"srcnn", "SRCNN 9-5-5 on Y, trained by upres-train (x2, x3, x4; the closest to the scale asked for)",
+         {{2, "srcnn-x2.safetensors"}, {3, "srcnn-x3.safetensors"}, {4, "srcnn-x4.safetensors"}},
+         "it ships in the source tree's models/ folder (and is installed with upres)"},
+        {"esrgan", "Real-ESRGAN x4plus (RRDBNet, 23 blocks)", {{4, "realesrgan-x4plus.safetensors"}},
+         "run scripts/fetch-models.sh or set UPRES_MODEL_PATH"},
+        {"esrgan-fast", "Real-ESRGAN compact x4", {{4, "realesrgan-x4fast.safetensors"}},
+         "run scripts/fetch-models.sh or set UPRES_MODEL_PATH"},
     };
     return list;
+}
+
+const NamedModel* find_named_model(const std::string& method) {
+    for (const auto& m : named_models())
+        if (method == m.method) return &m;
+    return nullptr;
 }
 
 std::vector<std::string> search_path(const Options& options) {
@@ -39,19 +49,16 @@ std::vector<std::string> search_path(const Options& options) {
     return dirs;
 }
 
-std::string find_model(const NamedModel& model, const Options& options) {
+std::string find_model(const NamedModel& model, const ModelFileName& file, const Options& options) {
     std::string searched;
     for (const auto& dir : search_path(options)) {
-        const std::string p = dir + "/" + model.file;
+        const std::string p = dir + "/" + file.file;
         struct stat st {};
         if (stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return p;
         searched += (searched.empty() ? "" : ", ") + dir;
     }
-    fail(Status::not_found, std::string("model '") + model.method + "' (" + model.file + ") not found in " +
-                                (searched.empty() ? "(no folders)" : searched) +
-                                (std::string(model.method) == "srcnn"
-                                     ? "; it ships in the source tree's models/ folder (and is installed with upres)"
-                                     : "; run scripts/fetch-models.sh or set UPRES_MODEL_PATH"));
+    fail(Status::not_found, std::string("model '") + model.method + "' (" + file.file + ") not found in " +
+                                (searched.empty() ? "(no folders)" : searched) + "; " + model.how_to_get);
 }
 
 }  // namespace upres::models

@@ -11,9 +11,9 @@
 #include <cstring>
 
 #include "classical/classical.hpp"
-#include "nn/networks.hpp"
+#include "core/error.hpp"
+#include "nn/network.hpp"
 #include "nn/torch_device.hpp"
-#include "registry/registry.hpp"
 
 namespace upres::nn {
 
@@ -36,49 +36,65 @@ void ycbcr_to_rgb(const float* ycc, float* rgb) {
     rgb[2] = (y * 0.00456621f + cb * 0.00791071f);
 }
 
+// A classical resampler by name, which must exist (the final resize and SRCNN's enlargement).
+std::unique_ptr<Resampler> classical_resampler(const std::string& method, const Options& o) {
+    auto r = classical::create(method, o);
+    if (!r) fail(Status::invalid_argument, "final_method '" + method + "' is not a classical method");
+    return r;
+}
+
 class ModelResampler : public Resampler {
 public:
-    ModelResampler(Architecture a, const Options& o, std::string label)
-        : arch_(std::move(a)), label_(std::move(label)), options_(o) {
+    ModelResampler(Model m, const Options& o, std::string label) : model_(std::move(m)), label_(std::move(label)) {
+        const Descriptor& d = model_.desc;
         const std::string device = o.get_string("device");
         device_ = torch_device(device);
         const std::string precision = o.get_string("precision");
+        // auto: the fastest precision the family measured to stay >= 50 dB from fp32 on Set5 and
+        // Set14 x4 (its descriptor; docs/models.md, "Precision").
+        const bool auto_bf16 = precision == "auto" && device_.is_cpu() && cpu_has_bf16() && d.auto_bf16_cpu;
+        const bool auto_fp16 = precision == "auto" && device_.is_cuda() && d.auto_fp16_cuda;
+        BuildSettings settings;
+        settings.device_index = device_.is_cuda() ? int(device_.index()) : -1;
         dtype_ = at::kFloat;
-        // auto: the fastest precision measured to stay >= 50 dB from fp32 on Set5 and Set14 x4
-        // (docs/models.md, "Precision"): bf16 for compact models on CPUs with AVX512-BF16 (x4fast
-        // 51.5-55.1 dB, 2.5x faster), fp16 for RRDBNet on CUDA (x4plus 59.0-63.7 dB on Set5). Not bf16
-        // for RRDBNet on the CPU: x4plus gives 48.3 dB on Set14 baboon, for 1.2-1.5x the speed of fp32's
-        // Winograd trunk. SRCNN stays fp32: it is cheap, and its published figures are fp32.
-        const bool auto_bf16 = precision == "auto" && device_.is_cpu() && cpu_has_bf16() && arch_.arch == Arch::compact;
-        const bool auto_fp16 = precision == "auto" && device_.is_cuda() && arch_.arch == Arch::rrdbnet;
         if (precision == "bf16" || auto_bf16) {
             if (device_.is_cpu() && !cpu_has_bf16())
                 fail(Status::unsupported, label_ + ": bf16 needs a CPU with AVX512-BF16 (or a CUDA device)");
             dtype_ = at::kBFloat16;
+            settings.precision = BuildSettings::Precision::bf16;
         } else if (precision == "fp16" || auto_fp16) {
             if (!device_.is_cuda()) fail(Status::unsupported, label_ + ": fp16 runs on CUDA devices only");
             dtype_ = at::kHalf;
+            settings.precision = BuildSettings::Precision::fp16;
         }
         // fp32 means fp32: on Ampere and newer GPUs cuDNN would otherwise convolve in TF32 (10-bit
         // mantissa). The switch is libtorch's and process-wide; docs/models.md says so.
         if (device_.is_cuda() && dtype_ == at::kFloat) at::globalContext().setAllowTF32CuDNN(false);
-        padding_ = o.get_string("padding");
-        if (padding_ == "auto") padding_ = arch_.padding == "replicate" ? "replicate" : "zero";
+        settings.padding = o.get_string("padding");
+        if (settings.padding == "auto") settings.padding = d.conv_padding == "replicate" ? "replicate" : "zero";
+        settings.onednn = o.get_int("onednn") != 0;
         threads_ = int(o.get_int("threads"));
         tile_ = int(o.get_int("tile"));
         overlap_ = int(o.get_int("tile_overlap"));
         alpha_through_model_ = o.get_string("alpha") == "model";
-        final_method_ = o.get_string("final_method");
+        // The final resize to the size asked for honours the caller's classical options (edge,
+        // linear light, ...); SRCNN's enlargement is MATLAB's bicubic as in the paper, only threaded.
+        final_ = classical_resampler(o.get_string("final_method"), o);
+        if (d.at_output_size) {
+            Options threads;
+            threads.set_int("threads", threads_);
+            enlarge_ = classical_resampler("matlab", threads);
+        }
+        if (!model_.family || !model_.family->build)
+            fail(Status::unsupported, label_ + ": this build cannot run " + (model_.family ? model_.family->title : "it"));
         c10::InferenceMode guard;
-        net_ = build_network(arch_, padding_, device_, dtype_, o.get_int("onednn") != 0);
-        if (arch_.arch == Arch::torchscript) arch_.scale = net_->measured_scale();
-        // 48 px of context keeps RRDBNet x4plus tiles within 1/255 of an untiled run (measured:
-        // 24 px leaves up to 53/255, 32 px 3/255, 48 px 1/255, 64 px 0.15/255).
-        if (overlap_ < 0) overlap_ = std::min(net_->receptive_radius(), 48);
+        net_ = model_.family->build(model_, settings);
+        if (model_.desc.scale == 0 && !d.at_output_size) model_.desc.scale = net_->measured_scale();
+        if (overlap_ < 0) overlap_ = d.context;
     }
 
     std::string name() const override { return label_; }
-    int native_scale() const override { return arch_.scale; }
+    int native_scale() const override { return model_.desc.scale; }
 
     void resample(const ImageView& src, const ImageView& dst, RunContext& run) const override {
         c10::InferenceMode guard;
@@ -89,19 +105,20 @@ public:
         const int W = dst.desc.width, H = dst.desc.height;
 
         // 1. The colour planes the network sees, at its input size, as f32 on 0..1.
+        const Descriptor& d = model_.desc;
         Image input;
-        if (arch_.arch == Arch::srcnn) {
+        if (d.at_output_size) {
             // SRCNN refines an image already enlarged to the output size: MATLAB's bicubic, as in the paper.
-            input = classical_resize(src, W, H, "matlab");
+            input = classical_resize(src, W, H, *enlarge_, true);
         } else {
             input = Image::allocate(src.desc.width, src.desc.height, ch, SampleType::f32);
             convert_samples(src, input.view());
         }
         const int iw = input.desc().width, ih = input.desc().height;
-        const bool y_model = arch_.in_channels == 1 && colour == 3;
+        const bool y_model = d.in_channels == 1 && colour == 3;
         // 1-channel models are trained on studio-range Y: a gray pixel g is Y = (16 + 219 g) / 255.
-        const bool y_gray = arch_.in_channels == 1 && colour == 1;
-        const int net_in = arch_.in_channels;
+        const bool y_gray = d.in_channels == 1 && colour == 1;
+        const int net_in = d.in_channels;
         at::Tensor planes = at::empty({1, net_in, ih, iw}, at::kFloat);
         std::vector<float> ycc;  // Y model on RGB: keep Cb, Cr of the enlarged input
         if (y_model) ycc.resize(size_t(iw) * size_t(ih) * 3);
@@ -146,8 +163,8 @@ public:
                         px[0] = (p[i] * 255.0f - 16.0f) / 219.0f;
                     } else if (colour == 1) {
                         float s = 0;
-                        for (int c = 0; c < arch_.out_channels; ++c) s += p[size_t(c) * plane + i];
-                        px[0] = s / float(arch_.out_channels);
+                        for (int c = 0; c < d.out_channels; ++c) s += p[size_t(c) * plane + i];
+                        px[0] = s / float(d.out_channels);
                     } else {
                         for (int c = 0; c < colour; ++c) px[c] = p[size_t(c) * plane + i];
                     }
@@ -155,28 +172,25 @@ public:
                 }
             }
         }
-        Image sized = (ow == W && oh == H) ? std::move(result) : classical_resize(result.view(), W, H, final_method_);
+        Image sized = (ow == W && oh == H) ? std::move(result) : classical_resize(result.view(), W, H, *final_, false);
         if (alpha) fill_alpha(src, sized, run);
         convert_samples(sized.view(), dst);
     }
 
 private:
-    // f32 result of a classical resize of any view (float in, float out).
-    Image classical_resize(const ImageView& v, int w, int h, const std::string& method) const {
-        Options o;
-        o.set_int("threads", threads_);
-        auto r = create_resampler(method, o);
+    // f32 result of a classical resize of any view. `own_type`: MATLAB's protocol enlarges 8/16-bit
+    // images in their own type (rounding per pass); otherwise the resize runs on f32.
+    static Image classical_resize(const ImageView& v, int w, int h, const Resampler& r, bool own_type) {
         RunContext quiet;
-        if (v.desc.type == SampleType::f32 || method != "matlab") {
+        if (v.desc.type == SampleType::f32 || !own_type) {
             Image f = Image::allocate(v.desc.width, v.desc.height, v.desc.channels, SampleType::f32);
             convert_samples(v, f.view());
             Image out = Image::allocate(w, h, v.desc.channels, SampleType::f32);
-            r->resample(f.view(), out.view(), quiet);
+            r.resample(f.view(), out.view(), quiet);
             return out;
         }
-        // MATLAB's protocol enlarges 8/16-bit images in their own type (rounding per pass).
         Image same = Image::allocate(w, h, v.desc.channels, v.desc.type);
-        r->resample(v, same.view(), quiet);
+        r.resample(v, same.view(), quiet);
         Image out = Image::allocate(w, h, v.desc.channels, SampleType::f32);
         convert_samples(same.view(), out.view());
         return out;
@@ -192,17 +206,19 @@ private:
             for (int x = 0; x < src.desc.width; ++x)
                 a.view().row_as<float>(y)[x] = s.view().row_as<float>(y)[size_t(x) * ch + size_t(ch - 1)];
         Image big;
-        if (alpha_through_model_ && arch_.arch != Arch::srcnn) {
-            at::Tensor p = at::empty({1, arch_.in_channels, src.desc.height, src.desc.width}, at::kFloat);
-            for (int c = 0; c < arch_.in_channels; ++c)
+        const int net_in = model_.desc.in_channels;
+        if (alpha_through_model_ && !model_.desc.at_output_size) {
+            at::Tensor p = at::empty({1, net_in, src.desc.height, src.desc.width}, at::kFloat);
+            for (int c = 0; c < net_in; ++c)
                 std::memcpy(p.data_ptr<float>() + size_t(c) * a.desc().width * a.desc().height, a.data(),
                             size_t(a.desc().width) * a.desc().height * 4);
             at::Tensor o = run_tiled(p, run).mean(1, true).clamp(0, 1).contiguous();
             Image tmp = Image::allocate(int(o.size(3)), int(o.size(2)), 1, SampleType::f32);
             std::memcpy(tmp.data(), o.data_ptr<float>(), size_t(o.numel()) * 4);
-            big = (tmp.desc().width == W && tmp.desc().height == H) ? std::move(tmp) : classical_resize(tmp.view(), W, H, final_method_);
+            big = (tmp.desc().width == W && tmp.desc().height == H) ? std::move(tmp)
+                                                                   : classical_resize(tmp.view(), W, H, *final_, false);
         } else {
-            big = classical_resize(a.view(), W, H, final_method_);
+            big = classical_resize(a.view(), W, H, *final_, false);
         }
         for (int y = 0; y < H; ++y)
             for (int x = 0; x < W; ++x)
@@ -210,22 +226,44 @@ private:
                     std::clamp(big.view().row_as<float>(y)[x], 0.0f, 1.0f);
     }
 
-    // Runs the network over [1, C, H, W] f32 planes in overlapping tiles; returns f32 CPU planes.
+    // Pads [1, C, H, W] by the given amounts (top, bottom, left, right) as the family expects.
+    // Reflection needs a pad smaller than the side; a tinier image is edge-replicated instead.
+    static at::Tensor pad_edges(const at::Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right, EdgePad mode) {
+        if (!top && !bottom && !left && !right) return x;
+        const int64_t h = x.size(2), w = x.size(3);
+        if (mode == EdgePad::zero) return at::constant_pad_nd(x, {left, right, top, bottom}, 0.0);
+        if (mode == EdgePad::reflect && std::max(top, bottom) < h && std::max(left, right) < w)
+            return at::reflection_pad2d(x, {left, right, top, bottom});
+        return at::replication_pad2d(x, {left, right, top, bottom});
+    }
+
+    // The descriptor's input map (x * gain + offset per channel), or its inverse.
+    at::Tensor map_range(at::Tensor x, bool inverse) const {
+        const Descriptor& d = model_.desc;
+        if (d.gain.empty()) return x;
+        std::vector<float> g(size_t(x.size(1))), o(size_t(x.size(1)));
+        for (size_t c = 0; c < g.size(); ++c) g[c] = d.gain[c % d.gain.size()], o[c] = d.offset[c % d.offset.size()];
+        const at::Tensor gain = at::tensor(g).view({1, -1, 1, 1}), offset = at::tensor(o).view({1, -1, 1, 1});
+        return inverse ? (x - offset) / gain : x * gain + offset;
+    }
+
+    // Runs the network over [1, C, H, W] f32 planes (samples on 0..1) in overlapping tiles;
+    // returns f32 CPU planes.
     at::Tensor run_tiled(const at::Tensor& planes, RunContext& run) const {
-        const int64_t h = planes.size(2), w = planes.size(3);
-        const int m = net_->size_multiple();
-        const int s = arch_.arch == Arch::srcnn ? 1 : arch_.scale;
-        int tile = tile_;
-        // Bounds memory (RRDBNet x4 at 256+2*48 px: about 130 MB per fp32 feature map at twice the
-        // input size; the output-size maps go in strips) while keeping the overlap's extra work under 2x.
-        if (tile <= 0) tile = arch_.arch == Arch::rrdbnet ? 256 : 512;
+        const Descriptor& d = model_.desc;
+        const int m = std::max(1, d.size_multiple);
+        const int s = d.at_output_size ? 1 : d.scale;
+        int tile = tile_ > 0 ? tile_ : d.preferred_tile;
         tile = std::max(m, tile / m * m);
         const int overlap = (overlap_ + m - 1) / m * m;
-        // Pad to the size multiple by edge replication (cropped off afterwards).
+        // The family's own input padding (cropped off the output), then padding to the size
+        // multiple (cropped off likewise).
+        const int64_t pp = d.pre_pad;
+        at::Tensor in = pad_edges(map_range(planes, false), pp, pp, pp, pp, EdgePad::reflect);
+        const int64_t h = in.size(2), w = in.size(3);
         const int64_t ph = (h + m - 1) / m * m, pw = (w + m - 1) / m * m;
-        at::Tensor in = planes;
-        if (ph != h || pw != w) in = at::replication_pad2d(planes, {0, pw - w, 0, ph - h});
-        at::Tensor out = at::empty({1, arch_.out_channels, ph * s, pw * s}, at::kFloat);
+        in = pad_edges(in, 0, ph - h, 0, pw - w, d.multiple_pad);
+        at::Tensor out = at::empty({1, d.out_channels, ph * s, pw * s}, at::kFloat);
         const int64_t ty = (ph + tile - 1) / tile, tx = (pw + tile - 1) / tile;
         // Tiles of (nearly) equal size, rather than full tiles and a sliver: fewer distinct tile shapes
         // (each may need its own convolution setup and weight layout) and no tiny last tile.
@@ -243,36 +281,45 @@ private:
                 const int64_t iy1 = std::min(ph, y1 + overlap), ix1 = std::min(pw, x1 + overlap);
                 at::Tensor t = in.slice(2, iy0, iy1).slice(3, ix0, ix1).to(device_, dtype_).contiguous(at::MemoryFormat::ChannelsLast);
                 at::Tensor r = net_->forward(t).to(at::kCPU, at::kFloat);
+                if (r.dim() != 4 || r.size(1) != d.out_channels || r.size(2) != (iy1 - iy0) * s || r.size(3) != (ix1 - ix0) * s)
+                    fail(Status::model, label_ + ": the network returned " + shape_text(r) + " for a tile of " +
+                                            std::to_string(iy1 - iy0) + "x" + std::to_string(ix1 - ix0));
                 out.slice(2, y0 * s, y1 * s).slice(3, x0 * s, x1 * s)
                     .copy_(r.slice(2, (y0 - iy0) * s, (y0 - iy0 + y1 - y0) * s).slice(3, (x0 - ix0) * s, (x0 - ix0 + x1 - x0) * s));
                 run.report(++done, total);
             }
-        return out.slice(2, 0, h * s).slice(3, 0, w * s).contiguous();
+        const int64_t oh = (h - 2 * pp) * s, ow = (w - 2 * pp) * s;
+        return map_range(out.slice(2, pp * s, pp * s + oh).slice(3, pp * s, pp * s + ow), true).contiguous();
     }
 
-    Architecture arch_;
+    static std::string shape_text(const at::Tensor& t) {
+        std::string text = "[";
+        for (int64_t i = 0; i < t.dim(); ++i) text += (i ? ", " : "") + std::to_string(t.size(i));
+        return text + "]";
+    }
+
+    Model model_;
     std::string label_;
-    Options options_;
     at::Device device_{at::kCPU};
     at::ScalarType dtype_ = at::kFloat;
-    std::string padding_, final_method_;
     int threads_ = 0, tile_ = 0, overlap_ = 0;
     bool alpha_through_model_ = false;
+    std::unique_ptr<Resampler> final_, enlarge_;  // classical: the final resize, SRCNN's enlargement
     std::unique_ptr<Network> net_;
 };
 
 }  // namespace
 
-std::unique_ptr<Resampler> make_model_resampler(Architecture arch, const Options& options, const std::string& label) {
+std::unique_ptr<Resampler> make_model_resampler(Model model, const Options& options, const std::string& label) {
     // Every model, whatever led to it (a path, a named model, the srcnn family), passes here: a
     // TorchScript program carries code libtorch would run, so it needs the caller's consent.
-    if (arch.arch == Arch::torchscript) {
+    if (model.desc.arch == "torchscript") {
         if (!options.get_int("torchscript"))
             fail(Status::unsupported, label + ": a TorchScript program (it carries code that libtorch would run); "
                                               "set the option torchscript=1 to allow it");
-        arch.scale = int(options.get_int("model_scale"));
+        model.desc.scale = int(options.get_int("model_scale"));
     }
-    return std::make_unique<ModelResampler>(std::move(arch), options, label);
+    return std::make_unique<ModelResampler>(std::move(model), options, label);
 }
 
 }  // namespace upres::nn

@@ -4,12 +4,12 @@
 #include <string>
 
 #include "core/resampler.hpp"
-#include "nn/detect.hpp"
+#include "nn/arch/family.hpp"
 
 namespace upres::nn {
 
 // `label` names the model in messages (its file). Throws Error(unsupported) for a device or
 // precision this machine cannot run.
-std::unique_ptr<Resampler> make_model_resampler(Architecture arch, const Options& options, const std::string& label);
+std::unique_ptr<Resampler> make_model_resampler(Model model, const Options& options, const std::string& label);
 
 }  // namespace upres::nn

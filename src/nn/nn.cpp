@@ -8,19 +8,21 @@
 
 #include "formats/model_file.hpp"
 #include "models/model_search.hpp"
-#include "nn/detect.hpp"
+#include "nn/arch/family.hpp"
 #include "nn/model_resampler.hpp"
 
 namespace upres::nn {
 
 namespace {
 
-// The shipped SRCNN comes as one model per scale (srcnn-x2/x3/x4): "srcnn" runs the one trained
-// for the scale closest to the one asked for. SRCNN works at the output size, so any size is native.
-class SrcnnFamily : public Resampler {
+// A named model that comes as one file per trained scale (srcnn-x2/x3/x4): runs the one trained for
+// the scale closest to the one asked for. Its native scale is that of the first file listed.
+class ScaleSet : public Resampler {
 public:
-    explicit SrcnnFamily(std::vector<std::pair<int, std::unique_ptr<Resampler>>> members) : members_(std::move(members)) {}
-    std::string name() const override { return "srcnn"; }
+    ScaleSet(std::string name, std::vector<std::pair<int, std::unique_ptr<Resampler>>> members)
+        : name_(std::move(name)), members_(std::move(members)) {}
+    std::string name() const override { return name_; }
+    int native_scale() const override { return members_.front().second->native_scale(); }
     void resample(const ImageView& src, const ImageView& dst, RunContext& run) const override {
         const double ratio = std::sqrt(double(dst.desc.width) / src.desc.width * double(dst.desc.height) / src.desc.height);
         const Resampler* best = members_.front().second.get();
@@ -33,27 +35,32 @@ public:
     }
 
 private:
+    std::string name_;
     std::vector<std::pair<int, std::unique_ptr<Resampler>>> members_;
 };
 
-std::unique_ptr<Resampler> create_srcnn_family(const Options& options) {
+std::unique_ptr<Resampler> open_model(const std::string& path, const Options& options) {
+    return make_model_resampler(detect(formats::read_model_file(path), path), options, path);
+}
+
+// A named model: its one file, or the files of every scale that could be found.
+std::unique_ptr<Resampler> create_named(const models::NamedModel& m, const Options& options) {
+    if (m.files.size() == 1) return open_model(models::find_model(m, m.files[0], options), options);
     std::vector<std::pair<int, std::unique_ptr<Resampler>>> members;
     std::string missing;
-    for (int scale : {2, 3, 4}) {
-        const std::string file = "srcnn-x" + std::to_string(scale) + ".safetensors";
+    for (const auto& f : m.files) {
         std::string path;
         try {
-            path = models::find_model({"srcnn", file.c_str(), ""}, options);
+            path = models::find_model(m, f, options);
         } catch (const Error& e) {
             if (e.status() != Status::not_found) throw;
             if (missing.empty()) missing = e.what();
             continue;
         }
-        formats::ModelFile f = formats::read_model_file(path);
-        members.emplace_back(scale, make_model_resampler(detect(std::move(f), path), options, path));
+        members.emplace_back(f.scale, open_model(path, options));
     }
     if (members.empty()) fail(Status::not_found, missing);
-    return std::make_unique<SrcnnFamily>(std::move(members));
+    return std::make_unique<ScaleSet>(m.method, std::move(members));
 }
 
 }  // namespace
@@ -86,29 +93,14 @@ int cuda_device_count() {
     }
 }
 
-const std::vector<MethodInfo>& methods() {
-    static const std::vector<MethodInfo> list = [] {
-        std::vector<MethodInfo> v;
-        for (const auto& m : models::named_models()) v.push_back({m.method, "model", m.description});
-        v.push_back({"model", "model", "a model file given by the option 'model'"});
-        return v;
-    }();
-    return list;
-}
-
 std::unique_ptr<Resampler> create(const std::string& name, const Options& options) {
-    std::string path;
     if (name == "model") {
-        path = options.get_string("model");
+        const std::string path = options.get_string("model");
         if (path.empty()) fail(Status::invalid_argument, "method 'model' needs the option 'model' (a model file)");
-    } else if (name == "srcnn") {
-        return create_srcnn_family(options);
-    } else {
-        for (const auto& m : models::named_models())
-            if (name == m.method) path = models::find_model(m, options);
-        if (path.empty()) return nullptr;
+        return open_model(path, options);
     }
-    return make_model_resampler(detect(formats::read_model_file(path), path), options, path);
+    const models::NamedModel* m = models::find_named_model(name);
+    return m ? create_named(*m, options) : nullptr;
 }
 
 }  // namespace upres::nn

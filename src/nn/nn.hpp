@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "core/resampler.hpp"
-#include "registry/registry.hpp"
 
 namespace upres::nn {
 

@@ -13,16 +13,6 @@ int cuda_index(const std::string& device) {
     fail(Status::unsupported, "device '" + device + "': this upres was built without libtorch");
 }
 
-const std::vector<MethodInfo>& methods() {
-    static const std::vector<MethodInfo> list = {
-        {"srcnn", "model", "SRCNN (needs a build with libtorch)"},
-        {"esrgan", "model", "Real-ESRGAN x4plus (needs a build with libtorch)"},
-        {"esrgan-fast", "model", "Real-ESRGAN compact x4 (needs a build with libtorch)"},
-        {"model", "model", "a model file given by the option 'model' (needs a build with libtorch)"},
-    };
-    return list;
-}
-
 std::unique_ptr<Resampler> create(const std::string& name, const Options&) {
     for (const auto& m : methods())
         if (m.name == name)

@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "formats/model_file.hpp"
 #include "models/model_search.hpp"
-#include "nn/detect.hpp"
+#include "nn/arch/family.hpp"
 #include "nn/nn.hpp"
 #include "registry/registry.hpp"
 
@@ -24,9 +24,9 @@ std::string megabytes(const std::string& path) {
 }
 
 std::string describe_model_file(const std::string& path) {
-    const nn::Architecture a = nn::detect(formats::read_model_file(path), path);
-    std::string s = (a.scale ? "model, x" + std::to_string(a.scale) : std::string("model, any scale")) + ": " +
-                    a.describe() + ", " + megabytes(path) + ", " + path;
+    const nn::Model m = nn::detect(formats::read_model_file(path), path);
+    std::string s = (m.desc.scale ? "model, x" + std::to_string(m.desc.scale) : std::string("model, any scale")) + ": " +
+                    m.describe() + ", " + megabytes(path) + ", " + path;
     if (!nn::available()) s += " (this build has no libtorch to run it)";
     return s;
 }
@@ -34,8 +34,20 @@ std::string describe_model_file(const std::string& path) {
 }  // namespace
 
 std::string describe_method(const std::string& method, const Options& options) {
-    for (const auto& m : models::named_models())
-        if (method == m.method) return describe_model_file(models::find_model(m, options));
+    if (const models::NamedModel* m = models::find_named_model(method)) {
+        std::string text;
+        for (const auto& f : m->files) {
+            std::string line;
+            try {
+                line = describe_model_file(models::find_model(*m, f, options));
+            } catch (const Error& e) {
+                if (e.status() != Status::not_found || m->files.size() == 1) throw;
+                line = e.what();
+            }
+            text += (text.empty() ? "" : "; ") + line;
+        }
+        return text;
+    }
     if (method == "model") {
         const std::string path = options.get_string("model");
         return path.empty() ? "model: a model file given by the option 'model'" : describe_model_file(path);

@@ -8,12 +8,6 @@
 
 namespace upres {
 
-struct MethodInfo {
-    std::string name;
-    std::string kind;         // "classical" or "model"
-    std::string description;
-};
-
 // Every method this build knows (models listed even when their weights are missing).
 const std::vector<MethodInfo>& methods();
 

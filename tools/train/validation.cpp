@@ -8,7 +8,7 @@
 #include "core/options.hpp"
 #include "formats/tensor_map.hpp"
 #include "io/image_file.hpp"
-#include "nn/detect.hpp"
+#include "nn/arch/family.hpp"
 #include "nn/model_resampler.hpp"
 #include "quality/degradation.hpp"
 #include "quality/metrics.hpp"
@@ -70,8 +70,8 @@ double Validator::model_psnr(const std::map<std::string, at::Tensor>& weights,
     upres::Options o;
     o.set_int("threads", threads_);
     o.set_string("device", device_);
-    const auto arch = upres::nn::detect(std::move(file), "validation model");
-    const auto r = upres::nn::make_model_resampler(arch, o, "validation model");
+    auto model = upres::nn::detect(std::move(file), "validation model");
+    const auto r = upres::nn::make_model_resampler(std::move(model), o, "validation model");
     return mean_psnr(*r, hr_, lr_, scale_);
 }
 

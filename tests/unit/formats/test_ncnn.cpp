@@ -13,7 +13,7 @@
 #include "core/error.hpp"
 #include "formats/model_file.hpp"
 #include "formats/ncnn.hpp"
-#include "nn/detect.hpp"
+#include "nn/arch/family.hpp"
 #include "test_support.hpp"
 
 using namespace upres;
@@ -176,9 +176,23 @@ Builder rrdbnet(Storage storage, int blocks = 1, int nf = 4, int gc = 2) {
     return b;
 }
 
+// The graph's weights under the names the matching architecture gives them (nn::detect), with the
+// family and scale as metadata.
+ModelFile named(ModelFile f, const std::string& name) {
+    const std::string format = f.format;
+    nn::Model m = nn::detect(std::move(f), name);
+    ModelFile out;
+    out.format = format;
+    out.tensors = std::move(m.tensors);
+    out.metadata["arch"] = m.desc.arch;
+    out.metadata["scale"] = std::to_string(m.desc.scale);
+    return out;
+}
+
 ModelFile read(const std::string& param, const std::string& bin, const std::string& name = "tiny.param") {
-    return read_ncnn(reinterpret_cast<const uint8_t*>(param.data()), param.size(),
-                     reinterpret_cast<const uint8_t*>(bin.data()), bin.size(), name);
+    return named(read_ncnn(reinterpret_cast<const uint8_t*>(param.data()), param.size(),
+                           reinterpret_cast<const uint8_t*>(bin.data()), bin.size(), name),
+                 name);
 }
 
 // The error read() gives ("" when it succeeds); anything but upres::Error fails the test.
@@ -222,10 +236,10 @@ TEST_CASE("a tiny compact graph reads back with the values written, in every sto
         CHECK(f.tensors.at("body.4.weight").shape == std::vector<int64_t>{12, 4, 3, 3});
         CHECK(f.tensors.at("body.0.weight").dtype == (s == Storage::f16 ? DType::f16 : DType::f32));
         CHECK(f.tensors.at("body.1.weight").dtype == DType::f32);
-        const nn::Architecture a = nn::detect(f, "tiny.param");
-        CHECK(a.arch == nn::Arch::compact);
-        CHECK(a.scale == 2);
-        CHECK(a.num_conv == 1);
+        const nn::Model a = nn::detect(f, "tiny.param");
+        CHECK(a.desc.arch == "compact");
+        CHECK(a.desc.scale == 2);
+        CHECK(a.desc.summary == "SRVGGNetCompact x2, 1 convs, 4 features");
     }
 }
 
@@ -237,29 +251,28 @@ TEST_CASE("a tiny RRDBNet graph reads back with canonical names and the values w
         CHECK(f.metadata.at("scale") == "4");
         check_values(f, b);
         CHECK(f.tensors.at("body.1.rdb3.conv5.weight").shape == std::vector<int64_t>{4, 12, 3, 3});
-        const nn::Architecture a = nn::detect(f, "tiny.param");
-        CHECK(a.arch == nn::Arch::rrdbnet);
-        CHECK(a.num_block == 2);
-        CHECK(a.num_grow == 2);
-        CHECK(a.scale == 4);
+        const nn::Model a = nn::detect(f, "tiny.param");
+        CHECK(a.desc.arch == "rrdbnet");
+        CHECK(a.desc.summary == "RRDBNet x4, 2 blocks, 4 features, growth 2");
+        CHECK(a.desc.scale == 4);
     }
 }
 
 TEST_CASE("Real-ESRGAN's animevideov3 ncnn release matches its PyTorch weights within fp16 rounding") {
-    if (!test::have_shared("models/realesr-animevideov3-x4.param")) return;
+    UPRES_SKIP_UNLESS_SHARED("models/realesr-animevideov3-x4.param");
     const std::string param = test::shared_dir() + "/models/realesr-animevideov3-x4.param";
-    const ModelFile f = read_model_file(param);
+    const ModelFile f = named(read_model_file(param), param);
     CHECK(f.format == "ncnn");
     CHECK(f.tensors.size() == 18 * 2 + 17);  // 18 convs (weight + bias) and 17 PReLUs
     CHECK(f.tensors.at("body.0.weight").shape == std::vector<int64_t>{64, 3, 3, 3});
     CHECK(f.tensors.at("body.33.weight").shape == std::vector<int64_t>{64});
     CHECK(f.tensors.at("body.34.weight").shape == std::vector<int64_t>{48, 64, 3, 3});
-    const nn::Architecture a = nn::detect(f, param);
+    const nn::Model a = nn::detect(f, param);
     CHECK(a.describe() == "SRVGGNetCompact x4, 16 convs, 64 features, 3 -> 3 channels, 621424 parameters");
 
     if (!test::have_shared("models/compact-x4-animevideov3-unverified.pth")) return;
     if (!test::python_has("torch")) {
-        MESSAGE("SKIP: /usr/bin/python3 has no torch; the .pth comparison is skipped");
+        test::skip_part(test::missing_python("torch") + ": the .pth comparison is left out");
         return;
     }
     // torch reads the .pth (weights_only) and writes .safetensors; upres only reads that back.
@@ -387,7 +400,7 @@ TEST_CASE("model files: a .param opened by path finds its .bin; from memory it a
         CHECK(std::string(e.what()).find("ncnn-open.bin") != std::string::npos);
     }
     std::ofstream(stem + ".bin", std::ios::binary) << b.bin;
-    const ModelFile f = read_model_file(stem + ".param");
+    const ModelFile f = named(read_model_file(stem + ".param"), stem + ".param");
     CHECK(f.format == "ncnn");
     check_values(f, b);
     const std::string p = b.param();

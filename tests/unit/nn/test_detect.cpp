@@ -1,9 +1,15 @@
 // Architecture detection (no libtorch): names and shapes in, hyperparameters out.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+
 #include "core/error.hpp"
 #include "formats/model_file.hpp"
-#include "nn/detect.hpp"
+#include "nn/arch/family.hpp"
+#include "nn/arch/keys.hpp"
 #include "test_support.hpp"
 
 using namespace upres;
@@ -43,18 +49,16 @@ formats::ModelFile rrdb(int feat, int blocks, int grow, int in_mult, bool old_sc
 
 TEST_CASE("RRDBNet: blocks, features, growth, scale and unshuffle from shapes, in both key schemes") {
     for (bool old : {false, true}) {
-        Architecture a = detect(rrdb(64, 23, 32, 1, old), "x4plus.pth");
-        CHECK(a.arch == Arch::rrdbnet);
-        CHECK(a.num_block == 23);
-        CHECK(a.num_feat == 64);
-        CHECK(a.num_grow == 32);
-        CHECK(a.scale == 4);
+        Model a = detect(rrdb(64, 23, 32, 1, old), "x4plus.pth");
+        CHECK(a.desc.arch == "rrdbnet");
+        CHECK(a.desc.summary == "RRDBNet x4, 23 blocks, 64 features, growth 32");
+        CHECK(a.desc.scale == 4);
         CHECK(a.tensors.count("body.22.rdb3.conv5.weight") == 1);
         CHECK(a.tensors.count("conv_body.weight") == 1);
     }
-    CHECK(detect(rrdb(32, 2, 16, 4, false), "x2plus").scale == 2);
-    CHECK(detect(rrdb(32, 2, 16, 16, false), "x1").scale == 1);
-    CHECK(detect(rrdb(32, 2, 16, 16, false), "x1").unshuffle == 4);
+    CHECK(detect(rrdb(32, 2, 16, 4, false), "x2plus").desc.scale == 2);
+    CHECK(detect(rrdb(32, 2, 16, 16, false), "x1").desc.scale == 1);
+    CHECK(detect(rrdb(32, 2, 16, 16, false), "x1").desc.size_multiple == 4);
 }
 
 TEST_CASE("SRVGGNetCompact and SRCNN") {
@@ -64,20 +68,21 @@ TEST_CASE("SRVGGNetCompact and SRCNN") {
     for (int i = 1; i <= 33; i += 2) add(c.tensors, "body." + std::to_string(i) + ".weight", {64});
     for (int i = 2; i <= 32; i += 2) add(c.tensors, "body." + std::to_string(i) + ".weight", {64, 64, 3, 3});
     add(c.tensors, "body.34.weight", {48, 64, 3, 3});
-    Architecture a = detect(c, "anime.pth");
-    CHECK(a.arch == Arch::compact);
-    CHECK(a.num_conv == 16);
-    CHECK(a.scale == 4);
+    Model a = detect(c, "anime.pth");
+    CHECK(a.desc.arch == "compact");
+    CHECK(a.desc.summary == "SRVGGNetCompact x4, 16 convs, 64 features");
+    CHECK(a.desc.scale == 4);
     formats::ModelFile s;
     add(s.tensors, "conv1.weight", {64, 1, 9, 9});
     add(s.tensors, "conv2.weight", {32, 64, 5, 5});
     add(s.tensors, "conv3.weight", {1, 32, 5, 5});
     s.metadata["scale"] = "3";
-    Architecture b = detect(s, "srcnn");
-    CHECK(b.arch == Arch::srcnn);
-    CHECK(b.kernels[1] == 5);
-    CHECK(b.scale == 3);
-    CHECK(b.in_channels == 1);
+    Model b = detect(s, "srcnn");
+    CHECK(b.desc.arch == "srcnn");
+    CHECK(b.desc.summary == "SRCNN 9-5-5, Y, x3");
+    CHECK(b.desc.scale == 0);
+    CHECK(b.desc.at_output_size);
+    CHECK(b.desc.in_channels == 1);
 }
 
 TEST_CASE("unknown architectures name the keys that did not match") {
@@ -99,20 +104,89 @@ TEST_CASE("unknown architectures name the keys that did not match") {
 TEST_CASE("the shared .pth checkpoints load and are detected (legacy SRCNN, zip compact x2 and x4)") {
     struct Case {
         const char* file;
-        Arch arch;
+        std::string arch;
         int scale, num_conv;
-    } cases[] = {{"srcnn-x3-955-legacy-format.pth", Arch::srcnn, 0, 0},
-                 {"compact-x2-aniscale.pth", Arch::compact, 2, -1},
-                 {"compact-x4-animevideov3-unverified.pth", Arch::compact, 4, 16}};
+    } cases[] = {{"srcnn-x3-955-legacy-format.pth", "srcnn", 0, 0},
+                 {"compact-x2-aniscale.pth", "compact", 2, -1},
+                 {"compact-x4-animevideov3-unverified.pth", "compact", 4, 16}};
     for (const Case& c : cases) {
         if (!test::have_shared(std::string("models/") + c.file)) continue;
         INFO(c.file);
         const std::string path = test::shared_dir() + "/models/" + c.file;
         formats::ModelFile f = formats::read_model_file(path);
-        CHECK(f.format == (c.arch == Arch::srcnn ? "pth-legacy" : "pth-zip"));
-        const Architecture a = detect(std::move(f), path);
-        CHECK(a.arch == c.arch);
-        if (c.arch == Arch::compact) CHECK(a.scale == c.scale);
-        if (c.num_conv > 0) CHECK(a.num_conv == c.num_conv);
+        CHECK(f.format == (c.arch == "srcnn" ? "pth-legacy" : "pth-zip"));
+        const Model a = detect(std::move(f), path);
+        CHECK(a.desc.arch == c.arch);
+        if (c.arch == "compact") CHECK(a.desc.scale == c.scale);
+        if (c.num_conv > 0) CHECK(a.desc.summary.find(std::to_string(c.num_conv) + " convs") != std::string::npos);
     }
+}
+
+TEST_CASE("the registry: names are unique, every family can be found by name, precedence is the table's order") {
+    std::set<std::string> names;
+    for (const Family* f : families()) {
+        CHECK(names.insert(f->name).second);
+        CHECK(find_family(f->name) == f);
+    }
+    CHECK(find_family("no-such-family") == nullptr);
+    // RRDBNet's keys include body.N.* names, which SRVGGNetCompact also uses: RRDBNet comes first.
+    auto position = [](const char* name) {
+        const auto& list = families();
+        return std::find(list.begin(), list.end(), find_family(name)) - list.begin();
+    };
+    CHECK(position("rrdbnet") < position("compact"));
+}
+
+TEST_CASE("an unknown architecture's error names the nearest families and the keys that fit none") {
+    formats::ModelFile f = rrdb(16, 1, 8, 1, false);
+    f.tensors.erase("conv_first.weight");
+    add(f.tensors, "mystery.layer.weight", {8, 3, 3, 3});
+    try {
+        detect(f, "odd.pth");
+        FAIL("no error");
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        CHECK(what.find("odd.pth: unknown architecture; nearest: RRDBNet") != std::string::npos);
+        CHECK(what.find("keys that fit no architecture: mystery.layer.weight") != std::string::npos);
+    }
+}
+
+TEST_CASE("a tensor with NaN or infinite values is refused, naming it") {
+    formats::ModelFile f = rrdb(16, 1, 8, 1, false);
+    auto& t = f.tensors.at("body.0.rdb2.conv3.weight");
+    const float inf = INFINITY;
+    std::memcpy(t.data.data() + 8, &inf, 4);
+    try {
+        detect(f, "inf.pth");
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::model);
+        CHECK(std::string(e.what()) == "inf.pth: tensor 'body.0.rdb2.conv3.weight' holds NaN or infinite values");
+    }
+}
+
+TEST_CASE("shapes that do not fit, and widths past the bounds, are refused naming the tensor") {
+    formats::ModelFile f = rrdb(16, 1, 8, 1, false);
+    f.tensors.at("body.0.rdb1.conv2.weight").shape = {8, 23, 3, 3};
+    f.tensors.at("body.0.rdb1.conv2.weight").data.resize(8 * 23 * 9 * 4);
+    CHECK_THROWS_WITH_AS(detect(f, "bad.pth"),
+                         "bad.pth: RRDBNet: tensor 'body.0.rdb1.conv2.weight' has shape [8, 23, 3, 3], expected [8, 24, 3, 3]",
+                         Error);
+    formats::ModelFile wide;
+    add(wide.tensors, "body.0.weight", {1 << 20, 3, 3, 3});  // a million features: terabytes of activations
+    add(wide.tensors, "body.1.weight", {1 << 20});
+    for (const char* k : {"body.2.weight", "body.4.weight"}) add(wide.tensors, k, {3, 3, 3, 3});
+    CHECK_THROWS_WITH_AS(detect(wide, "wide.pth"),
+                         "wide.pth: SRVGGNetCompact: the feature width (body.0.weight dim 0) is 1048576, outside 1..2048",
+                         Error);
+}
+
+TEST_CASE("key patterns: '#' is a number, '*' anything") {
+    using arch::key_matches;
+    CHECK(key_matches("body.#.rdb#.conv#.weight", "body.12.rdb3.conv5.weight"));
+    CHECK_FALSE(key_matches("body.#.rdb#.conv#.weight", "body.x.rdb3.conv5.weight"));
+    CHECK(key_matches("conv_up#.*", "conv_up2.bias"));
+    CHECK_FALSE(key_matches("conv_up#.*", "conv_up.bias"));
+    CHECK(key_matches("*.weight", "a.b.weight"));
+    CHECK_FALSE(key_matches("*.weight", "a.b.bias"));
 }

@@ -116,13 +116,11 @@ TEST_CASE("fetched Real-ESRGAN x4plus equals the PyTorch reference on Set5 (fp32
     // (where scripts/fetch-models.sh puts models by default).
     Options o;
     o.set_string("model_path", std::string(UPRES_SOURCE_DIR) + "/build/models");
-    const models::NamedModel* esrgan = nullptr;
-    for (const auto& m : models::named_models())
-        if (std::string(m.method) == "esrgan") esrgan = &m;
+    const models::NamedModel* esrgan = models::find_named_model("esrgan");
     REQUIRE(esrgan);
     std::string path;
     try {
-        path = models::find_model(*esrgan, o);
+        path = models::find_model(*esrgan, esrgan->files.at(0), o);
     } catch (const Error& e) {
         MESSAGE("SKIP: Real-ESRGAN x4plus not fetched (scripts/fetch-models.sh): " << e.what());
         return;

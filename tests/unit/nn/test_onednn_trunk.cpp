@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "nn/onednn_trunk.hpp"
+#include "nn/arch/rrdbnet/onednn_trunk.hpp"
 
 using upres::nn::OnednnTrunk;
 

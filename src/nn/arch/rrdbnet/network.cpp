@@ -1,110 +1,12 @@
-#include "nn/networks.hpp"
-
-#include <cstring>
-
 #include "core/error.hpp"
-#include "nn/onednn_trunk.hpp"
-#include "nn/replicate_pad.hpp"
+#include "nn/arch/rrdbnet/onednn_trunk.hpp"
+#include "nn/arch/rrdbnet/rrdbnet.hpp"
+#include "nn/network.hpp"
+#include "nn/torch_weights.hpp"
 
-namespace upres::nn {
+namespace upres::nn::arch::rrdbnet {
 
 namespace {
-
-using Weights = std::map<std::string, at::Tensor>;
-
-// Stride 1, symmetric padding (explicit IntArrayRefs: a braced list is ambiguous with the
-// string-padding overload of conv2d).
-at::Tensor conv2d_same(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t pad) {
-    const std::vector<int64_t> stride{1, 1}, padding{pad, pad};
-    return at::conv2d(x, weight, bias, at::IntArrayRef(stride), at::IntArrayRef(padding));
-}
-
-// The file's tensors as f32 CPU tensors, as stored.
-Weights load(const formats::TensorMap& tensors) {
-    Weights w;
-    for (const auto& [name, t] : tensors) {
-        std::vector<float> values = t.to_float();
-        at::Tensor x = at::empty(t.shape, at::TensorOptions().dtype(at::kFloat));
-        if (!values.empty()) std::memcpy(x.data_ptr<float>(), values.data(), values.size() * sizeof(float));
-        w.emplace(name, x);
-    }
-    return w;
-}
-
-// On the target device and dtype; 4-D conv weights in channels-last, like the activations, so no
-// convolution call has to reorder them again.
-Weights place(Weights w, const at::Device& device, at::ScalarType dtype) {
-    for (auto& [name, x] : w) {
-        x = x.to(device, dtype);
-        x = x.dim() == 4 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.contiguous();
-    }
-    return w;
-}
-
-const at::Tensor& get(const Weights& w, const std::string& key) {
-    auto it = w.find(key);
-    if (it == w.end()) fail(Status::model, "missing tensor '" + key + "'");
-    return it->second;
-}
-
-at::Tensor conv(const Weights& w, const std::string& name, const at::Tensor& x) {
-    const at::Tensor& weight = get(w, name + ".weight");
-    auto b = w.find(name + ".bias");
-    const int64_t pad = weight.size(2) / 2;
-    return conv2d_same(x, weight, b == w.end() ? at::Tensor() : b->second, pad);
-}
-
-// LeakyReLU(0.2) in place: the conv output is a fresh temporary, so no extra buffer is needed.
-at::Tensor lrelu(at::Tensor t) {
-    at::leaky_relu_(t, 0.2);
-    return t;
-}
-
-class Srcnn : public Network {
-public:
-    Srcnn(const Architecture& a, Weights w, bool replicate) : a_(a), w_(std::move(w)), replicate_(replicate) {}
-    at::Tensor forward(const at::Tensor& x) const override {
-        at::Tensor y = layer(x, "conv1", a_.kernels[0]).relu();
-        y = layer(y, "conv2", a_.kernels[1]).relu();
-        return layer(y, "conv3", a_.kernels[2]);
-    }
-    int receptive_radius() const override { return (a_.kernels[0] + a_.kernels[1] + a_.kernels[2] - 3) / 2; }
-
-private:
-    at::Tensor layer(const at::Tensor& x, const char* name, int k) const {
-        const int64_t p = k / 2;
-        const at::Tensor& weight = get(w_, std::string(name) + ".weight");
-        auto b = w_.find(std::string(name) + ".bias");
-        const at::Tensor bias = b == w_.end() ? at::Tensor() : b->second;
-        if (!replicate_) return conv2d_same(x, weight, bias, p);
-        return conv2d_same(replicate_pad(x, p), weight, bias, 0);
-    }
-    Architecture a_;
-    Weights w_;
-    bool replicate_;
-};
-
-class Compact : public Network {
-public:
-    Compact(const Architecture& a, Weights w) : a_(a), w_(std::move(w)) {}
-    at::Tensor forward(const at::Tensor& x) const override {
-        at::Tensor y = x;
-        const int last = 2 * (a_.num_conv + 1);
-        for (int i = 0; i < last; i += 2) {
-            y = conv(w_, "body." + std::to_string(i), y);
-            y = at::prelu(y, get(w_, "body." + std::to_string(i + 1) + ".weight"));
-        }
-        y = at::pixel_shuffle(conv(w_, "body." + std::to_string(last), y), a_.scale);
-        // The network predicts a residual over the nearest-upsampled input.
-        const at::Tensor base = at::upsample_nearest2d(x, {x.size(2) * a_.scale, x.size(3) * a_.scale});
-        return y + base;
-    }
-    int receptive_radius() const override { return a_.num_conv + 2; }
-
-private:
-    Architecture a_;
-    Weights w_;
-};
 
 // "Nearest 2x upsampling, then a 3x3 convolution" as four 2x2 convolutions on the small image, one
 // per output phase (a, b) = (row, column) parity: a high-resolution 3x3 window covers only two
@@ -129,7 +31,7 @@ at::Tensor subpixel_weight(const at::Tensor& w) {
 // in fp32: with Real-ESRGAN x4plus that lifts bf16 from 48.2 to 51.0 dB against fp32 on Set5 baby.
 class Rrdb : public Network {
 public:
-    Rrdb(const Architecture& a, Weights w, const at::Device& device, at::ScalarType dtype, bool onednn) : a_(a) {
+    Rrdb(const Params& a, Weights w, const at::Device& device, at::ScalarType dtype, bool onednn) : a_(a) {
         for (int u = 1; u <= upsamples(); ++u) {
             const std::string p = "conv_up" + std::to_string(u);
             const at::Tensor& weight = get(w, p + ".weight");
@@ -147,10 +49,10 @@ public:
             tail_ = place(std::move(tail), device, at::kFloat);
         }
         const bool bf16 = dtype == at::kBFloat16;
-        if (onednn && device.is_cpu() && bf16) trunk_ = OnednnTrunk::create(w, a_.num_block, true);
+        if (onednn && device.is_cpu() && bf16) trunk_ = OnednnTrunk::create(w, a_.blocks, true);
         w_ = place(std::move(w), device, dtype);
         compute_ = dtype;
-        if (onednn && device.is_cpu() && dtype == at::kFloat) trunk_ = OnednnTrunk::create(w_, a_.num_block, false);
+        if (onednn && device.is_cpu() && dtype == at::kFloat) trunk_ = OnednnTrunk::create(w_, a_.blocks, false);
         // The trunk keeps its own f32 weights; ATen's copies of them would never be used.
         if (trunk_)
             for (auto it = w_.begin(); it != w_.end();)
@@ -164,17 +66,16 @@ public:
             y = trunk_->run(feat);
         } else {
             at::Tensor body = feat;
-            for (int b = 0; b < a_.num_block; ++b) body = rrdb(body, "body." + std::to_string(b));
+            for (int b = 0; b < a_.blocks; ++b) body = rrdb(body, "body." + std::to_string(b));
             y = conv(w_, "conv_body", body.to(compute_)).to(at::kFloat).add_(feat).to(tail_dtype());
         }
         for (int u = 1; u < upsamples(); ++u) y = lrelu(upsample_conv(y, "conv_up" + std::to_string(u)));
+        if (upsamples() == 0) return conv(tail_weights(), "conv_last", lrelu(conv(tail_weights(), "conv_hr", y)));
         return tail_in_strips(y);
     }
-    int size_multiple() const override { return a_.unshuffle; }
-    int receptive_radius() const override { return 64; }  // effectively bounded; tiles overlap this much at most
 
 private:
-    int upsamples() const { return a_.scale * a_.unshuffle == 8 ? 3 : 2; }
+    int upsamples() const { return a_.upsamples; }
     // The upsampling tail's weights: fp32 copies when the blocks run in reduced precision.
     const Weights& tail_weights() const { return tail_.empty() ? w_ : tail_; }
     at::ScalarType tail_dtype() const { return tail_.empty() ? compute_ : at::kFloat; }
@@ -241,7 +142,7 @@ private:
         y = rdb(y, p + ".rdb3");
         return y.mul_(0.2).add_(x);
     }
-    Architecture a_;
+    Params a_;
     Weights w_;
     Weights tail_;  // fp32 copies of the upsampling tail when w_ is reduced precision; else empty
     at::ScalarType compute_ = at::kFloat;
@@ -250,17 +151,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Network> build_network(const Architecture& a, const std::string& padding, const at::Device& device,
-                                       at::ScalarType dtype, bool onednn) {
-    if (a.arch == Arch::torchscript) return load_torchscript(a.script_path, a.scale, device, dtype);
-    Weights w = load(a.tensors);
-    switch (a.arch) {
-        case Arch::srcnn: return std::make_unique<Srcnn>(a, place(std::move(w), device, dtype), padding == "replicate");
-        case Arch::compact: return std::make_unique<Compact>(a, place(std::move(w), device, dtype));
-        case Arch::rrdbnet: return std::make_unique<Rrdb>(a, std::move(w), device, dtype, onednn);
-        case Arch::torchscript: break;
-    }
-    return nullptr;
+std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
+    return std::make_unique<Rrdb>(params(m.tensors, "RRDBNet"), load_weights(m.tensors), device_of(s), dtype_of(s), s.onednn);
 }
 
-}  // namespace upres::nn
+}  // namespace upres::nn::arch::rrdbnet

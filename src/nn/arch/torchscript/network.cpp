@@ -4,9 +4,10 @@
 #include <torch/script.h>
 
 #include "core/error.hpp"
-#include "nn/networks.hpp"
+#include "nn/arch/torchscript/torchscript.hpp"
+#include "nn/network.hpp"
 
-namespace upres::nn {
+namespace upres::nn::arch::torchscript {
 
 namespace {
 
@@ -20,7 +21,6 @@ public:
         if (!out.isTensor()) fail(Status::model, "the TorchScript program did not return a tensor");
         return out.toTensor();
     }
-    int receptive_radius() const override { return 16; }  // unknown: tiles overlap generously
     int measured_scale() const override { return scale_; }
     void set_scale(int s) { scale_ = s; }
 
@@ -31,8 +31,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Network> load_torchscript(const std::string& path, int scale, const at::Device& device,
-                                          at::ScalarType dtype) {
+std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
+    const std::string& path = m.path;
+    const int scale = m.desc.scale;
+    const at::Device device = device_of(s);
+    const at::ScalarType dtype = dtype_of(s);
     torch::jit::Module module;
     try {
         module = torch::jit::load(path, device);
@@ -61,4 +64,4 @@ std::unique_ptr<Network> load_torchscript(const std::string& path, int scale, co
     return net;
 }
 
-}  // namespace upres::nn
+}  // namespace upres::nn::arch::torchscript

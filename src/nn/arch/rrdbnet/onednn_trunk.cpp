@@ -1,4 +1,4 @@
-#include "nn/onednn_trunk.hpp"
+#include "nn/arch/rrdbnet/onednn_trunk.hpp"
 
 #include <oneapi/dnnl/dnnl.hpp>
 

@@ -1,5 +1,5 @@
 // Builds without oneDNN's headers run the trunk through ATen (networks.cpp).
-#include "nn/onednn_trunk.hpp"
+#include "nn/arch/rrdbnet/onednn_trunk.hpp"
 
 namespace upres::nn {
 

@@ -1,0 +1,63 @@
+#include <cmath>
+
+#include "formats/ncnn_graph.hpp"
+#include "nn/arch/compact/compact.hpp"
+#include "nn/arch/keys.hpp"
+
+namespace upres::nn::arch::compact {
+
+namespace {
+
+bool claims(const formats::TensorMap& t) {
+    return t.count("body.0.weight") && t.count("body.1.weight") && !t.count("conv_first.weight") &&
+           t.at("body.0.weight").shape.size() == 4 && t.at("body.1.weight").shape.size() == 1;
+}
+
+Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std::string>&, const std::string& name) {
+    const Keys k{t, name + ": SRVGGNetCompact"};
+    int last = -1;
+    for (int i = 0; k.has("body." + std::to_string(i) + ".weight"); i += 2) last = i;
+    if (last < 4) k.fail("needs at least two convolutions (body.0, body.2, body.4)");
+    const formats::Tensor& first = k.need("body.0.weight", 4);
+    const int feat = k.bounded(first.shape[0], 1, kMaxChannels, "the feature width (body.0.weight dim 0)");
+    const int in = k.bounded(first.shape[1], 1, 4, "the input channels (body.0.weight dim 1)");
+    const int convs = last / 2 - 1;
+    k.bounded(convs, 1, kMaxBlocks, "the number of body convolutions");
+    for (int i = 0; i <= last; i += 2) {
+        const std::string p = "body." + std::to_string(i);
+        k.shape(p + ".weight", {i == last ? -1 : feat, i == 0 ? in : feat, 3, 3});
+        if (k.has(p + ".bias")) k.shape(p + ".bias", {k.t.at(p + ".weight").shape[0]});
+        if (i < last) k.shape("body." + std::to_string(i + 1) + ".weight", {feat});
+    }
+    const int64_t tail = t.at("body." + std::to_string(last) + ".weight").shape[0];
+    const int scale = int(std::lround(std::sqrt(double(tail) / in)));
+    if (scale < 1 || scale > 16 || int64_t(scale) * scale * in != tail)
+        k.fail("the last convolution has " + std::to_string(tail) + " outputs, not channels x scale^2");
+    Descriptor d;
+    d.summary = "SRVGGNetCompact x" + std::to_string(scale) + ", " + std::to_string(convs) + " convs, " +
+                std::to_string(feat) + " features";
+    d.scale = scale;
+    d.in_channels = d.out_channels = in;
+    d.context = convs + 2;
+    d.preferred_tile = 512;
+    // x4fast: 51.5-55.1 dB from fp32 in bf16 on Set5/Set14 x4, 2.5x faster (docs/models.md).
+    d.auto_bf16_cpu = true;
+    d.macs_per_pixel = 9 * (int64_t(in) * feat + int64_t(convs) * feat * feat + int64_t(feat) * tail);
+    return d;
+}
+
+}  // namespace
+
+const Family& family() {
+    static const Family f{"compact",
+                          "SRVGGNetCompact (Real-ESRGAN compact)",
+                          {"body.#.weight", "body.#.bias"},
+                          nullptr,
+                          claims,
+                          describe,
+                          from_ncnn,
+                          UPRES_NETWORK(build)};
+    return f;
+}
+
+}  // namespace upres::nn::arch::compact

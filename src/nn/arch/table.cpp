@@ -1,0 +1,29 @@
+// The architecture registry: every family upres knows, in precedence order. Detection asks each
+// in turn whether a file's keys are its own and the first that says yes wins, so a family whose
+// keys include another's look-alikes comes before it (tests/unit/nn/test_detect.cpp checks the
+// pairs that need it). Adding a family: its folder, its include here, one line in the list.
+#include "nn/arch/compact/compact.hpp"
+#include "nn/arch/family.hpp"
+#include "nn/arch/rrdbnet/rrdbnet.hpp"
+#include "nn/arch/srcnn/srcnn.hpp"
+#include "nn/arch/torchscript/torchscript.hpp"
+
+namespace upres::nn {
+
+const std::vector<const Family*>& families() {
+    static const std::vector<const Family*> list = {
+        &arch::rrdbnet::family(),
+        &arch::compact::family(),
+        &arch::srcnn::family(),
+        &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it
+    };
+    return list;
+}
+
+const Family* find_family(const std::string& name) {
+    for (const Family* f : families())
+        if (name == f->name) return f;
+    return nullptr;
+}
+
+}  // namespace upres::nn
