@@ -4,8 +4,11 @@
 // pairs that need it). Adding a family: its folder, its include here, one line in the list.
 #include "nn/arch/compact/compact.hpp"
 #include "nn/arch/family.hpp"
+#include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
+#include "nn/arch/span/span.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
+#include "nn/arch/srresnet/srresnet.hpp"
 #include "nn/arch/torchscript/torchscript.hpp"
 
 namespace upres::nn {
@@ -14,7 +17,10 @@ const std::vector<const Family*>& families() {
     static const std::vector<const Family*> list = {
         &arch::rrdbnet::family(),
         &arch::compact::family(),
+        &arch::plksr::family(),
+        &arch::srresnet::family(),
         &arch::srcnn::family(),
+        &arch::span::family(),
         &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it
     };
     return list;
