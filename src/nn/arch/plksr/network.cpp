@@ -1,0 +1,106 @@
+#include "nn/arch/plksr/plksr.hpp"
+#include "nn/network.hpp"
+#include "nn/torch_weights.hpp"
+
+namespace upres::nn::arch::plksr {
+
+namespace {
+
+at::Tensor conv_pad(const Weights& w, const std::string& name, const at::Tensor& x) {
+    const at::Tensor& weight = get(w, name + ".weight");
+    const std::vector<int64_t> pad = {weight.size(2) / 2, weight.size(3) / 2};
+    const std::vector<int64_t> one = {1, 1};
+    return at::conv2d(x, weight, maybe(w, name + ".bias"), one, pad, one, 1);
+}
+
+class PLKSR : public Network {
+public:
+    PLKSR(Params p, Weights w) : p_(std::move(p)), w_(std::move(w)) {}
+
+    at::Tensor forward(const at::Tensor& x) const override {
+        at::Tensor y = conv_pad(w_, "feats.0", x);
+        for (int b = 1; b <= p_.blocks; ++b) y = block("feats." + std::to_string(b) + ".", y);
+        const int s2 = p_.scale * p_.scale;
+        y = conv_pad(w_, "feats." + std::to_string(p_.last), y);
+        y.add_(x.repeat_interleave(s2, 1));
+        return p_.dysample ? dysample(y) : at::pixel_shuffle(y, p_.scale);
+    }
+
+private:
+    at::Tensor block(const std::string& q, const at::Tensor& skip) const {
+        at::Tensor t = skip;
+        if (p_.norm == Norm::layer) {
+            // Over the channels at each pixel: the channels-last layout makes that a plain layer norm.
+            const at::Tensor nhwc = t.permute({0, 2, 3, 1});
+            t = at::layer_norm(nhwc, {p_.dim}, get(w_, q + "layer_norm.weight"), get(w_, q + "layer_norm.bias"), 1e-6)
+                    .permute({0, 3, 1, 2});
+        }
+        t = conv_pad(w_, q + p_.mixer_key + ".0", t);
+        t = p_.real ? at::mish(t) : at::gelu(t);
+        t = conv_pad(w_, q + p_.mixer_key + ".2", t);
+        // The large kernel over the first `split` channels; the others pass through.
+        const at::Tensor part = t.narrow(1, 0, p_.split);
+        at::Tensor lk;
+        if (p_.lk == LargeKernel::plk) {
+            lk = conv_pad(w_, q + "lk.conv", part);
+        } else {
+            lk = conv_pad(w_, q + "lk.mn_conv", part);
+            lk.add_(conv_pad(w_, q + "lk.nm_conv", part));
+            lk.add_(conv_pad(w_, q + "lk.nn_conv", part));
+        }
+        if (p_.split == p_.dim) t = lk;
+        else t.narrow(1, 0, p_.split).copy_(lk);
+        if (p_.ea) {
+            at::Tensor gate = conv_pad(w_, q + "attn.f.0", t);
+            gate.sigmoid_();
+            t = gate.mul_(t);
+        }
+        t = conv_pad(w_, q + "refine", t);
+        if (p_.norm != Norm::group) return t.add_(skip);
+        // GroupNorm folded into one scale and shift per channel, added onto the skip in one pass.
+        const int64_t g = p_.norm_groups, c = p_.dim / g, h = t.size(2), w = t.size(3);
+        const at::Tensor grouped = t.view({1, g, c, h, w});
+        auto [var, mean] = at::var_mean(grouped, {2, 3, 4}, /*unbiased=*/false, /*keepdim=*/false);
+        const at::Tensor rstd = (var + 1e-5).rsqrt_();                                   // [1, g]
+        const at::Tensor a = get(w_, q + "norm.weight").view({g, c}) * rstd.view({g, 1});  // [g, c]
+        const at::Tensor shift = get(w_, q + "norm.bias").view({g, c}) - mean.view({g, 1}) * a;
+        at::Tensor out = skip + shift.view({1, p_.dim, 1, 1});
+        return out.addcmul_(t, a.view({1, p_.dim, 1, 1}));
+    }
+
+    // DySample: each output pixel samples (bilinearly, border-clamped) its group's channels at the
+    // input position plus a learnt offset (a 1x1 conv gated by a sigmoid 1x1 conv).
+    at::Tensor dysample(const at::Tensor& x) const {
+        const int64_t s = p_.scale, G = p_.dy_groups, C = x.size(1), H = x.size(2), W = x.size(3);
+        at::Tensor scope = conv_pad(w_, "to_img.scope", x).sigmoid_();
+        at::Tensor off = conv_pad(w_, "to_img.offset", x).mul_(scope).mul_(0.5).add_(get(w_, "to_img.init_pos"));
+        off = off.contiguous().view({1, 2, G * s * s, H, W});
+        const auto opt = x.options();
+        const at::Tensor cx = (at::arange(W, opt) + 0.5).view({1, 1, 1, W}).expand({1, 1, H, W});
+        const at::Tensor cy = (at::arange(H, opt) + 0.5).view({1, 1, H, 1}).expand({1, 1, H, W});
+        const at::Tensor base = at::stack({cx, cy}, 1);  // [1, 2, 1, H, W]: x then y
+        const at::Tensor norm = at::tensor({double(W), double(H)}, opt).view({1, 2, 1, 1, 1});
+        at::Tensor coords = (base + off).mul_(2).div_(norm).sub_(1);
+        coords = at::pixel_shuffle(coords.reshape({1, 2 * G * s * s, H, W}), s)
+                     .view({1, 2, G, s * H, s * W})
+                     .permute({0, 2, 3, 4, 1})
+                     .contiguous()
+                     .flatten(0, 1);  // [G, sH, sW, 2]
+        const at::Tensor in = x.contiguous().view({G, C / G, H, W});
+        at::Tensor y = at::grid_sampler_2d(in, coords, /*bilinear*/ 0, /*border*/ 1, /*align_corners*/ true)
+                           .view({1, C, s * H, s * W});
+        if (p_.dy_end_conv) y = conv_pad(w_, "to_img.end_conv", y.contiguous(at::MemoryFormat::ChannelsLast));
+        return y;
+    }
+
+    Params p_;
+    Weights w_;
+};
+
+}  // namespace
+
+std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
+    return std::make_unique<PLKSR>(params(m.tensors, m.path + ": PLKSR"), place(load_weights(m.tensors), device_of(s), dtype_of(s)));
+}
+
+}  // namespace upres::nn::arch::plksr
