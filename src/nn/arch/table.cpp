@@ -5,7 +5,6 @@
 #include "nn/arch/compact/compact.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
-#include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
 #include "nn/arch/span/span.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
@@ -18,7 +17,6 @@ const std::vector<const Family*>& families() {
     static const std::vector<const Family*> list = {
         &arch::rrdbnet::family(),
         &arch::compact::family(),
-        &arch::plksr::family(),
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::srcnn::family(),
