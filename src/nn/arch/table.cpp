@@ -5,9 +5,11 @@
 #include "nn/arch/compact/compact.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
+#include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
 #include "nn/arch/span/span.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
+#include "nn/arch/srresnet/srresnet.hpp"
 #include "nn/arch/srresnet/srresnet.hpp"
 #include "nn/arch/torchscript/torchscript.hpp"
 
@@ -17,6 +19,8 @@ const std::vector<const Family*>& families() {
     static const std::vector<const Family*> list = {
         &arch::rrdbnet::family(),
         &arch::compact::family(),
+        &arch::srresnet::family(),
+        &arch::plksr::family(),
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::srcnn::family(),
