@@ -5,11 +5,8 @@
 #include "nn/arch/compact/compact.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
-#include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
-#include "nn/arch/span/span.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
-#include "nn/arch/srresnet/srresnet.hpp"
 #include "nn/arch/srresnet/srresnet.hpp"
 #include "nn/arch/torchscript/torchscript.hpp"
 
@@ -19,12 +16,9 @@ const std::vector<const Family*>& families() {
     static const std::vector<const Family*> list = {
         &arch::rrdbnet::family(),
         &arch::compact::family(),
-        &arch::srresnet::family(),
-        &arch::plksr::family(),
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::srcnn::family(),
-        &arch::span::family(),
         &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it
     };
     return list;
