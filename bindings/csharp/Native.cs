@@ -112,6 +112,8 @@ namespace Upres
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern void upres_resampler_destroy(IntPtr resampler);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_resampler_scale(ResamplerHandle resampler, out int scale);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_cuda_device_count(out int count);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_architecture_count(out int count);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_architecture_info(int index, out IntPtr name, out IntPtr title);
         [DllImport(Lib, CallingConvention = Cdecl)]
         internal static extern int upres_resample(ResamplerHandle resampler, ref NativeImage src, ref NativeImage dst,
                                                   ProgressFn progress, IntPtr userData, CancelTokenHandle cancel);

@@ -213,6 +213,12 @@ UPRES_API int32_t upres_model_describe(const char* path, char* buffer, size_t ca
  * message saying where upres looked and how to get it. options may be NULL. Buffer as above. */
 UPRES_API int32_t upres_method_describe(const char* method, const upres_options* options, char* buffer,
                                         size_t capacity, size_t* out_length);
+/* The architecture families this build detects in model files, in detection precedence (the first
+ * whose keys fit wins). *out_name: the name `upres convert` writes as metadata "arch" ("rrdbnet");
+ * *out_title: for people ("RRDBNet (ESRGAN, Real-ESRGAN)"). Static strings; either pointer may be
+ * NULL. Works in builds without libtorch (detection needs none). */
+UPRES_API int32_t upres_architecture_count(int32_t* out_count);
+UPRES_API int32_t upres_architecture_info(int32_t index, const char** out_name, const char** out_title);
 /* How many CUDA devices models can run on (option "device": "cuda:0" .. "cuda:N-1"): 0 in builds
  * without libtorch, with a libtorch without CUDA, or when no device is visible. */
 UPRES_API int32_t upres_cuda_device_count(int32_t* out_count);

@@ -260,6 +260,22 @@ inline std::vector<std::string> methods() {
     return names;
 }
 
+// The architecture families detected in model files, in precedence order: {name, title}.
+struct Architecture {
+    std::string name, title;
+};
+inline std::vector<Architecture> architectures() {
+    int32_t n = 0;
+    detail::check(upres_architecture_count(&n));
+    std::vector<Architecture> list;
+    for (int32_t i = 0; i < n; ++i) {
+        const char *name = nullptr, *title = nullptr;
+        detail::check(upres_architecture_info(i, &name, &title));
+        list.push_back({name, title});
+    }
+    return list;
+}
+
 // CUDA devices models can run on (option "device" = "cuda:0" .. "cuda:N-1"); 0 without CUDA.
 inline int32_t cuda_device_count() {
     int32_t n = 0;

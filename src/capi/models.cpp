@@ -43,6 +43,24 @@ UPRES_API int32_t upres_method_describe(const char* method, const upres_options*
     });
 }
 
+UPRES_API int32_t upres_architecture_count(int32_t* out_count) {
+    return UPRES_BOUNDARY({
+        require(out_count, "out_count");
+        *out_count = int32_t(nn::families().size());
+    });
+}
+
+UPRES_API int32_t upres_architecture_info(int32_t index, const char** out_name, const char** out_title) {
+    return UPRES_BOUNDARY({
+        const auto& list = nn::families();
+        if (index < 0 || size_t(index) >= list.size())
+            fail(Status::invalid_argument, "architecture index " + std::to_string(index) + " out of range (0.." +
+                                               std::to_string(int64_t(list.size()) - 1) + ")");
+        if (out_name) *out_name = list[size_t(index)]->name;
+        if (out_title) *out_title = list[size_t(index)]->title;
+    });
+}
+
 UPRES_API int32_t upres_model_convert(const char* src_path, const char* dst_path) {
     return UPRES_BOUNDARY({
         require(src_path, "src_path");

@@ -29,6 +29,10 @@ int methods_command(int argc, char**) {
             std::printf("%-14s unavailable: %s\n", m.c_str(), why.c_str());
         }
     }
+    // What `--model FILE` accepts: the registry's families, detected from the weights.
+    std::string families;
+    for (const auto& a : upres::architectures()) families += (families.empty() ? "" : ", ") + a.name + " (" + a.title + ")";
+    std::printf("\nmodel files of these architectures are detected from their weights: %s\n", families.c_str());
     return kExitOk;
 }
 

@@ -298,6 +298,22 @@ static void test_models(void) {
     CHECK_STATUS(upres_cuda_device_count(NULL), UPRES_E_INVALID_ARGUMENT);
     CHECK_STATUS(upres_cuda_device_count(&devices), UPRES_OK);
     CHECK(devices >= 0);
+    {
+        int32_t n = 0, i, seen_rrdbnet = 0;
+        const char *name = NULL, *title = NULL;
+        CHECK_STATUS(upres_architecture_count(NULL), UPRES_E_INVALID_ARGUMENT);
+        CHECK_STATUS(upres_architecture_count(&n), UPRES_OK);
+        CHECK(n >= 4);
+        for (i = 0; i < n; ++i) {
+            CHECK_STATUS(upres_architecture_info(i, &name, &title), UPRES_OK);
+            CHECK(name != NULL && title != NULL && name[0] != '\0');
+            if (name && strcmp(name, "rrdbnet") == 0) seen_rrdbnet = 1;
+        }
+        CHECK(seen_rrdbnet);
+        CHECK_STATUS(upres_architecture_info(n, &name, &title), UPRES_E_INVALID_ARGUMENT);
+        CHECK(strstr(upres_last_error(), "out of range") != NULL);
+        CHECK_STATUS(upres_architecture_info(0, NULL, NULL), UPRES_OK);
+    }
     CHECK_STATUS(upres_model_describe(NULL, buf, sizeof buf, &len), UPRES_E_INVALID_ARGUMENT);
     CHECK_STATUS(upres_model_describe("/nonexistent/model.safetensors", buf, sizeof buf, &len), UPRES_E_IO);
     CHECK(strstr(upres_last_error(), "/nonexistent/model.safetensors") != NULL);

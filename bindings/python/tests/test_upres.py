@@ -226,6 +226,9 @@ class Library(unittest.TestCase):
         self.assertIsInstance(devices, int)
         self.assertGreaterEqual(devices, 0)
         self.assertIn("lanczos3", upres.methods())
+        families = dict(upres.architectures())
+        self.assertIn("rrdbnet", families)
+        self.assertIn("ESRGAN", families["rrdbnet"])
         names = {o.name: o for o in upres.option_table()}
         self.assertEqual(names["threads"].type, "int")
         options = upres.Options(edge="wrap")

@@ -23,7 +23,7 @@ from ._native import lib
 __all__ = [
     "UpresError", "CancelledError", "Options", "Resampler", "CancelToken", "ImageInfo",
     "load_image", "load_image_memory", "probe_image", "save_image", "psnr", "ssim", "degrade",
-    "model_describe", "method_describe", "model_convert", "methods", "option_table", "version", "version_number",
+    "model_describe", "method_describe", "model_convert", "methods", "architectures", "option_table", "version", "version_number",
     "cuda_device_count",
     "set_max_pixels", "get_max_pixels", "required_bytes",
 ]
@@ -89,6 +89,19 @@ def cuda_device_count():
     out = c_int32()
     _check(lib.upres_cuda_device_count(byref(out)))
     return out.value
+
+
+def architectures():
+    """The architecture families this build detects in model files, in precedence order, as
+    (name, title) pairs: ("rrdbnet", "RRDBNet (ESRGAN, Real-ESRGAN)"), ..."""
+    n = c_int32()
+    _check(lib.upres_architecture_count(byref(n)))
+    out = []
+    for i in range(n.value):
+        name, title = c_char_p(), c_char_p()
+        _check(lib.upres_architecture_info(i, byref(name), byref(title)))
+        out.append((name.value.decode(), title.value.decode()))
+    return out
 
 
 def methods():

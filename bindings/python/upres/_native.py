@@ -114,6 +114,8 @@ _PROTOTYPES = {
     "upres_resampler_destroy": (None, [_handle]),
     "upres_resampler_scale": (c_int32, [_handle, POINTER(c_int32)]),
     "upres_cuda_device_count": (c_int32, [POINTER(c_int32)]),
+    "upres_architecture_count": (c_int32, [POINTER(c_int32)]),
+    "upres_architecture_info": (c_int32, [c_int32, POINTER(c_char_p), POINTER(c_char_p)]),
     "upres_resample": (c_int32, [_handle, _img, _img, PROGRESS_FN, c_void_p, _handle]),
     "upres_resample_new": (c_int32, [_handle, _img, c_int32, c_int32, PROGRESS_FN, c_void_p, _handle,
                                      _out_handle]),

@@ -136,6 +136,8 @@ extern "C" {
     pub fn upres_resampler_destroy(resampler: *mut upres_resampler);
     pub fn upres_resampler_scale(resampler: *const upres_resampler, out_scale: *mut i32) -> i32;
     pub fn upres_cuda_device_count(out_count: *mut i32) -> i32;
+    pub fn upres_architecture_count(out_count: *mut i32) -> i32;
+    pub fn upres_architecture_info(index: i32, out_name: *mut *const c_char, out_title: *mut *const c_char) -> i32;
     pub fn upres_resample(
         resampler: *const upres_resampler,
         src: *const upres_image,
