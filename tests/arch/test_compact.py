@@ -49,5 +49,10 @@ def test_bad_files(ws):
     archtest.expect_model_error(archtest.save_all(ws, "nan", bad)[0], "body.3.weight", "NaN")
 
 
+def bench_models():
+    """Published sizes for benchmarks/arch_speed.py."""
+    return [("compact x4 (x4fast)", Compact(3, 64, 16, 4), 4)]
+
+
 if __name__ == "__main__":
     archtest.main(globals())
