@@ -160,10 +160,11 @@ SIZES = [(17, 23), (1, 40), (9, 1)]
 
 
 def test_realplksr_published_size(ws):
-    # dim 64, kernel 17, split 0.25, GroupNorm, x4 = the published RealPLKSR (28 blocks; fewer here for time)
-    m = archtest.randomize(Net(64, 6, 4, 17), seed=1)
+    # dim 64, kernel 17, split 0.25, GroupNorm, x4 = the published RealPLKSR but 12 blocks, not 28
+    # (28 blocks measured 6.9e-05: close to the limit on other CPUs' convolution algorithms)
+    m = archtest.randomize(Net(64, 12, 4, 17), seed=1)
     check(m, ws, "realplksr_x4", 4, [(17, 23), (1, 40)],
-          "RealPLKSR x4, 6 blocks, 64 features, kernel 17 on 16 channels, GroupNorm")
+          "RealPLKSR x4, 12 blocks, 64 features, kernel 17 on 16 channels, GroupNorm")
 
 
 def test_realplksr_small(ws):
