@@ -6,6 +6,7 @@
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
+#include "nn/arch/span/span.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
 #include "nn/arch/srresnet/srresnet.hpp"
 #include "nn/arch/torchscript/torchscript.hpp"
@@ -19,6 +20,7 @@ const std::vector<const Family*>& families() {
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::srcnn::family(),
+        &arch::span::family(),
         &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it
     };
     return list;
