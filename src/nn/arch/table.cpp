@@ -5,6 +5,7 @@
 #include "nn/arch/compact/compact.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
+#include "nn/arch/rcan/rcan.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
 #include "nn/arch/span/span.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
@@ -19,6 +20,7 @@ const std::vector<const Family*>& families() {
         &arch::compact::family(),
         &arch::plksr::family(),
         &arch::srresnet::family(),
+        &arch::rcan::family(),
         &arch::srcnn::family(),
         &arch::span::family(),
         &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it

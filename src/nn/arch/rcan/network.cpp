@@ -1,0 +1,47 @@
+#include "nn/arch/rcan/rcan.hpp"
+#include "nn/network.hpp"
+#include "nn/torch_weights.hpp"
+
+namespace upres::nn::arch::rcan {
+
+namespace {
+
+class Rcan : public Network {
+public:
+    Rcan(const Params& p, Weights w) : p_(p), w_(std::move(w)) {}
+    at::Tensor forward(const at::Tensor& x) const override {
+        const at::Tensor head = conv(w_, "head.0", x);
+        at::Tensor y = head;
+        for (int g = 0; g < p_.groups; ++g) {
+            const std::string gp = "body." + std::to_string(g) + ".body.";
+            at::Tensor r = y;
+            for (int b = 0; b < p_.blocks; ++b) r = rcab(r, gp + std::to_string(b) + ".body.");
+            y = conv(w_, gp + std::to_string(p_.blocks), r).add_(y);
+        }
+        y = conv(w_, "body." + std::to_string(p_.groups), y).add_(head);
+        const int shuffle = p_.scale == 3 ? 3 : 2;
+        for (int s = 0; s < p_.steps; ++s) y = at::pixel_shuffle(conv(w_, "tail.0." + std::to_string(2 * s), y), shuffle);
+        return conv(w_, "tail.1", y);
+    }
+
+private:
+    at::Tensor rcab(const at::Tensor& x, const std::string& p) const {
+        at::Tensor r = conv(w_, p + "0", x);
+        at::relu_(r);
+        r = conv(w_, p + "2", r);
+        at::Tensor a = conv(w_, p + "3.conv_du.0", at::mean(r, {2, 3}, true));
+        at::relu_(a);
+        a = at::sigmoid(conv(w_, p + "3.conv_du.2", a));
+        return r.mul_(a).add_(x);
+    }
+    Params p_;
+    Weights w_;
+};
+
+}  // namespace
+
+std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
+    return std::make_unique<Rcan>(params(m.tensors, "RCAN"), place(load_weights(m.tensors), device_of(s), dtype_of(s)));
+}
+
+}  // namespace upres::nn::arch::rcan
