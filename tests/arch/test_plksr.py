@@ -68,7 +68,6 @@ class Block(nn.Module):
             self.channel_mixer = m
         else:
             self.channe_mixer = m  # sic: the original's key names
-        self.mixer = m
         self.real, self.norm_kind = real, norm if real else None
         self.lk = RectPartialConv(split, k) if rect else PartialConv(split, k)
         self.attn = Gate(dim) if ea else nn.Identity()
@@ -80,7 +79,8 @@ class Block(nn.Module):
 
     def forward(self, x):
         y = self.layer_norm(x) if self.norm_kind == "layer" else x
-        y = self.refine(self.attn(self.lk(self.mixer(y))))
+        mixer = self.channel_mixer if self.real else self.channe_mixer
+        y = self.refine(self.attn(self.lk(mixer(y))))
         if self.norm_kind == "group":
             y = self.norm(y)
         return y + x
@@ -139,8 +139,7 @@ class Net(nn.Module):
 
 
 def sd(m):
-    # the blocks hold their mixer twice (as channel_mixer / channe_mixer and as .mixer): keep the published names
-    return archtest.collections.OrderedDict((k, v) for k, v in archtest.state_dict(m).items() if ".mixer." not in k)
+    return archtest.state_dict(m)
 
 
 def check(m, ws, stem, scale, sizes, summary, tol=1e-4):
@@ -232,6 +231,11 @@ def test_bad_files(ws):
     archtest.expect_model_error(archtest.save_all(ws, "kernel", bad)[0], "feats.1.lk.conv.weight")
     refused("nan", lambda d: d.__setitem__("feats.1.refine.weight", torch.full((16, 16, 1, 1), float("nan"))),
             "feats.1.refine.weight", "NaN")
+
+
+def bench_models():
+    """Published sizes for benchmarks/arch_speed.py."""
+    return [("RealPLKSR x4 (64 features, 28 blocks, kernel 17)", Net(64, 28, 4, 17), 4)]
 
 
 if __name__ == "__main__":
