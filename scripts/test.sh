@@ -36,9 +36,17 @@ if [[ -x tests/fuzz/run_fuzzers.sh ]]; then
   bash tests/fuzz/run_fuzzers.sh "${UPRES_FUZZ_SECONDS:-30}"
 fi
 
-# One closing line over every ctest run above.
-passed=0 failed=0
-while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
-  sed -nE 's/^[0-9]+% tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2 \1/p' "$log" | awk '{print $1 - $2, $2}')
-echo "upres: $passed passed, $failed failed"
+# One closing line over every ctest run above. ctest's "N% tests passed, F tests failed out of T"
+# counts skipped tests (exit 77, SKIP_RETURN_CODE) as passed; it lists them under "The following
+# tests did not run:" as "(Skipped)", so those are counted and taken off (disabled tests, listed there
+# as "(Disabled)", are in neither number).
+read -r total failed skipped < <(awk '
+  /^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+/ { failed += $4; total += $NF; listing = 0; next }
+  /^The following tests did not run:/ { listing = 1; next }
+  listing && /^[[:space:]]+[0-9]+ - .*\(Skipped\)[[:space:]]*$/ { skipped++; next }
+  listing && /^[[:space:]]+[0-9]+ - / { next }
+  { listing = 0 }
+  END { print total + 0, failed + 0, skipped + 0 }' "$log")
+passed=$((total - failed - skipped))
+echo "upres: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -1,5 +1,4 @@
 // The header-only C++ API, linked against the shared library only (as a user would).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -111,4 +110,16 @@ TEST_CASE("one resampler runs on many threads at once with identical results") {
         });
     for (auto& t : threads) t.join();
     CHECK(mismatches.load() == 0);
+}
+
+TEST_CASE("the architecture families are listed by the registry, in precedence order") {
+    const std::vector<upres::Architecture> list = upres::architectures();
+    REQUIRE(list.size() >= 4);
+    bool rrdbnet = false;
+    for (const auto& a : list) {
+        CHECK(!a.name.empty());
+        CHECK(!a.title.empty());
+        rrdbnet = rrdbnet || a.name == "rrdbnet";
+    }
+    CHECK(rrdbnet);
 }

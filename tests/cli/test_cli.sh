@@ -40,6 +40,7 @@ expect 0 "version" -- "$upres" --version
 expect 0 "help" -- "$upres" --help
 expect 0 "methods" -- "$upres" methods
 grep -q '^bicubic' "$work/out" && ok || bad "methods does not list bicubic"
+grep -q 'detected from their weights: rrdbnet (RRDBNet' "$work/out" && ok || bad "methods does not list the architecture families"
 expect 0 "x2 bicubic" -- "$upres" upscale "$sample" -o "$work/good/s2.png" --scale 2 --method bicubic
 expect 0 "info on the result" -- "$upres" info "$work/good/s2.png"
 grep -q '400x400' "$work/out" && ok || bad "x2 of 200x200 is not 400x400: $(cat "$work/out")"
@@ -52,7 +53,7 @@ for ext in png jpg bmp tga hdr; do
   "$upres" info "$work/good/s.$ext" | grep -q '300x300' && ok || bad ".$ext output unreadable or wrong size"
 done
 # .pth checkpoints from ../shared (skipped where it is absent): both torch.save formats.
-models=$src/../shared/models
+models=${UPRES_SHARED_DIR:-$src/../shared}/models
 if [[ -f $models/compact-x2-aniscale.pth && -f $models/srcnn-x3-955-legacy-format.pth ]]; then
   "$upres" info "$models/compact-x2-aniscale.pth" | grep -q 'pth-zip, SRVGGNetCompact x2' && ok || bad "info on a zip .pth"
   "$upres" info "$models/srcnn-x3-955-legacy-format.pth" | grep -q 'pth-legacy, SRCNN' && ok || bad "info on a legacy .pth"

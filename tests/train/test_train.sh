@@ -11,6 +11,7 @@
 #   usage: test_train.sh MODE PATH/TO/upres-train PATH/TO/upres SHARED_DIR PYTHON SOURCE_DIR
 set -u
 mode=$1 train=$2 upres=$3 shared=$4 python=$5 src=$6
+shared=${UPRES_SHARED_DIR:-$shared}  # as the unit tests: the environment overrides the configured folder
 t91=$shared/data/T91
 if [[ ! -d $t91 || ! -d $shared/data/Set5 ]]; then
   echo "SKIP: $shared/data (T91, Set5) not found; upres-train tests need the shared data"

@@ -832,7 +832,7 @@ TEST_CASE("crop boxes: sub-pixel regions and clear errors outside the image") {
 }
 
 TEST_CASE("MATLAB parity: the matlab downscale reproduces Set5/Set14 LR images") {
-    if (!test::have_shared("data/Set5/x2/hr")) return;
+    UPRES_SKIP_UNLESS_SHARED("data/Set5/x2/hr");
     for (const char* set : {"Set5", "Set14"}) {
         for (int scale : {2, 3, 4}) {
             const std::string dir = test::shared_dir() + "/data/" + set + "/x" + std::to_string(scale);
@@ -872,10 +872,7 @@ TEST_CASE("MATLAB parity: the matlab downscale reproduces Set5/Set14 LR images")
 }
 
 TEST_CASE("Pillow parity on the astronaut photo (antialiased)") {
-    if (!test::python_has("PIL, skimage")) {
-        MESSAGE("SKIP: /usr/bin/python3 lacks PIL/skimage");
-        return;
-    }
+    UPRES_SKIP_UNLESS_PYTHON("PIL, skimage");
     const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/peer_resize.py";
     const std::string photo = test::temp_path("astronaut.png");
     REQUIRE(test::run_python(script + " astronaut " + photo) == 0);
@@ -899,10 +896,7 @@ TEST_CASE("Pillow parity on the astronaut photo (antialiased)") {
 }
 
 TEST_CASE("OpenCV parity: INTER_CUBIC upscaling with a = -0.75 and no antialias") {
-    if (!test::python_has("cv2, PIL, skimage")) {
-        MESSAGE("SKIP: /usr/bin/python3 lacks cv2");
-        return;
-    }
+    UPRES_SKIP_UNLESS_PYTHON("cv2, PIL, skimage");
     const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/peer_resize.py";
     const std::string photo = test::temp_path("astronaut_cv.png");
     REQUIRE(test::run_python(script + " astronaut " + photo) == 0);

@@ -124,10 +124,7 @@ TEST_CASE("BMP and TGA are exact for u8; JPEG is close; HDR keeps floats") {
 }
 
 TEST_CASE("GIF written by Pillow is read") {
-    if (!test::python_has("PIL")) {
-        MESSAGE("SKIP: /usr/bin/python3 lacks PIL");
-        return;
-    }
+    UPRES_SKIP_UNLESS_PYTHON("PIL");
     const std::string gif = test::temp_path("pil.gif");
     REQUIRE(test::run_python("-c \"from PIL import Image; im = Image.new('RGB', (19, 11), (200, 30, 60)); "
                              "im.save('" + gif + "')\"") == 0);
@@ -301,10 +298,7 @@ TEST_CASE("PNG chunks past the end of the file and unknown critical chunks are r
 TEST_CASE("a PNG whose data inflates far past its image is refused before stb allocates it") {
     // An 8 x 8 PNG whose IDAT inflates to 64 MiB (64 kB of zlib stream). stb 2.27 grows its buffer
     // to the whole stream and accepts the extra data; the allocation ceiling stops it at 16 MiB.
-    if (!test::python_has("zlib")) {
-        MESSAGE("SKIP: /usr/bin/python3 lacks zlib");
-        return;
-    }
+    UPRES_SKIP_UNLESS_PYTHON("zlib");
     const std::string bomb = test::temp_path("bomb.png"), fine = test::temp_path("bomb_control.png");
     REQUIRE(test::run_python(
                 "-c \"import struct, zlib\n"
@@ -346,10 +340,7 @@ TEST_CASE("BMP palette indices past the palette read as black, not as stack memo
 
 TEST_CASE("progressive and subsampled JPEGs by Pillow decode as Pillow decodes them") {
     // Progressive files define Huffman tables between scans: the check before stb walks them all.
-    if (!test::python_has("PIL, numpy")) {
-        MESSAGE("SKIP: /usr/bin/python3 lacks PIL or numpy");
-        return;
-    }
+    UPRES_SKIP_UNLESS_PYTHON("PIL, numpy");
     const std::string jpg = test::temp_path("pil_progressive.jpg"), png = test::temp_path("pil_progressive.png");
     REQUIRE(test::run_python("-c \"import numpy as np; from PIL import Image; y, x = np.mgrid[0:37, 0:53]; "
                              "a = np.stack([x * 4, y * 6, (x + y) * 2], -1).astype(np.uint8); "

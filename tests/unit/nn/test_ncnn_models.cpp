@@ -89,17 +89,17 @@ double max_diff(const Image& a, const Image& b) {
 
 bool have_torch() {
     if (test::python_has("torch")) return true;
-    MESSAGE("SKIP: /usr/bin/python3 has no torch; PyTorch reference comparisons skipped");
+    test::skip(test::missing_python("torch") + ": no PyTorch reference");
     return false;
 }
 
 }  // namespace
 
 TEST_CASE("animevideov3: the ncnn import and the PyTorch .pth upscale alike (>= 50 dB)") {
-    if (!test::have_shared("models/realesr-animevideov3-x4.param") ||
-        !test::have_shared("models/compact-x4-animevideov3-unverified.pth") || !test::have_shared("data/Set5/x4/lr") ||
-        !have_torch())
-        return;
+    UPRES_SKIP_UNLESS_SHARED("models/realesr-animevideov3-x4.param");
+    UPRES_SKIP_UNLESS_SHARED("models/compact-x4-animevideov3-unverified.pth");
+    UPRES_SKIP_UNLESS_SHARED("data/Set5/x4/lr");
+    if (!have_torch()) return;
     const Image in = to_f32(io::load_image(test::shared_dir() + "/data/Set5/x4/lr/butterfly.png").view());
     Options o;
     o.set_string("model", test::shared_dir() + "/models/realesr-animevideov3-x4.param");
@@ -122,14 +122,15 @@ TEST_CASE("fetched Real-ESRGAN x4plus equals the PyTorch reference on Set5 (fp32
     try {
         path = models::find_model(*esrgan, esrgan->files.at(0), o);
     } catch (const Error& e) {
-        MESSAGE("SKIP: Real-ESRGAN x4plus not fetched (scripts/fetch-models.sh): " << e.what());
-        return;
+        UPRES_SKIP("Real-ESRGAN x4plus not fetched (scripts/fetch-models.sh): " + std::string(e.what()));
     }
-    if (!test::have_shared("data/Set5/x4/lr") || !test::have_shared("data/Set5/x2/lr") || !have_torch()) return;
+    UPRES_SKIP_UNLESS_SHARED("data/Set5/x4/lr");
+    UPRES_SKIP_UNLESS_SHARED("data/Set5/x2/lr");
+    if (!have_torch()) return;
     o.set_string("precision", "fp32");
     // The five whole images, fp32 against PyTorch, and bf16 (where the CPU has it) against fp32.
     const bool bf16 = __builtin_cpu_supports("avx512bf16");
-    if (!bf16) MESSAGE("SKIP: this CPU has no AVX512-BF16; bf16 comparisons skipped");
+    if (!bf16) test::skip_part("this CPU has no AVX512-BF16: the bf16 comparisons are left out");
     Options bf = o;
     bf.set_string("precision", "bf16");
     for (const std::string name : {"baby", "bird", "butterfly", "head", "woman"}) {

@@ -25,13 +25,17 @@ struct Fixture {
     int w = 0, h = 0, scale = 0;
 };
 
-// Generates the reference fixtures once per test run.
+// nn_reference.py's fixtures in test::temp_path("nnref"), generated once per test run (the
+// FIXTURES_SETUP test "test_nn: generate nnref"), or by the first case that needs them.
+const test::SharedFixture nnref("nnref", "torch", [](const std::string& dir) {
+    return test::run_python(std::string(UPRES_SOURCE_DIR) + "/tests/reference/nn_reference.py " + dir) == 0;
+});
+
 const std::vector<Fixture>& fixtures() {
     static std::vector<Fixture> list = [] {
         std::vector<Fixture> v;
-        const std::string dir = test::temp_path("nnref");
-        const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/nn_reference.py";
-        if (test::run_python(script + " " + dir) != 0) return v;
+        const std::string dir = nnref.dir();
+        if (dir.empty()) return v;
         std::ifstream f(dir + "/fixtures.txt");
         Fixture x;
         while (f >> x.name >> x.w >> x.h >> x.scale) v.push_back(x);
@@ -69,9 +73,10 @@ double max_diff(const Image& a, const Image& b) {
     return worst;
 }
 
+// False, the case skipped, when Python has no torch (asked only when the fixtures are absent).
 bool have_reference() {
-    if (!test::python_has("torch")) {
-        MESSAGE("SKIP: /usr/bin/python3 has no torch; PyTorch reference comparisons skipped");
+    if (fixtures().empty() && !nnref.missing().empty()) {
+        test::skip(nnref.missing() + ": no PyTorch reference");
         return false;
     }
     REQUIRE(!fixtures().empty());
@@ -223,10 +228,7 @@ TEST_CASE("bad device and precision requests are refused, naming the device") {
 // says so and passes.
 TEST_CASE("on CUDA: fp32 equals PyTorch within 1e-4, fp16/bf16 within 50 dB, tiles and threads as on the CPU") {
     if (!have_reference()) return;
-    if (nn::cuda_device_count() == 0) {
-        MESSAGE("SKIP: no CUDA device (upres_cuda_device_count() is 0); CUDA checks skipped");
-        return;
-    }
+    if (nn::cuda_device_count() == 0) UPRES_SKIP("no CUDA device (upres_cuda_device_count() is 0)");
     Options cuda;
     cuda.set_string("device", "cuda:0");
     for (const auto& f : fixtures()) {
@@ -287,10 +289,7 @@ TEST_CASE("on CUDA: fp32 equals PyTorch within 1e-4, fp16/bf16 within 50 dB, til
 
 TEST_CASE("bf16 stays within 50 dB of fp32 where the CPU has AVX512-BF16") {
     if (!have_reference()) return;
-    if (!__builtin_cpu_supports("avx512bf16")) {
-        MESSAGE("SKIP: this CPU has no AVX512-BF16");
-        return;
-    }
+    if (!__builtin_cpu_supports("avx512bf16")) UPRES_SKIP("this CPU has no AVX512-BF16");
     Image in = read_raw(fixture_path("rrdb_x4_new", ".in.raw"), 20, 16);
     // Every architecture: RRDBNet, compact, and SRCNN with edge replication (whose padding has its
     // own bf16 path) when ../shared has the authors' model.
@@ -314,7 +313,7 @@ TEST_CASE("bf16 stays within 50 dB of fp32 where the CPU has AVX512-BF16") {
 }
 
 TEST_CASE("the SRCNN authors' x4 model reaches 30.48 dB on Set5 (edge replication)") {
-    if (!test::have_shared("models/srcnn-x4-955-official.safetensors")) return;
+    UPRES_SKIP_UNLESS_SHARED("models/srcnn-x4-955-official.safetensors");
     const std::string dir = test::shared_dir() + "/data/Set5/x4";
     Options o;
     o.set_string("model", test::shared_dir() + "/models/srcnn-x4-955-official.safetensors");
@@ -393,7 +392,8 @@ Image read_raw_with_header(const std::string& path) {
 }  // namespace
 
 TEST_CASE("the .pth fixtures in ../shared/models equal the PyTorch reference within 1e-4") {
-    if (!have_reference() || !test::have_shared("models/compact-x2-aniscale.pth")) return;
+    UPRES_SKIP_UNLESS_SHARED("models/compact-x2-aniscale.pth");
+    if (!have_reference()) return;
     const std::string dir = test::temp_path("sharedref");
     const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/shared_models_reference.py";
     REQUIRE(test::run_python(script + " " + test::shared_dir() + "/models " + dir) == 0);
@@ -416,7 +416,7 @@ TEST_CASE("the .pth fixtures in ../shared/models equal the PyTorch reference wit
 }
 
 TEST_CASE("the shipped SRCNN ('srcnn', trained by upres-train) beats MATLAB bicubic on Set5 at x2, x3, x4") {
-    if (!test::have_shared("data/Set5/x2/lr")) return;
+    UPRES_SKIP_UNLESS_SHARED("data/Set5/x2/lr");
     auto srcnn = create_resampler("srcnn", Options{});  // the per-scale family from the source tree's models/
     auto bicubic = create_resampler("matlab", Options{});
     for (int scale : {2, 3, 4}) {

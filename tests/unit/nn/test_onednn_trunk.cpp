@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nn/arch/rrdbnet/onednn_trunk.hpp"
+#include "test_support.hpp"
 
 using upres::nn::OnednnTrunk;
 
@@ -94,7 +95,7 @@ TEST_CASE("the trunk takes only feature and growth channels that are multiples o
 #if UPRES_WITH_DNNL
     CHECK(OnednnTrunk::create(random_weights(1, 32, 16), 1, false) != nullptr);
 #else
-    MESSAGE("SKIP: built without oneDNN (libdnnl-dev): the trunk runs through ATen only");
+    upres::test::skip_part("built without oneDNN (libdnnl-dev): the trunk runs through ATen only");
     CHECK(OnednnTrunk::create(random_weights(1, 32, 16), 1, false) == nullptr);
 #endif
 }
@@ -104,10 +105,7 @@ TEST_CASE("fp32: the oneDNN trunk equals the ATen trunk within 1e-5 at every til
     const int blocks = 2;
     const Weights w = random_weights(blocks, 32, 16);
     const auto trunk = OnednnTrunk::create(w, blocks, false);
-    if (!trunk) {
-        MESSAGE("SKIP: built without oneDNN (libdnnl-dev)");
-        return;
-    }
+    if (!trunk) UPRES_SKIP("built without oneDNN (libdnnl-dev)");
     // Sizes alternate, so cached weight layouts are reused and replaced; the tiny ones get oneDNN's
     // direct convolution instead of Winograd.
     const std::vector<std::pair<int64_t, int64_t>> sizes = {{32, 32}, {37, 29}, {130, 9}, {4, 4}, {1, 1},
@@ -132,17 +130,11 @@ TEST_CASE("fp32: the oneDNN trunk equals the ATen trunk within 1e-5 at every til
 
 TEST_CASE("bf16: the oneDNN trunk equals the ATen trunk with the same bf16 roundings") {
     c10::InferenceMode guard;
-    if (!__builtin_cpu_supports("avx512bf16")) {
-        MESSAGE("SKIP: this CPU has no AVX512-BF16");
-        return;
-    }
+    if (!__builtin_cpu_supports("avx512bf16")) UPRES_SKIP("this CPU has no AVX512-BF16");
     const int blocks = 2;
     const Weights w = random_weights(blocks, 32, 16);
     const auto trunk = OnednnTrunk::create(w, blocks, true);
-    if (!trunk) {
-        MESSAGE("SKIP: built without oneDNN (libdnnl-dev)");
-        return;
-    }
+    if (!trunk) UPRES_SKIP("built without oneDNN (libdnnl-dev)");
     for (const auto& [h, wd] : std::vector<std::pair<int64_t, int64_t>>{{32, 32}, {37, 29}, {2, 3}, {4, 4}, {8, 8}, {16, 16}, {1, 40}, {40, 1}, {3, 17}}) {
         CAPTURE(h);
         CAPTURE(wd);

@@ -96,10 +96,7 @@ TEST_CASE("bad specifications name the step") {
 }
 
 TEST_CASE("Gaussian blur matches scipy.ndimage") {
-    if (!test::python_has("numpy, scipy.ndimage, PIL")) {
-        MESSAGE("SKIP: /usr/bin/python3 lacks numpy/scipy");
-        return;
-    }
+    UPRES_SKIP_UNLESS_PYTHON("numpy, scipy.ndimage, PIL");
     Image src = pattern(37, 29, 3, SampleType::f32);
     for (double sigma : {1.0, 2.0}) {
         Image out = degrade(src.view(), parse_degradations("blur:" + std::to_string(sigma)), 1);

@@ -56,10 +56,7 @@ TEST_CASE("bad pairs are refused") {
 }
 
 TEST_CASE("PSNR and SSIM match scikit-image on the same files") {
-    if (!test::python_has("numpy, PIL, skimage.metrics")) {
-        MESSAGE("SKIP: /usr/bin/python3 lacks numpy/PIL/skimage");
-        return;
-    }
+    UPRES_SKIP_UNLESS_PYTHON("numpy, PIL, skimage.metrics");
     for (int ch : {1, 3, 4}) {
         for (int border : {0, 4}) {
             for (MetricChannels mode : {MetricChannels::luma, MetricChannels::all}) {
