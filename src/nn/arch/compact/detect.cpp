@@ -22,10 +22,10 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
         if (x.shape.size() == 4 && key_matches("body.#.weight", key) && key.size() < 16)
             last = std::max(last, std::stoi(key.substr(5)));
     if (last < 4 || last % 2) k.fail("needs at least two body convolutions at even indices (body.0, body.2, body.4, ...)");
-    for (int i = 0; i <= last; ++i) k.need("body." + std::to_string(i) + ".weight", i % 2 ? 1 : 4);
     const formats::Tensor& first = k.need("body.0.weight", 4);
     const int feat = k.bounded(first.shape[0], 1, kMaxChannels, "the feature width (body.0.weight dim 0)");
     const int in = k.bounded(first.shape[1], 1, 4, "the input channels (body.0.weight dim 1)");
+    for (int i = 0; i <= last; ++i) k.need("body." + std::to_string(i) + ".weight", i % 2 ? 1 : 4);
     const int convs = last / 2 - 1;
     k.bounded(convs, 1, kMaxBlocks, "the number of body convolutions");
     for (int i = 0; i <= last; i += 2) {
