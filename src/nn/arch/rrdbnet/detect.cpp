@@ -12,6 +12,8 @@ formats::TensorMap canonical(formats::TensorMap in) {
     static const std::regex old_block(R"(^model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias)$)");
     static const std::regex old_trunk(R"(^model\.1\.sub\.(\d+)\.(weight|bias)$)");
     static const std::regex mid_block(R"(^RRDB_trunk\.(\d+)\.RDB(\d)\.conv(\d)\.(weight|bias)$)");
+    // ESRGAN+'s 1x1 skip in each dense block (a plain Conv2d without bias in both old schemes).
+    static const std::regex plus_block(R"(^(?:model\.1\.sub|RRDB_trunk)\.(\d{1,6})\.RDB(\d)\.conv1x1\.weight$)");
     static const std::regex old_layer(R"(^model\.(\d+)\.(weight|bias)$)");
     // The sequential scheme numbers the upsampling convolutions by position: x4 has 3, 6 then
     // HRconv 8 and last 10; x8 3, 6, 9, then 11, 13; x16 3, 6, 9, 12, then 14, 16.
@@ -22,7 +24,9 @@ formats::TensorMap canonical(formats::TensorMap in) {
     formats::TensorMap out;
     for (auto& [key, t] : in) {
         std::string k = key;
-        if (std::regex_match(key, m, old_block) || std::regex_match(key, m, mid_block)) {
+        if (std::regex_match(key, m, plus_block)) {
+            k = "body." + m[1].str() + ".rdb" + m[2].str() + ".conv1x1.weight";
+        } else if (std::regex_match(key, m, old_block) || std::regex_match(key, m, mid_block)) {
             k = "body." + m[1].str() + ".rdb" + m[2].str() + ".conv" + m[3].str() + "." + m[4].str();
         } else if (std::regex_match(key, m, old_trunk)) {
             k = "conv_body." + m[2].str();
@@ -81,6 +85,15 @@ Params params(const formats::TensorMap& t, const std::string& where) {
                 k.shape(key + ".weight", {c < 5 ? p.grow : p.feat, p.feat + (c - 1) * p.grow, 3, 3});
                 if (k.has(key + ".bias")) k.shape(key + ".bias", {c < 5 ? p.grow : p.feat});
             }
+    // ESRGAN+ (nESRGAN+): every dense block has a 1x1 skip conv1x1 [grow, feat, 1, 1] (or none has).
+    p.plus = k.has("body.0.rdb1.conv1x1.weight");
+    for (int b = 0; b < p.blocks; ++b)
+        for (int r = 1; r <= 3; ++r) {
+            const std::string key = "body." + std::to_string(b) + ".rdb" + std::to_string(r) + ".conv1x1";
+            if (p.plus) k.shape(key + ".weight", {p.grow, p.feat, 1, 1});
+            else if (k.has(key + ".weight")) k.fail("tensor '" + key + ".weight' without body.0.rdb1.conv1x1.weight (ESRGAN+ has it in every dense block)");
+            if (k.has(key + ".bias")) k.shape(key + ".bias", {p.grow});
+        }
     p.upsamples = 0;
     while (p.upsamples < 4 && k.has("conv_up" + std::to_string(p.upsamples + 1) + ".weight")) ++p.upsamples;
     // ESRGAN's x1 and x2 models in the sequential scheme have zero or one upsampling steps.
@@ -104,7 +117,7 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
     d.in_channels = p.in;
     d.out_channels = p.out;
     d.size_multiple = p.unshuffle;
-    d.summary = "RRDBNet x" + std::to_string(p.scale) + ", " + std::to_string(p.blocks) + " blocks, " + std::to_string(p.feat) +
+    d.summary = std::string(p.plus ? "ESRGAN+ " : "") + "RRDBNet x" + std::to_string(p.scale) + ", " + std::to_string(p.blocks) + " blocks, " + std::to_string(p.feat) +
                 " features, growth " + std::to_string(p.grow) +
                 (p.unshuffle > 1 ? ", pixel-unshuffle " + std::to_string(p.unshuffle) : "");
     // 48 px of context keeps RRDBNet x4plus tiles within 1/255 of an untiled run (measured:
@@ -120,6 +133,7 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
     int64_t trunk = 0;
     for (int c = 1; c <= 5; ++c) trunk += int64_t(p.feat + (c - 1) * p.grow) * (c < 5 ? p.grow : p.feat);
     int64_t macs = 9 * (int64_t(p.in) * lr * p.feat + 3 * p.blocks * trunk + int64_t(p.feat) * p.feat) / lr;
+    if (p.plus) macs += 3 * int64_t(p.blocks) * p.feat * p.grow / lr;  // ESRGAN+'s 1x1 skips
     int64_t area = 1;
     for (int u = 1; u <= p.upsamples; ++u) area *= 4, macs += 9 * int64_t(p.feat) * p.feat * area / lr;
     macs += 9 * (int64_t(p.feat) * p.feat + int64_t(p.feat) * p.out) * area / lr;
@@ -131,9 +145,9 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
 
 const Family& family() {
     static const Family f{"rrdbnet",
-                          "RRDBNet (ESRGAN, Real-ESRGAN)",
+                          "RRDBNet (ESRGAN, Real-ESRGAN, ESRGAN+)",
                           {"conv_first.*", "body.#.rdb#.conv#.*", "conv_body.*", "conv_up#.*", "conv_hr.*", "conv_last.*",
-                           "model.#.sub.#.RDB#.conv#.0.*", "model.#.*", "RRDB_trunk.#.RDB#.conv#.*", "trunk_conv.*",
+                           "model.#.sub.#.RDB#.conv#.0.*", "model.#.*", "RRDB_trunk.#.RDB#.conv#.*", "model.#.sub.#.RDB#.conv1x1.*", "RRDB_trunk.#.RDB#.conv1x1.*", "trunk_conv.*",
                            "upconv#.*", "HRconv.*"},
                           canonical,
                           claims,

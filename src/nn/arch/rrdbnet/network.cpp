@@ -49,6 +49,7 @@ public:
             tail_ = place(std::move(tail), device, at::kFloat);
         }
         const bool bf16 = dtype == at::kBFloat16;
+        if (a_.plus) onednn = false;  // the oneDNN trunk has no 1x1 skips
         if (onednn && device.is_cpu() && bf16) trunk_ = OnednnTrunk::create(w, a_.blocks, true);
         w_ = place(std::move(w), device, dtype);
         compute_ = dtype;
@@ -131,8 +132,11 @@ private:
         const at::Tensor xc = x.to(compute_);
         at::Tensor x1 = lrelu(conv(w_, p + ".conv1", xc));
         at::Tensor x2 = lrelu(conv(w_, p + ".conv2", at::cat({xc, x1}, 1)));
+        // ESRGAN+: x2 gains a 1x1 skip from the block's input, x4 one from x2.
+        if (a_.plus) x2 = x2.add_(conv(w_, p + ".conv1x1", xc));
         at::Tensor x3 = lrelu(conv(w_, p + ".conv3", at::cat({xc, x1, x2}, 1)));
         at::Tensor x4 = lrelu(conv(w_, p + ".conv4", at::cat({xc, x1, x2, x3}, 1)));
+        if (a_.plus) x4 = x4.add_(x2);
         at::Tensor x5 = conv(w_, p + ".conv5", at::cat({xc, x1, x2, x3, x4}, 1)).to(at::kFloat);
         return x5.mul_(0.2).add_(x);
     }

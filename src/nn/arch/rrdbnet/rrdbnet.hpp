@@ -14,6 +14,7 @@ std::unique_ptr<Network> build(const Model& model, const BuildSettings& settings
 // Hyperparameters, read from canonical keys (detect.cpp; the network reads them again).
 struct Params {
     int feat = 0, grow = 0, blocks = 0, upsamples = 0, unshuffle = 1, in = 3, out = 3, scale = 4;
+    bool plus = false;  // ESRGAN+: a 1x1 skip in every dense block (conv1x1)
 };
 Params params(const formats::TensorMap& tensors, const std::string& where);
 
