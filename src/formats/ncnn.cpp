@@ -265,6 +265,53 @@ void load_weights(std::vector<Layer>& layers, const uint8_t* bin, size_t bin_siz
                 b.shape = {out};
                 l.weights.emplace_back("bias", std::move(b));
             }
+        } else if (l.type == "Deconvolution") {
+            // Weights as ncnn stores them: [out][in][kh][kw] (PyTorch's ConvTranspose2d holds
+            // [in][out][kh][kw]; the family's matcher transposes), then the bias.
+            const long out = integer(name, l, 0, 0), kw = integer(name, l, 1, 0), kh = integer(name, l, 11, kw);
+            const long size = integer(name, l, 6, 0);
+            if (integer(name, l, 8, 0) != 0) bad_layer(name, l, "int8-quantised deconvolutions are not supported");
+            if (integer(name, l, 28, 0) != 0) bad_layer(name, l, "deconvolutions with dynamic weights are not supported");
+            if (out < 1 || kw < 1 || kw > 31 || kh != kw || size < 1 || size % (out * kw * kh) != 0)
+                bad_layer(name, l, "num_output " + std::to_string(out) + ", kernel " + std::to_string(kw) + "x" +
+                                       std::to_string(kh) + " and weight_data_size " + std::to_string(size) +
+                                       " do not make a square deconvolution");
+            Tensor w = r.load_tagged(l, size_t(size));
+            w.shape = {out, size / (out * kw * kh), kh, kw};
+            l.weights.emplace_back("weight", std::move(w));
+            if (integer(name, l, 5, 0) != 0) {
+                Tensor b = r.load_raw(l, size_t(out));
+                b.shape = {out};
+                l.weights.emplace_back("bias", std::move(b));
+            }
+        } else if (l.type == "InnerProduct") {
+            const long out = integer(name, l, 0, 0), size = integer(name, l, 2, 0);
+            if (integer(name, l, 8, 0) != 0) bad_layer(name, l, "int8-quantised inner products are not supported");
+            if (out < 1 || out > 65536 || size < 1 || size % out != 0 || size / out > 65536)
+                bad_layer(name, l, "num_output " + std::to_string(out) + " and weight_data_size " + std::to_string(size) +
+                                       " do not make a matrix");
+            Tensor w = r.load_tagged(l, size_t(size));
+            w.shape = {out, size / out};
+            l.weights.emplace_back("weight", std::move(w));
+            if (integer(name, l, 1, 0) != 0) {
+                Tensor b = r.load_raw(l, size_t(out));
+                b.shape = {out};
+                l.weights.emplace_back("bias", std::move(b));
+            }
+        } else if (l.type == "Scale") {
+            // scale_data_size -233: the scale comes from a second input blob, nothing is stored.
+            const long n = integer(name, l, 0, 0);
+            if (n != -233) {
+                if (n < 1 || n > 65536) bad_layer(name, l, "scale_data_size " + std::to_string(n) + " out of range");
+                Tensor s = r.load_raw(l, size_t(n));
+                s.shape = {n};
+                l.weights.emplace_back("weight", std::move(s));
+                if (integer(name, l, 1, 0) != 0) {
+                    Tensor b = r.load_raw(l, size_t(n));
+                    b.shape = {n};
+                    l.weights.emplace_back("bias", std::move(b));
+                }
+            }
         } else if (l.type == "PReLU") {
             const long n = integer(name, l, 0, 0);
             if (n < 1 || n > 65536) bad_layer(name, l, "num_slope " + std::to_string(n) + " out of range");

@@ -1,6 +1,7 @@
 #include "formats/ncnn_graph.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "core/error.hpp"
 
@@ -167,6 +168,125 @@ int Matcher::pixel_shuffle(int input, int factor) {
 
 void Matcher::finish() {
     if (!at_end()) misfit("the architecture is complete but the graph goes on");
+}
+
+namespace {
+
+// The fused activation of a Convolution / Deconvolution layer against the one expected.
+bool activation_is(const std::string& file, const Layer& l, double slope) {
+    const long type = integer(file, l, 9, 0);
+    if (slope < 0) return type == 0;
+    if (type == 1) return slope == 0;
+    const std::vector<double> params = array(file, l, 10);
+    return type == 2 && params.size() == 1 && std::fabs(params[0] - slope) < 1e-6;
+}
+
+std::string activation_text(double slope) {
+    if (slope < 0) return "no fused activation";
+    if (slope == 0) return "a fused ReLU";
+    return "a fused leaky ReLU with slope " + std::to_string(slope);
+}
+
+}  // namespace
+
+int Matcher::conv_unpadded(int input, int kernel, int stride, double slope, const std::string& key) {
+    const Node& n = take("Convolution", {input});
+    const Layer& l = *n.layer;
+    auto num = [&](int id, double fallback) { return number(g_.file(), l, id, fallback); };
+    if (num(1, 0) != kernel || num(11, num(1, 0)) != kernel || num(2, 1) != 1 || num(12, num(2, 1)) != 1 ||
+        num(3, 1) != stride || num(13, num(3, 1)) != stride)
+        misfit("expected a " + std::to_string(kernel) + "x" + std::to_string(kernel) + " convolution with stride " +
+               std::to_string(stride) + " and dilation 1");
+    const double pad = num(4, 0);
+    if (pad != 0 || num(14, pad) != 0 || num(15, pad) != 0 || num(16, num(14, pad)) != 0 || num(18, 0) != 0)
+        misfit("expected a convolution without padding");
+    if (l.weights.size() != 2) misfit("expected a convolution with bias");
+    if (!activation_is(g_.file(), l, slope)) misfit("expected " + activation_text(slope));
+    const Tensor& w = l.weights[0].second;
+    const int in_ch = int(w.shape[1]);
+    if (channels_[size_t(input)] == 0 && input == 0) channels_[0] = in_ch;
+    if (in_ch != channels_[size_t(input)])
+        misfit("its weights take " + std::to_string(in_ch) + " channels but its input has " +
+               std::to_string(channels_[size_t(input)]));
+    tensors_[key + ".weight"] = w;
+    tensors_[key + ".bias"] = l.weights[1].second;
+    return done(int(w.shape[0]));
+}
+
+int Matcher::deconv(int input, int kernel, int stride, int pad, double slope, const std::string& key) {
+    const Node& n = take("Deconvolution", {input});
+    const Layer& l = *n.layer;
+    auto num = [&](int id, double fallback) { return number(g_.file(), l, id, fallback); };
+    if (num(1, 0) != kernel || num(11, num(1, 0)) != kernel || num(2, 1) != 1 || num(12, num(2, 1)) != 1 ||
+        num(3, 1) != stride || num(13, num(3, 1)) != stride)
+        misfit("expected a " + std::to_string(kernel) + "x" + std::to_string(kernel) + " deconvolution with stride " +
+               std::to_string(stride) + " and dilation 1");
+    const double p = num(4, 0);
+    if (p != pad || num(14, p) != pad || num(15, p) != pad || num(16, num(14, p)) != pad || num(18, 0) != 0 ||
+        num(19, 0) != 0 || num(20, 0) != 0 || num(21, 0) != 0 || num(7, 1) != 1)
+        misfit("expected a deconvolution cropping " + std::to_string(pad) + " off every side, without output padding or groups");
+    if (l.weights.size() != 2) misfit("expected a deconvolution with bias");
+    if (!activation_is(g_.file(), l, slope)) misfit("expected " + activation_text(slope));
+    const Tensor& w = l.weights[0].second;  // [out, in, k, k]
+    const int64_t out = w.shape[0], in = w.shape[1], kk = w.shape[2] * w.shape[3];
+    if (channels_[size_t(input)] == 0 && input == 0) channels_[0] = int(in);
+    if (in != channels_[size_t(input)])
+        misfit("its weights take " + std::to_string(in) + " channels but its input has " +
+               std::to_string(channels_[size_t(input)]));
+    Tensor t;
+    t.dtype = w.dtype;
+    t.shape = {in, out, w.shape[2], w.shape[3]};
+    const size_t e = dtype_bytes(w.dtype), block = size_t(kk) * e;
+    t.data.resize(w.data.size());
+    for (int64_t o = 0; o < out; ++o)
+        for (int64_t i = 0; i < in; ++i)
+            std::memcpy(&t.data[size_t(i * out + o) * block], &w.data[size_t(o * in + i) * block], block);
+    tensors_[key + ".weight"] = std::move(t);
+    tensors_[key + ".bias"] = l.weights[1].second;
+    return done(int(out));
+}
+
+int Matcher::crop(int input, int amount) {
+    const Node& n = take("Crop", {input});
+    const Layer& l = *n.layer;
+    const std::vector<double> starts = array(g_.file(), l, 9), ends = array(g_.file(), l, 10), axes = array(g_.file(), l, 11);
+    const double a = amount;
+    const bool hw = axes.size() == 2 && ((axes[0] == -2 && axes[1] == -1) || (axes[0] == 1 && axes[1] == 2));
+    if (!hw || starts != std::vector<double>{a, a} || ends != std::vector<double>{-a, -a})
+        misfit("expected a Crop of " + std::to_string(amount) + " pixels off every side");
+    return done(channels_[size_t(input)]);
+}
+
+int Matcher::global_mean(int input) {
+    const Node& n = take("Pooling", {input});
+    if (number(g_.file(), *n.layer, 0, 0) != 1 || number(g_.file(), *n.layer, 4, 0) != 1)
+        misfit("expected a global average Pooling");
+    return done(channels_[size_t(input)]);
+}
+
+int Matcher::inner_product(int input, int activation, const std::string& key) {
+    const Node& n = take("InnerProduct", {input});
+    const Layer& l = *n.layer;
+    if (l.weights.size() != 2) misfit("expected an InnerProduct with bias");
+    if (integer(g_.file(), l, 9, 0) != activation) misfit("expected fused activation type " + std::to_string(activation));
+    const Tensor& w = l.weights[0].second;  // [out, in]
+    if (w.shape[1] != channels_[size_t(input)])
+        misfit("its weights take " + std::to_string(w.shape[1]) + " values but its input has " +
+               std::to_string(channels_[size_t(input)]));
+    Tensor t = w;
+    t.shape = {w.shape[0], w.shape[1], 1, 1};
+    tensors_[key + ".weight"] = std::move(t);
+    tensors_[key + ".bias"] = l.weights[1].second;
+    return done(int(w.shape[0]));
+}
+
+int Matcher::mul_channels(int blob, int per_channel) {
+    const bool swapped = next().inputs == std::vector<int>{per_channel, blob};
+    const Node& n = take("BinaryOp", swapped ? std::vector<int>{per_channel, blob} : std::vector<int>{blob, per_channel});
+    if (number(g_.file(), *n.layer, 0, 0) != 2 || number(g_.file(), *n.layer, 1, 0) != 0)
+        misfit("expected a BinaryOp multiplication of two blobs");
+    same_channels(blob, per_channel);
+    return done(channels_[size_t(blob)]);
 }
 
 void Matcher::same_channels(int a, int b) const {

@@ -99,6 +99,24 @@ public:
     int pixel_shuffle(int input, int factor);
     void finish();
 
+    // Steps for U-Nets of unpadded convolutions (Real-CUGAN), appended to the ones above.
+    // A k x k convolution with stride `stride`, no padding, with bias; `slope` < 0: no fused
+    // activation, else a fused leaky ReLU with that slope (0: ReLU).
+    int conv_unpadded(int input, int kernel, int stride, double slope, const std::string& key);
+    // A k x k Deconvolution with stride `stride`, `pad` cropped off every side, with bias and
+    // activation as conv_unpadded; the weights are stored transposed to PyTorch's ConvTranspose2d
+    // layout [in, out, k, k].
+    int deconv(int input, int kernel, int stride, int pad, double slope, const std::string& key);
+    // A Crop of `amount` pixels off every side of the spatial axes.
+    int crop(int input, int amount);
+    // Global average pooling to one value per channel.
+    int global_mean(int input);
+    // An InnerProduct with bias and ncnn's fused activation `activation` (0 none, 1 ReLU, 4
+    // sigmoid), stored as a 1x1 convolution's weights [out, in, 1, 1].
+    int inner_product(int input, int activation, const std::string& key);
+    // A BinaryOp multiplication of a blob by per-channel values (either order).
+    int mul_channels(int blob, int per_channel);
+
 private:
     void same_channels(int a, int b) const;
 

@@ -6,6 +6,7 @@
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rcan/rcan.hpp"
+#include "nn/arch/realcugan/realcugan.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
 #include "nn/arch/span/span.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
@@ -18,6 +19,7 @@ const std::vector<const Family*>& families() {
     static const std::vector<const Family*> list = {
         &arch::rrdbnet::family(),
         &arch::compact::family(),
+        &arch::realcugan::family(),
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::rcan::family(),

@@ -1,0 +1,133 @@
+#include <cmath>
+#include <vector>
+
+#include "nn/arch/keys.hpp"
+#include "nn/arch/realcugan/realcugan.hpp"
+
+namespace upres::nn::arch::realcugan {
+
+namespace {
+
+// One weight the network reads: its shape, and the area (per input pixel) over which its
+// multiply-adds are done (the output area of a convolution, the input area of a transposed one).
+struct Entry {
+    std::string key;
+    std::vector<int64_t> shape;
+    double area;
+};
+
+void unet_conv(std::vector<Entry>& e, const std::string& p, int64_t in, int64_t mid, int64_t out, bool se, double a) {
+    e.push_back({p + ".conv.0.weight", {mid, in, 3, 3}, a});
+    e.push_back({p + ".conv.0.bias", {mid}, 0});
+    e.push_back({p + ".conv.2.weight", {out, mid, 3, 3}, a});
+    e.push_back({p + ".conv.2.bias", {out}, 0});
+    if (se) {
+        e.push_back({p + ".seblock.conv1.weight", {out / 8, out, 1, 1}, 0});
+        e.push_back({p + ".seblock.conv1.bias", {out / 8}, 0});
+        e.push_back({p + ".seblock.conv2.weight", {out, out / 8, 1, 1}, 0});
+        e.push_back({p + ".seblock.conv2.bias", {out}, 0});
+    }
+}
+
+void layer(std::vector<Entry>& e, const std::string& p, std::vector<int64_t> shape, double a, bool transposed) {
+    const int64_t bias = transposed ? shape[1] : shape[0];
+    e.push_back({p + ".weight", std::move(shape), a});
+    e.push_back({p + ".bias", {bias}, 0});
+}
+
+// Every tensor of the model with this scale and channel count, as the official .pth names them.
+std::vector<Entry> layout(int scale, int64_t c) {
+    std::vector<Entry> e;
+    const int64_t mid = scale == 4 ? 64 : c;  // UNet1's output / UNet2's input and output
+    // UNet1 at the input's resolution.
+    unet_conv(e, "unet1.conv1", c, 32, 64, false, 1);
+    layer(e, "unet1.conv1_down", {64, 64, 2, 2}, 0.25, false);
+    unet_conv(e, "unet1.conv2", 64, 128, 64, true, 0.25);
+    layer(e, "unet1.conv2_up", {64, 64, 2, 2}, 0.25, true);
+    layer(e, "unet1.conv3", {64, 64, 3, 3}, 1, false);
+    layer(e, "unet1.conv_bottom", {64, mid, scale == 3 ? 5 : 4, scale == 3 ? 5 : 4}, 1, true);
+    // UNet2 at the upsampled resolution.
+    const double u = scale == 3 ? 9 : 4;
+    unet_conv(e, "unet2.conv1", mid, 32, 64, false, u);
+    layer(e, "unet2.conv1_down", {64, 64, 2, 2}, u / 4, false);
+    unet_conv(e, "unet2.conv2", 64, 64, 128, true, u / 4);
+    layer(e, "unet2.conv2_down", {128, 128, 2, 2}, u / 16, false);
+    unet_conv(e, "unet2.conv3", 128, 256, 128, true, u / 16);
+    layer(e, "unet2.conv3_up", {128, 128, 2, 2}, u / 16, true);
+    unet_conv(e, "unet2.conv4", 128, 64, 64, true, u / 4);
+    layer(e, "unet2.conv4_up", {64, 64, 2, 2}, u / 4, true);
+    layer(e, "unet2.conv5", {64, 64, 3, 3}, u, false);
+    layer(e, "unet2.conv_bottom", {mid, 64, 3, 3}, u, false);
+    if (scale == 4) layer(e, "conv_final", {4 * c, 64, 3, 3}, u, false);
+    return e;
+}
+
+bool claims(const formats::TensorMap& t) {
+    return t.count("unet1.conv1.conv.0.weight") && t.count("unet1.conv_bottom.weight") && t.count("unet2.conv1.conv.0.weight");
+}
+
+Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std::string>&, const std::string& name) {
+    const Params p = params(t, name + ": Real-CUGAN");
+    Descriptor d;
+    d.summary = "Real-CUGAN x" + std::to_string(p.scale) + (p.pro ? " pro" : "") + " (UpCunet" + std::to_string(p.scale) + "x)";
+    d.scale = p.scale;
+    d.in_channels = d.out_channels = p.channels;
+    if (p.pro) {
+        d.gain = {0.7f};
+        d.offset = {0.15f};
+    }
+    // The upstream forward reflect-pads input_pad(scale) pixels on every side (plus up to its
+    // size multiple at the bottom and right): the runner does that as pre_pad, so the stride-2
+    // grids of every tile (which start on multiples of size_multiple in the padded image) line up
+    // with the whole image's, as upstream's do; the overlap covers the receptive radius (the pad).
+    d.pre_pad = input_pad(p.scale);
+    d.size_multiple = input_multiple(p.scale);
+    d.multiple_pad = EdgePad::reflect;
+    d.context = p.scale == 3 ? 16 : 20;
+    // UNet2 works at 2x / 3x the input resolution with 64 channels: about 1.5 GB at 512 x 512.
+    d.preferred_tile = 512;
+    int64_t params_count = 0;
+    double macs = 0;
+    for (const Entry& e : layout(p.scale, p.channels)) {
+        int64_t n = 1;
+        for (int64_t s : e.shape) n *= s;
+        params_count += n;
+        macs += double(n) * e.area;
+    }
+    d.parameters = params_count;
+    d.macs_per_pixel = int64_t(std::llround(macs));
+    return d;
+}
+
+}  // namespace
+
+Params params(const formats::TensorMap& t, const std::string& where) {
+    const Keys k{t, where};
+    Params p;
+    const formats::Tensor& first = k.need("unet1.conv1.conv.0.weight", 4);
+    p.channels = k.bounded(first.shape[1], 1, 4, "the image channels (unet1.conv1.conv.0.weight dim 1)");
+    const formats::Tensor& bottom = k.need("unet1.conv_bottom.weight", 4);
+    if (bottom.shape[2] == 5) p.scale = 3;
+    else if (bottom.shape[2] == 4) p.scale = k.has("conv_final.weight") ? 4 : 2;
+    else
+        k.fail("tensor 'unet1.conv_bottom.weight' has a " + std::to_string(bottom.shape[2]) +
+               "-pixel kernel; the 2x and 4x models have 4, the 3x model 5");
+    p.pro = k.has("pro");
+    for (const Entry& e : layout(p.scale, p.channels)) k.shape(e.key, e.shape);
+    return p;
+}
+
+const Family& family() {
+    static const Family f{"realcugan",
+                          "Real-CUGAN",
+                          {"unet1.conv#.conv.#.weight", "unet1.conv_bottom.weight", "unet2.conv#.conv.#.weight",
+                           "unet2.conv#.seblock.conv#.weight", "unet1.conv#_down.weight", "unet2.conv#_up.weight"},
+                          nullptr,
+                          claims,
+                          describe,
+                          from_ncnn,
+                          UPRES_NETWORK(build)};
+    return f;
+}
+
+}  // namespace upres::nn::arch::realcugan

@@ -1,0 +1,113 @@
+#include "nn/arch/realcugan/realcugan.hpp"
+#include "nn/network.hpp"
+#include "nn/torch_weights.hpp"
+
+namespace upres::nn::arch::realcugan {
+
+namespace {
+
+using IntList = std::vector<int64_t>;
+
+class RealCugan : public Network {
+public:
+    RealCugan(Params p, Weights w) : p_(p), w_(std::move(w)) {}
+
+    // The runner gives this network tiles of an image that it reflect-padded by input_pad(scale)
+    // pixels (the descriptor's pre_pad, which it crops off again) and overlapping by at least as
+    // much (the context), so the outermost input_pad(scale) output pixels of a tile are never used:
+    // the unpadded convolutions run on the tile as it is, exactly as upstream runs them on its
+    // padded image, and the margins they cannot reach are filled by replicating the edge. A tile
+    // too small for that is padded first (edge-replicated, by the pad rounded up to the stride
+    // grid so that the grid stays where it was).
+    at::Tensor forward(const at::Tensor& x) const override {
+        const int64_t h = x.size(2), w = x.size(3);
+        const int s = p_.scale, m = input_multiple(s), pad = input_pad(s);
+        const int64_t ph = (h + m - 1) / m * m, pw = (w + m - 1) / m * m;
+        const bool small = ph < 2 * pad + m || pw < 2 * pad + m;
+        const int64_t q = small ? (pad + m - 1) / m * m : 0;
+        at::Tensor in = x;
+        if (q || ph != h || pw != w) {
+            const IntList padding{q, q + pw - w, q, q + ph - h};
+            in = (q + pw - w < w && q + ph - h < h) ? at::reflection_pad2d(x, padding) : at::replication_pad2d(x, padding);
+        }
+        at::Tensor y = unet1(in);
+        at::Tensor z = unet2(y);
+        z.add_(crop(y, 20));
+        if (s == 4) {
+            z = conv(z, "conv_final", 1);
+            z = at::pixel_shuffle(crop(z, 1), 2);
+        }
+        // z covers input rows [pad - q, ph + q - pad) (likewise columns).
+        if (small) {
+            const int64_t c = (q - pad) * s;
+            z = z.slice(2, c, c + h * s).slice(3, c, c + w * s);
+        } else {
+            const IntList margins{pad * s, pad * s + (w - pw) * s, pad * s, pad * s + (h - ph) * s};
+            z = at::replication_pad2d(z, margins);
+        }
+        if (s == 4) z.add_(at::upsample_nearest2d(x, {h * 4, w * 4}));
+        return z;
+    }
+
+private:
+    const at::Tensor& get_w(const std::string& key) const { return get(w_, key); }
+
+    // An unpadded convolution (stride = its kernel for the 2x2 down-convolutions).
+    at::Tensor conv(const at::Tensor& x, const std::string& name, int64_t stride) const {
+        const IntList st{stride, stride}, zero{0, 0};
+        return at::conv2d(x, get_w(name + ".weight"), get_w(name + ".bias"), at::IntArrayRef(st), at::IntArrayRef(zero));
+    }
+    at::Tensor deconv(const at::Tensor& x, const std::string& name, int64_t stride, int64_t pad) const {
+        const IntList st{stride, stride}, p{pad, pad}, zero{0, 0};
+        return at::conv_transpose2d(x, get_w(name + ".weight"), get_w(name + ".bias"), at::IntArrayRef(st),
+                                    at::IntArrayRef(p), at::IntArrayRef(zero));
+    }
+    static at::Tensor lrelu(at::Tensor t) {
+        at::leaky_relu_(t, 0.1);
+        return t;
+    }
+    static at::Tensor crop(const at::Tensor& x, int64_t c) {
+        return x.slice(2, c, x.size(2) - c).slice(3, c, x.size(3) - c);
+    }
+    // Two 3x3 convolutions with leaky ReLU, then (se) squeeze-and-excitation over the whole tile.
+    at::Tensor unet_conv(const at::Tensor& x, const std::string& name, bool se) const {
+        at::Tensor y = lrelu(conv(lrelu(conv(x, name + ".conv.0", 1)), name + ".conv.2", 1));
+        if (!se) return y;
+        const IntList dims{2, 3};
+        at::Tensor g = at::mean(y, at::IntArrayRef(dims), false, at::kFloat).to(y.scalar_type());  // [1, C]
+        g = at::relu(at::linear(g, get_w(name + ".seblock.conv1.weight").flatten(1), get_w(name + ".seblock.conv1.bias")));
+        g = at::sigmoid(at::linear(g, get_w(name + ".seblock.conv2.weight").flatten(1), get_w(name + ".seblock.conv2.bias")));
+        y.mul_(g.view({1, -1, 1, 1}));
+        return y;
+    }
+    at::Tensor unet1(const at::Tensor& x) const {
+        const at::Tensor x1 = unet_conv(x, "unet1.conv1", false);
+        at::Tensor x2 = unet_conv(lrelu(conv(x1, "unet1.conv1_down", 2)), "unet1.conv2", true);
+        x2 = lrelu(deconv(x2, "unet1.conv2_up", 2, 0));
+        x2.add_(crop(x1, 4));
+        const at::Tensor x3 = lrelu(conv(x2, "unet1.conv3", 1));
+        return p_.scale == 3 ? deconv(x3, "unet1.conv_bottom", 3, 2) : deconv(x3, "unet1.conv_bottom", 2, 3);
+    }
+    at::Tensor unet2(const at::Tensor& x) const {
+        const at::Tensor x1 = unet_conv(x, "unet2.conv1", false);
+        const at::Tensor x2 = unet_conv(lrelu(conv(x1, "unet2.conv1_down", 2)), "unet2.conv2", true);
+        at::Tensor x3 = unet_conv(lrelu(conv(x2, "unet2.conv2_down", 2)), "unet2.conv3", true);
+        x3 = lrelu(deconv(x3, "unet2.conv3_up", 2, 0));
+        x3.add_(crop(x2, 4));
+        at::Tensor x4 = lrelu(deconv(unet_conv(x3, "unet2.conv4", true), "unet2.conv4_up", 2, 0));
+        x4.add_(crop(x1, 16));
+        return conv(lrelu(conv(x4, "unet2.conv5", 1)), "unet2.conv_bottom", 1);
+    }
+
+    Params p_;
+    Weights w_;
+};
+
+}  // namespace
+
+std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
+    const Params p = params(m.tensors, m.path + ": Real-CUGAN");
+    return std::make_unique<RealCugan>(p, place(load_weights(m.tensors), device_of(s), dtype_of(s)));
+}
+
+}  // namespace upres::nn::arch::realcugan
