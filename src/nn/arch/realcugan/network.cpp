@@ -10,7 +10,12 @@ using IntList = std::vector<int64_t>;
 
 class RealCugan : public Network {
 public:
-    RealCugan(Params p, Weights w) : p_(p), w_(std::move(w)) {}
+    RealCugan(Params p, Weights w) : p_(p), w_(std::move(w)) {
+        const int bottom = p_.scale == 3 ? 3 : 2;
+        for (const auto& [name, stride] : std::vector<std::pair<std::string, int>>{
+                 {"unet1.conv2_up", 2}, {"unet1.conv_bottom", bottom}, {"unet2.conv3_up", 2}, {"unet2.conv4_up", 2}})
+            subpixel(name, stride);
+    }
 
     // The runner gives this network tiles of an image that it reflect-padded by input_pad(scale)
     // pixels (the descriptor's pre_pad, which it crops off again) and overlapping by at least as
@@ -57,10 +62,31 @@ private:
         const IntList st{stride, stride}, zero{0, 0};
         return at::conv2d(x, get_w(name + ".weight"), get_w(name + ".bias"), at::IntArrayRef(st), at::IntArrayRef(zero));
     }
+    // A transposed convolution as one ordinary convolution to stride^2 phases of the output and a
+    // pixel shuffle (libtorch's CPU ConvTranspose2d is several times slower than its convolution):
+    // output pixel s * q + r takes the kernel taps r, r + s, ... over inputs q, q - 1, ... The
+    // kernel is zero-extended to a multiple of the stride (3x: 5 -> 6), which adds one bias-only
+    // output row and column that the crop drops.
+    void subpixel(const std::string& name, int64_t s) {
+        const at::Tensor w = get_w(name + ".weight").to(at::kFloat).contiguous();  // [in, out, k, k]
+        const int64_t in = w.size(0), out = w.size(1), k = w.size(2), t = (k + s - 1) / s;
+        at::Tensor e = at::constant_pad_nd(w, {0, t * s - k, 0, t * s - k}, 0.0);
+        // [in, out, t (u), s (r), t, s] with tap u * s + r; the convolution reads taps in reverse.
+        e = e.view({in, out, t, s, t, s}).flip({2, 4}).permute({1, 3, 5, 0, 2, 4}).reshape({out * s * s, in, t, t});
+        const at::Tensor b = get_w(name + ".bias").to(at::kFloat).repeat_interleave(s * s);
+        const at::Tensor& like = get_w(name + ".weight");
+        sub_[name] = {e.to(like.device(), like.scalar_type()).contiguous(at::MemoryFormat::ChannelsLast),
+                      b.to(like.device(), like.scalar_type()), s, k, t};
+    }
     at::Tensor deconv(const at::Tensor& x, const std::string& name, int64_t stride, int64_t pad) const {
-        const IntList st{stride, stride}, p{pad, pad}, zero{0, 0};
-        return at::conv_transpose2d(x, get_w(name + ".weight"), get_w(name + ".bias"), at::IntArrayRef(st),
-                                    at::IntArrayRef(p), at::IntArrayRef(zero));
+        const Sub& d = sub_.at(name);
+        (void)stride;
+        const IntList one{1, 1}, p{d.t - 1, d.t - 1};
+        at::Tensor y = at::conv2d(x, d.weight, d.bias, at::IntArrayRef(one), at::IntArrayRef(p));
+        y = at::pixel_shuffle(y, d.stride);
+        const int64_t oh = (x.size(2) - 1) * d.stride + d.k - 2 * pad, ow = (x.size(3) - 1) * d.stride + d.k - 2 * pad;
+        if (pad == 0 && oh == y.size(2) && ow == y.size(3)) return y;
+        return y.slice(2, pad, pad + oh).slice(3, pad, pad + ow);
     }
     static at::Tensor lrelu(at::Tensor t) {
         at::leaky_relu_(t, 0.1);
@@ -99,8 +125,13 @@ private:
         return conv(lrelu(conv(x4, "unet2.conv5", 1)), "unet2.conv_bottom", 1);
     }
 
+    struct Sub {
+        at::Tensor weight, bias;
+        int64_t stride, k, t;
+    };
     Params p_;
     Weights w_;
+    std::map<std::string, Sub> sub_;
 };
 
 }  // namespace
