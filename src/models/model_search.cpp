@@ -17,6 +17,9 @@ const std::vector<NamedModel>& named_models() {
          "run scripts/fetch-models.sh or set UPRES_MODEL_PATH"},
         {"esrgan-fast", "Real-ESRGAN compact x4", {{4, "realesrgan-x4fast.safetensors"}},
          "run scripts/fetch-models.sh or set UPRES_MODEL_PATH"},
+        {"realcugan", "Real-CUGAN conservative (x2, x3, x4; the closest to the scale asked for)",
+         {{2, "realcugan-x2.safetensors"}, {3, "realcugan-x3.safetensors"}, {4, "realcugan-x4.safetensors"}},
+         "run scripts/fetch-models.sh --extra realcugan"},
     };
     return list;
 }
