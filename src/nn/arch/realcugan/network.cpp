@@ -21,7 +21,7 @@ public:
     // pixels (the descriptor's pre_pad, which it crops off again) and overlapping by at least as
     // much (the context), so the outermost input_pad(scale) output pixels of a tile are never used:
     // the unpadded convolutions run on the tile as it is, exactly as upstream runs them on its
-    // padded image, and the margins they cannot reach are filled by replicating the edge. A tile
+    // padded image, and the margins they cannot reach are left zero. A tile
     // too small for that is padded first (edge-replicated, by the pad rounded up to the stride
     // grid so that the grid stays where it was).
     at::Tensor forward(const at::Tensor& x) const override {
@@ -33,7 +33,11 @@ public:
         at::Tensor in = x;
         if (q || ph != h || pw != w) {
             const IntList padding{q, q + pw - w, q, q + ph - h};
-            in = (q + pw - w < w && q + ph - h < h) ? at::reflection_pad2d(x, padding) : at::replication_pad2d(x, padding);
+            // In f32: libtorch 1.13 has no bf16 / fp16 replication padding on the CPU (and the tile is small).
+            const at::Tensor f = x.to(at::kFloat);
+            in = ((q + pw - w < w && q + ph - h < h) ? at::reflection_pad2d(f, padding) : at::replication_pad2d(f, padding))
+                     .to(x.scalar_type())
+                     .contiguous(at::MemoryFormat::ChannelsLast);
         }
         at::Tensor y = unet1(in);
         at::Tensor z = unet2(y);
@@ -47,8 +51,9 @@ public:
             const int64_t c = (q - pad) * s;
             z = z.slice(2, c, c + h * s).slice(3, c, c + w * s);
         } else {
+            // Margins the runner never uses (its pre_pad and overlap cover them): zeros.
             const IntList margins{pad * s, pad * s + (w - pw) * s, pad * s, pad * s + (h - ph) * s};
-            z = at::replication_pad2d(z, margins);
+            z = at::constant_pad_nd(z, margins, 0.0);
         }
         if (s == 4) z.add_(at::upsample_nearest2d(x, {h * 4, w * 4}));
         return z;
