@@ -2,27 +2,89 @@
 #include "nn/network.hpp"
 #include "nn/torch_weights.hpp"
 
+#if UPRES_WITH_DNNL
+#include "nn/onednn_chain.hpp"
+#endif
+
 namespace upres::nn::arch::compact {
 
 namespace {
 
 class Compact : public Network {
 public:
-    Compact(int convs, int scale, Weights w) : convs_(convs), scale_(scale), w_(std::move(w)) {}
-    at::Tensor forward(const at::Tensor& x) const override {
-        at::Tensor y = x;
-        const int last = 2 * (convs_ + 1);
-        for (int i = 0; i < last; i += 2) {
-            y = conv(w_, "body." + std::to_string(i), y);
-            y = at::prelu(y, get(w_, "body." + std::to_string(i + 1) + ".weight"));
+    Compact(int convs, int scale, Weights w, bool onednn) : convs_(convs), scale_(scale) {
+#if UPRES_WITH_DNNL
+        // fp32 on the CPU: the body's 64 -> 64 convolutions (and the last one when its width is a
+        // multiple of 16) through oneDNN (onednn_chain.hpp): Winograd, blocked maps, PReLU between.
+        const at::Tensor& first = get(w, "body.0.weight");
+        const int64_t feat = first.size(0);
+        const at::Tensor& last = get(w, "body." + std::to_string(2 * (convs_ + 1)) + ".weight");
+        if (onednn && first.device().is_cpu() && first.scalar_type() == at::kFloat && convs_ > 0 && feat % onednn::kBlock == 0) {
+            chain_ = std::make_unique<onednn::Chain>();
+            for (int i = 1; i <= convs_; ++i) {
+                const std::string n = "body." + std::to_string(2 * i);
+                chain_->add_conv(get(w, n + ".weight"), maybe(w, n + ".bias"));
+            }
+            if (last.size(0) % onednn::kBlock == 0) {
+                const std::string n = "body." + std::to_string(2 * (convs_ + 1));
+                last_ = chain_->add_conv(last, maybe(w, n + ".bias"));
+            }
+            for (int i = 0; i <= convs_; ++i)
+                slopes_.push_back(get(w, "body." + std::to_string(2 * i + 1) + ".weight").contiguous());
         }
-        y = at::pixel_shuffle(conv(w_, "body." + std::to_string(last), y), scale_);
+#else
+        (void)onednn;
+#endif
+        w_ = std::move(w);
+    }
+
+    at::Tensor forward(const at::Tensor& x) const override {
+        const int last = 2 * (convs_ + 1);
+        at::Tensor y;
+#if UPRES_WITH_DNNL
+        if (chain_) y = body_onednn(x);
+#endif
+        if (!y.defined()) {
+            y = x;
+            for (int i = 0; i < last; i += 2) {
+                y = conv(w_, "body." + std::to_string(i), y);
+                y = at::prelu(y, get(w_, "body." + std::to_string(i + 1) + ".weight"));
+            }
+            y = conv(w_, "body." + std::to_string(last), y);
+        }
+        y = at::pixel_shuffle(y, scale_);
         // The network predicts a residual over the nearest-upsampled input.
         const at::Tensor base = at::upsample_nearest2d(x, {x.size(2) * scale_, x.size(3) * scale_});
         return y + base;
     }
 
 private:
+#if UPRES_WITH_DNNL
+    // Everything before the pixel shuffle: the first convolution (3 input channels) in ATen, the
+    // rest as one chain of blocked maps.
+    at::Tensor body_onednn(const at::Tensor& x) const {
+        const int last = 2 * (convs_ + 1);
+        onednn::Chain::Run r(*chain_, x.size(2), x.size(3));
+        onednn::Map a = r.in(conv(w_, "body.0", x));
+        r.prelu(a, slopes_[0]);
+        onednn::Map b = r.map(a.c);
+        for (int i = 1; i <= convs_; ++i) {
+            r.conv(i - 1, a, b);
+            r.prelu(b, slopes_[size_t(i)]);
+            std::swap(a, b);
+        }
+        if (last_ >= 0) {
+            const onednn::Map o = r.map(get(w_, "body." + std::to_string(last) + ".weight").size(0));
+            r.conv(last_, a, o);
+            return r.out(o);
+        }
+        return conv(w_, "body." + std::to_string(last), r.out(a, at::MemoryFormat::ChannelsLast));
+    }
+
+    std::unique_ptr<onednn::Chain> chain_;
+    int last_ = -1;                   // the last convolution's chain layer, or -1 (ATen)
+    std::vector<at::Tensor> slopes_;  // PReLU slopes of body.1, body.3, ...
+#endif
     int convs_, scale_;
     Weights w_;
 };
@@ -32,7 +94,7 @@ private:
 std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
     int convs = 0;
     while (m.tensors.count("body." + std::to_string(2 * (convs + 2)) + ".weight")) ++convs;
-    return std::make_unique<Compact>(convs, m.desc.scale, place(load_weights(m.tensors), device_of(s), dtype_of(s)));
+    return std::make_unique<Compact>(convs, m.desc.scale, place(load_weights(m.tensors), device_of(s), dtype_of(s)), s.onednn);
 }
 
 }  // namespace upres::nn::arch::compact

@@ -2,6 +2,10 @@
 #include "nn/network.hpp"
 #include "nn/torch_weights.hpp"
 
+#if UPRES_WITH_DNNL
+#include "nn/onednn_chain.hpp"
+#endif
+
 namespace upres::nn::arch::span {
 
 namespace {
@@ -31,7 +35,27 @@ void merge(Weights& w, const Conv3xc& c) {
 
 class Span : public Network {
 public:
-    Span(const Params& p, Weights w) : p_(p), w_(std::move(w)) {}
+    Span(const Params& p, Weights w, bool onednn) : p_(p) {
+#if UPRES_WITH_DNNL
+        // fp32 on the CPU with a feature width that is a multiple of 16: everything after conv_1
+        // through oneDNN (onednn_chain.hpp) on blocked maps: the 3x3 convolutions by Winograd, SiLU
+        // and the attention by eltwise / binary passes, conv_cat over a free concatenation.
+        const at::Tensor& first = get(w, p_.convs[0].name + ".eval_conv.weight");
+        if (onednn && first.device().is_cpu() && first.scalar_type() == at::kFloat && p_.feat % onednn::kBlock == 0) {
+            chain_ = std::make_unique<onednn::Chain>();
+            for (size_t i = 1; i < p_.convs.size(); ++i) {
+                const std::string n = p_.convs[i].name + ".eval_conv";
+                chain_->add_conv(get(w, n + ".weight"), get(w, n + ".bias"));
+            }
+            cat_ = chain_->add_conv(get(w, "conv_cat.weight"), get(w, "conv_cat.bias"));
+            const at::Tensor& up = get(w, "upsampler.0.weight");
+            if (up.size(0) % onednn::kBlock == 0) up_ = chain_->add_conv(up, get(w, "upsampler.0.bias"));
+        }
+#else
+        (void)onednn;
+#endif
+        w_ = std::move(w);
+    }
 
     at::Tensor forward(const at::Tensor& input) const override {
         at::Tensor x = input;
@@ -40,6 +64,9 @@ public:
             x = (x - mean) * kImgRange;
         }
         const at::Tensor feature = conv3(0, x);
+#if UPRES_WITH_DNNL
+        if (chain_) return at::pixel_shuffle(rest_onednn(feature), p_.scale);
+#endif
         at::Tensor b = feature, out1, first;
         for (int i = 0; i < kBlocks; ++i) {
             // SPAB. The official code's SiLU runs in place on out1, so the block's second output
@@ -63,6 +90,51 @@ public:
 private:
     at::Tensor conv3(size_t i, const at::Tensor& x) const { return conv(w_, p_.convs[i].name + ".eval_conv", x); }
 
+#if UPRES_WITH_DNNL
+    // From conv_1's output to the upsampler's (before the pixel shuffle). conv_cat's input is one
+    // 4 x feat map whose quarters are the four maps it concatenates: feature, conv_2's output, the
+    // first block's output and the last block's SiLU(out1); the blocks work in those quarters and
+    // in three scratch maps.
+    at::Tensor rest_onednn(const at::Tensor& feature) const {
+        using dnnl::algorithm;
+        const int64_t c = p_.feat;
+        onednn::Chain::Run r(*chain_, feature.size(2), feature.size(3));
+        const onednn::Map cat = r.map(4 * c);
+        const onednn::Map f = r.slice(cat, 0, c), last = r.slice(cat, c, c), first = r.slice(cat, 2 * c, c),
+                          out1 = r.slice(cat, 3 * c, c);
+        r.in(feature, f);
+        const onednn::Map x = r.map(c), out2 = r.map(c), out3 = r.map(c);
+        onednn::Map b = f;
+        for (int i = 0; i < kBlocks; ++i) {
+            const int k = 3 * i;  // chain layers: block i's c1_r, c2_r, c3_r
+            r.conv(k, b, out1);
+            r.eltwise(algorithm::eltwise_swish, 1.0f, 0.0f, out1, out1);
+            r.conv(k + 1, out1, out2);
+            r.eltwise(algorithm::eltwise_swish, 1.0f, 0.0f, out2, out2);
+            r.conv(k + 2, out2, out3);
+            // (out3 + b) * (sigmoid(out3) - 0.5) = s * sigmoid(out3) - 0.5 s with s = out3 + b, in
+            // three passes: sigmoid into out2 (free again), s into the next map, then the product
+            // with the sum post-op. (Fewer passes would need an eltwise primitive with post-ops,
+            // which oneDNN 2.6 runs by its reference kernel, 20x slower.)
+            const onednn::Map& next = i == 0 ? first : x;
+            r.eltwise(algorithm::eltwise_logistic, 0.0f, 0.0f, out3, out2);
+            r.binary(algorithm::binary_add, out3, b, next);
+            r.binary(algorithm::binary_mul, next, out2, next, true, -0.5f);
+            b = next;
+        }
+        r.conv(3 * kBlocks, b, last);  // conv_2
+        const onednn::Map y = r.map(c);
+        r.conv(cat_, cat, y);
+        if (up_ < 0) return conv(w_, "upsampler.0", r.out(y, at::MemoryFormat::ChannelsLast));
+        const onednn::Map up = r.map(get(w_, "upsampler.0.weight").size(0));
+        r.conv(up_, y, up);
+        return r.out(up);
+    }
+
+    std::unique_ptr<onednn::Chain> chain_;  // layers: the 18 block convolutions, conv_2, conv_cat, upsampler
+    int cat_ = -1, up_ = -1;                // conv_cat's and the upsampler's layers (-1: the upsampler in ATen)
+#endif
+
     Params p_;
     Weights w_;
 };
@@ -75,7 +147,7 @@ std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
     for (const Conv3xc& c : p.convs)
         if (c.from_parts) merge(w, c);
     w.erase("no_norm");
-    return std::make_unique<Span>(p, place(std::move(w), device_of(s), dtype_of(s)));
+    return std::make_unique<Span>(p, place(std::move(w), device_of(s), dtype_of(s)), s.onednn);
 }
 
 }  // namespace upres::nn::arch::span

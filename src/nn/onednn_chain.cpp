@@ -1,0 +1,291 @@
+#include "nn/onednn_chain.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+#if DNNL_VERSION_MAJOR != 2
+#error "onednn_chain.cpp is written against oneDNN 2.x (CMake enables it only for that version)"
+#endif
+
+namespace upres::nn::onednn {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using Dt = memory::data_type;
+
+namespace {
+
+memory::desc blocked(int64_t c, int64_t h, int64_t w) { return memory::desc({1, c, h, w}, Dt::f32, Tag::nChw16c); }
+
+[[noreturn]] void rethrow(const dnnl::error& e, const char* what) {
+    fail(e.status == dnnl_out_of_memory ? Status::out_of_memory : Status::internal,
+         std::string("oneDNN (") + what + "): " + e.what());
+}
+
+std::string shape_key(const char* kind, int64_t c, int64_t h, int64_t w) {
+    return std::string(kind) + ":" + std::to_string(c) + ":" + std::to_string(h) + "x" + std::to_string(w);
+}
+
+}  // namespace
+
+// One layer: its f32 weights in oihw (the only layout oneDNN's Winograd weight reorder reads), its
+// bias, and the weights laid out for the primitives that used them (the two most recent kept).
+struct Chain::Layer {
+    at::Tensor weight, bias;
+    int64_t ic = 0, oc = 0, k = 3;
+    struct Laid {
+        memory::desc desc;
+        memory weights;
+        uint64_t used = 0;
+    };
+    std::vector<Laid> laid;
+};
+
+struct Chain::ConvPlan {
+    dnnl::convolution_forward conv;
+    memory::desc weights;
+    size_t scratch = 0;
+};
+
+Chain::Chain() : eng_(dnnl::engine::kind::cpu, 0) {}
+Chain::~Chain() = default;
+
+int Chain::add_conv(const at::Tensor& weight, const at::Tensor& bias) {
+    auto l = std::make_unique<Layer>();
+    l->k = weight.size(2);
+    l->weight = weight.to(at::kFloat).contiguous();
+    l->oc = weight.size(0);
+    l->ic = weight.size(1);
+    l->bias = bias.defined() ? bias.to(at::kFloat).contiguous() : at::zeros({l->oc}, at::kFloat);
+    layers_.push_back(std::move(l));
+    return int(layers_.size() - 1);
+}
+
+// The convolution for one layer shape, tile size and post-ops: Winograd where oneDNN takes it
+// (the post-ops of its fp32 kernel: sum and plain ReLU), trying first a weight layout some layer
+// of that shape already has, else direct.
+const Chain::ConvPlan& Chain::conv_plan(int layer, int64_t h, int64_t w, bool accumulate, bool relu) const {
+    const Layer& l = *layers_[size_t(layer)];
+    const std::string key = std::to_string(l.k) + ":" + std::to_string(l.ic) + ">" + std::to_string(l.oc) + ":" + std::to_string(h) + "x" +
+                            std::to_string(w) + (accumulate ? "+" : "") + (relu ? "r" : "");
+    std::vector<memory::desc> kept;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = plans_.find(key);
+        if (it != plans_.end()) return *it->second;
+        for (const auto& other : layers_)
+            if (other->ic == l.ic && other->oc == l.oc && other->k == l.k)
+                for (const Layer::Laid& d : other->laid)
+                    if (std::find(kept.begin(), kept.end(), d.desc) == kept.end()) kept.push_back(d.desc);
+    }
+    dnnl::post_ops ops;
+    if (accumulate) ops.append_sum(1.0f);
+    if (relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const memory::desc src = blocked(l.ic, h, w), dst = blocked(l.oc, h, w), bias({l.oc}, Dt::f32, Tag::x);
+    const memory::desc any({l.oc, l.ic, l.k, l.k}, Dt::f32, Tag::any);
+    std::vector<std::pair<dnnl::algorithm, memory::desc>> tries;
+    if (l.k == 3) {
+        for (const memory::desc& d : kept) tries.emplace_back(dnnl::algorithm::convolution_winograd, d);
+        tries.emplace_back(dnnl::algorithm::convolution_winograd, any);
+    }
+    const int64_t pad = l.k / 2;
+    tries.emplace_back(dnnl::algorithm::convolution_direct, any);
+    for (const auto& [algorithm, weights] : tries) {
+        try {
+            dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, src, weights, bias, dst, {1, 1},
+                                              {pad, pad}, {pad, pad});
+            dnnl::convolution_forward::primitive_desc pd(d, attr, eng_);
+            // oneDNN lists its F(2x2, 3x3) kernel first and takes it for narrow layers; F(4x4, 3x3)
+            // does 4x fewer multiplications against 2.25x and is the faster one here.
+            if (algorithm == dnnl::algorithm::convolution_winograd) {
+                dnnl::convolution_forward::primitive_desc first = pd;
+                bool found = false;
+                do {
+                    if (std::string(pd.impl_info_str()).find("4x3") != std::string::npos) {
+                        found = true;
+                        break;
+                    }
+                } while (pd.next_impl());
+                if (!found) pd = first;
+            }
+            auto plan = std::make_unique<ConvPlan>();
+            plan->conv = dnnl::convolution_forward(pd);
+            plan->weights = pd.weights_desc();
+            plan->scratch = pd.scratchpad_desc().get_size();
+            std::lock_guard<std::mutex> lock(mutex_);
+            auto& slot = plans_[key];
+            if (!slot) slot = std::move(plan);
+            return *slot;
+        } catch (const dnnl::error&) {
+        }
+    }
+    fail(Status::internal, "oneDNN has no convolution for a " + std::to_string(h) + "x" + std::to_string(w) + " map");
+}
+
+std::pair<dnnl::primitive, size_t> Chain::cached(const std::string& key,
+                                                 const std::function<std::pair<dnnl::primitive, size_t>()>& make) const {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = prims_.find(key);
+        if (it != prims_.end()) return it->second;
+    }
+    auto made = make();
+    std::lock_guard<std::mutex> lock(mutex_);
+    return prims_.emplace(key, made).first->second;
+}
+
+Chain::Run::Run(const Chain& chain, int64_t h, int64_t w) : chain_(chain), h_(h), w_(w), s_(chain.eng_) {}
+Chain::Run::~Run() = default;
+
+Map Chain::Run::map(int64_t c) const { return {at::empty({c * h_ * w_}, at::TensorOptions().dtype(at::kFloat)), c}; }
+
+memory Chain::Run::mem(const Map& m) const {
+    return memory(blocked(m.c, h_, w_), chain_.eng_, m.data.data_ptr<float>() + m.offset);
+}
+
+memory& Chain::Run::scratch(size_t bytes) {
+    if (!scratch_.defined() || size_t(scratch_.numel()) < bytes) {
+        s_.wait();
+        scratch_ = at::empty({int64_t(std::max<size_t>(bytes, 1))}, at::TensorOptions().dtype(at::kByte));
+        scratch_mem_ = memory({{scratch_.numel()}, Dt::u8, Tag::x}, chain_.eng_, scratch_.data_ptr());
+    }
+    return scratch_mem_;
+}
+
+Map Chain::Run::in(const at::Tensor& x) {
+    Map m = map(x.size(1));
+    in(x, m);
+    return m;
+}
+
+void Chain::Run::in(const at::Tensor& x, const Map& dst) {
+    try {
+        const at::Tensor t = x.to(at::kFloat);
+        const memory::desc user({1, dst.c, h_, w_}, Dt::f32, {t.stride(0), t.stride(1), t.stride(2), t.stride(3)});
+        memory from(user, chain_.eng_, t.data_ptr()), to = mem(dst);
+        dnnl::reorder(from, to).execute(s_, from, to);
+        s_.wait();
+    } catch (const dnnl::error& e) {
+        rethrow(e, "reorder");
+    }
+}
+
+at::Tensor Chain::Run::out(const Map& m, at::MemoryFormat format) {
+    try {
+        at::Tensor t = at::empty({1, m.c, h_, w_}, at::TensorOptions().dtype(at::kFloat).memory_format(format));
+        const memory::desc user({1, m.c, h_, w_}, Dt::f32, {t.stride(0), t.stride(1), t.stride(2), t.stride(3)});
+        memory from = mem(m), to(user, chain_.eng_, t.data_ptr());
+        dnnl::reorder(from, to).execute(s_, from, to);
+        s_.wait();
+        return t;
+    } catch (const dnnl::error& e) {
+        rethrow(e, "reorder");
+    }
+}
+
+memory Chain::weights_for(int layer, const memory::desc& desc) const {
+    Layer& l = *layers_[size_t(layer)];
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++clock_;
+    for (Layer::Laid& d : l.laid)
+        if (d.desc == desc) {
+            d.used = clock_;
+            return d.weights;
+        }
+    memory from(memory::desc({l.oc, l.ic, l.k, l.k}, Dt::f32, Tag::oihw), eng_, l.weight.data_ptr());
+    memory weights(desc, eng_);
+    dnnl::stream s(eng_);
+    dnnl::reorder(from, weights).execute(s, from, weights);
+    s.wait();
+    if (l.laid.size() >= 2)
+        l.laid.erase(std::min_element(l.laid.begin(), l.laid.end(),
+                                      [](const Layer::Laid& a, const Layer::Laid& b) { return a.used < b.used; }));
+    l.laid.push_back({desc, weights, clock_});
+    return weights;
+}
+
+void Chain::Run::conv(int layer, const Map& src, const Map& dst, bool accumulate, bool relu) {
+    try {
+        const ConvPlan& p = chain_.conv_plan(layer, h_, w_, accumulate, relu);
+        const Layer& l = *chain_.layers_[size_t(layer)];
+        memory bias({{l.oc}, Dt::f32, Tag::x}, chain_.eng_, l.bias.data_ptr());
+        p.conv.execute(s_, {{DNNL_ARG_SRC, mem(src)},
+                            {DNNL_ARG_WEIGHTS, chain_.weights_for(layer, p.weights)},
+                            {DNNL_ARG_BIAS, bias},
+                            {DNNL_ARG_DST, mem(dst)},
+                            {DNNL_ARG_SCRATCHPAD, scratch(p.scratch)}});
+    } catch (const dnnl::error& e) {
+        rethrow(e, "convolution");
+    }
+}
+
+void Chain::Run::eltwise(dnnl::algorithm alg, float alpha, float beta, const Map& src, const Map& dst) {
+    try {
+        const std::string key = shape_key("eltwise", src.c, h_, w_) + ":" + std::to_string(int(alg)) + ":" +
+                                std::to_string(alpha) + ":" + std::to_string(beta);
+        auto [prim, bytes] = chain_.cached(key, [&] {
+            dnnl::primitive_attr attr;
+            attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+            dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, blocked(src.c, h_, w_), alpha, beta);
+            dnnl::eltwise_forward::primitive_desc pd(d, attr, chain_.eng_);
+            return std::make_pair(dnnl::primitive(dnnl::eltwise_forward(pd)), pd.scratchpad_desc().get_size());
+        });
+        prim.execute(s_, {{DNNL_ARG_SRC, mem(src)}, {DNNL_ARG_DST, mem(dst)}, {DNNL_ARG_SCRATCHPAD, scratch(bytes)}});
+    } catch (const dnnl::error& e) {
+        rethrow(e, "eltwise");
+    }
+}
+
+void Chain::Run::binary(dnnl::algorithm op, const Map& a, const Map& b, const Map& dst, bool accumulate, float sum_scale) {
+    try {
+        const std::string key = shape_key("binary", a.c, h_, w_) + ":" + std::to_string(int(op)) +
+                                (accumulate ? ":" + std::to_string(sum_scale) : std::string());
+        auto [prim, bytes] = chain_.cached(key, [&] {
+            dnnl::primitive_attr attr;
+            attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+            if (accumulate) {
+                dnnl::post_ops ops;
+                ops.append_sum(sum_scale);
+                attr.set_post_ops(ops);
+            }
+            const memory::desc md = blocked(a.c, h_, w_);
+            dnnl::binary::desc d(op, md, md, md);
+            dnnl::binary::primitive_desc pd(d, attr, chain_.eng_);
+            return std::make_pair(dnnl::primitive(dnnl::binary(pd)), pd.scratchpad_desc().get_size());
+        });
+        prim.execute(s_, {{DNNL_ARG_SRC_0, mem(a)}, {DNNL_ARG_SRC_1, mem(b)}, {DNNL_ARG_DST, mem(dst)},
+                          {DNNL_ARG_SCRATCHPAD, scratch(bytes)}});
+    } catch (const dnnl::error& e) {
+        rethrow(e, "binary");
+    }
+}
+
+void Chain::Run::prelu(const Map& x, const at::Tensor& slope) {
+    try {
+        const std::string key = shape_key("prelu", x.c, h_, w_);
+        // Slopes as a [1, c, 1, 1] map in the blocked layout: the JIT kernel needs that (a plain
+        // slope vector sends oneDNN 2.6 to its reference kernel, 20x slower).
+        const memory::desc sd({1, x.c, 1, 1}, Dt::f32, Tag::nChw16c);
+        auto [prim, bytes] = chain_.cached(key, [&] {
+            dnnl::primitive_attr attr;
+            attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+            dnnl::prelu_forward::desc d(dnnl::prop_kind::forward_inference, blocked(x.c, h_, w_), sd);
+            dnnl::prelu_forward::primitive_desc pd(d, attr, chain_.eng_);
+            return std::make_pair(dnnl::primitive(dnnl::prelu_forward(pd)), pd.scratchpad_desc().get_size());
+        });
+        // [1, c, 1, 1] in nChw16c is the plain vector (c a multiple of 16).
+        const at::Tensor sl = slope.to(at::kFloat).contiguous();
+        prim.execute(s_, {{DNNL_ARG_SRC, mem(x)},
+                          {DNNL_ARG_WEIGHTS, memory(sd, chain_.eng_, sl.data_ptr())},
+                          {DNNL_ARG_DST, mem(x)},
+                          {DNNL_ARG_SCRATCHPAD, scratch(bytes)}});
+    } catch (const dnnl::error& e) {
+        rethrow(e, "prelu");
+    }
+}
+
+}  // namespace upres::nn::onednn
