@@ -12,6 +12,7 @@
 #include "nn/arch/srcnn/srcnn.hpp"
 #include "nn/arch/srresnet/srresnet.hpp"
 #include "nn/arch/torchscript/torchscript.hpp"
+#include "nn/arch/waifu2x/waifu2x.hpp"
 
 namespace upres::nn {
 
@@ -25,6 +26,7 @@ const std::vector<const Family*>& families() {
         &arch::rcan::family(),
         &arch::srcnn::family(),
         &arch::span::family(),
+        &arch::waifu2x::family(),  // after realcugan: its cunet keys are Real-CUGAN's
         &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it
     };
     return list;
