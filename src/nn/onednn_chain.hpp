@@ -58,6 +58,8 @@ public:
         ~Run();
         int64_t h() const { return h_; }
         int64_t w() const { return w_; }
+        // Waits for the primitives so far (before a map is touched by code of one's own).
+        void wait() { s_.wait(); }
         Map map(int64_t c) const;
         // Channels [c0, c0 + c) of `m` (c0 a multiple of 16).
         Map slice(const Map& m, int64_t c0, int64_t c) const { return {m.data, c, m.offset + c0 * h_ * w_}; }
