@@ -217,6 +217,11 @@ def test_real_ncnn_models(ws):
             if "noise" not in path:
                 archtest.check(pm > pb - 1, "%s: %.2f dB, bicubic %.2f dB" % (label, pm, pb))
         REAL[arch] = paths[0]
+        # bf16 (where the CPU has it, else emulated by libtorch) stays close to fp32.
+        b = archtest.run(paths[0], x, 2, precision="bf16")
+        p16 = archtest.psnr(b, archtest.run(paths[0], x, 2))
+        print("  %-40s bf16 against fp32: %.1f dB (limit 45)" % (arch + " " + os.path.basename(paths[0]), p16))
+        archtest.check(p16 > 45, "%s bf16: %.1f dB from fp32" % (arch, p16))
     # Tiled at the default tile (512) against one tile, with the real cunet: its
     # squeeze-and-excitation means are taken per tile (as waifu2x-ncnn-vulkan takes them), so
     # tiles differ from the whole image where a tile's channel means differ from the image's (on
