@@ -9,12 +9,12 @@ namespace upres::nn::arch::rrdbnet {
 formats::TensorMap canonical(formats::TensorMap in) {
     // ESRGAN's original sequential scheme (model.N...), its RRDBNet_arch scheme (RRDB_trunk,
     // trunk_conv, upconvN, HRconv), and Real-ESRGAN's (body.N.rdbK.convJ) which is canonical.
-    static const std::regex old_block(R"(^model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias)$)");
-    static const std::regex old_trunk(R"(^model\.1\.sub\.(\d+)\.(weight|bias)$)");
-    static const std::regex mid_block(R"(^RRDB_trunk\.(\d+)\.RDB(\d)\.conv(\d)\.(weight|bias)$)");
+    static const std::regex old_block(R"(^model\.1\.sub\.(\d{1,6})\.RDB(\d)\.conv(\d)\.0\.(weight|bias)$)");
+    static const std::regex old_trunk(R"(^model\.1\.sub\.(\d{1,6})\.(weight|bias)$)");
+    static const std::regex mid_block(R"(^RRDB_trunk\.(\d{1,6})\.RDB(\d)\.conv(\d)\.(weight|bias)$)");
     // ESRGAN+'s 1x1 skip in each dense block (a plain Conv2d without bias in both old schemes).
     static const std::regex plus_block(R"(^(?:model\.1\.sub|RRDB_trunk)\.(\d{1,6})\.RDB(\d)\.conv1x1\.weight$)");
-    static const std::regex old_layer(R"(^model\.(\d+)\.(weight|bias)$)");
+    static const std::regex old_layer(R"(^model\.(\d{1,6})\.(weight|bias)$)");
     // The sequential scheme numbers the upsampling convolutions by position: x4 has 3, 6 then
     // HRconv 8 and last 10; x8 3, 6, 9, then 11, 13; x16 3, 6, 9, 12, then 14, 16.
     int top = 0;
@@ -72,7 +72,7 @@ Params params(const formats::TensorMap& t, const std::string& where) {
     if (int64_t(p.in) * p.unshuffle * p.unshuffle != first_in) k.fail("conv_first.weight's inputs are not channels x unshuffle^2");
     p.grow = k.bounded(k.need("body.0.rdb1.conv1.weight", 4).shape[0], 1, kMaxChannels, "the growth channels (body.0.rdb1.conv1.weight dim 0)");
     std::set<int> blocks;
-    static const std::regex block(R"(^body\.(\d+)\.rdb\d\.conv\d\.weight$)");
+    static const std::regex block(R"(^body\.(\d{1,6})\.rdb\d\.conv\d\.weight$)");
     std::smatch m;
     for (const auto& kv : t)
         if (std::regex_match(kv.first, m, block) && m[1].length() < 6) blocks.insert(std::stoi(m[1].str()));
