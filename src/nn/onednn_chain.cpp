@@ -65,10 +65,10 @@ int Chain::add_conv(const at::Tensor& weight, const at::Tensor& bias) {
 // The convolution for one layer shape, tile size and post-ops: Winograd where oneDNN takes it
 // (the post-ops of its fp32 kernel: sum and plain ReLU), trying first a weight layout some layer
 // of that shape already has, else direct.
-const Chain::ConvPlan& Chain::conv_plan(int layer, int64_t h, int64_t w, bool accumulate, bool relu) const {
+const Chain::ConvPlan& Chain::conv_plan(int layer, int64_t h, int64_t w, bool accumulate, bool relu, bool plain) const {
     const Layer& l = *layers_[size_t(layer)];
     const std::string key = std::to_string(l.k) + ":" + std::to_string(l.ic) + ">" + std::to_string(l.oc) + ":" + std::to_string(h) + "x" +
-                            std::to_string(w) + (accumulate ? "+" : "") + (relu ? "r" : "");
+                            std::to_string(w) + (accumulate ? "+" : "") + (relu ? "r" : "") + (plain ? "n" : "");
     std::vector<memory::desc> kept;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -85,10 +85,11 @@ const Chain::ConvPlan& Chain::conv_plan(int layer, int64_t h, int64_t w, bool ac
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    const memory::desc src = blocked(l.ic, h, w), dst = blocked(l.oc, h, w), bias({l.oc}, Dt::f32, Tag::x);
+    // `plain`: the source is an NCHW ATen tensor.
+    const memory::desc src = plain ? memory::desc({1, l.ic, h, w}, Dt::f32, Tag::nchw) : blocked(l.ic, h, w), dst = blocked(l.oc, h, w), bias({l.oc}, Dt::f32, Tag::x);
     const memory::desc any({l.oc, l.ic, l.k, l.k}, Dt::f32, Tag::any);
     std::vector<std::pair<dnnl::algorithm, memory::desc>> tries;
-    if (l.k == 3) {
+    if (l.k == 3 && !plain) {
         for (const memory::desc& d : kept) tries.emplace_back(dnnl::algorithm::convolution_winograd, d);
         tries.emplace_back(dnnl::algorithm::convolution_winograd, any);
     }
@@ -218,6 +219,23 @@ void Chain::Run::conv(int layer, const Map& src, const Map& dst, bool accumulate
                             {DNNL_ARG_BIAS, bias},
                             {DNNL_ARG_DST, mem(dst)},
                             {DNNL_ARG_SCRATCHPAD, scratch(p.scratch)}});
+    } catch (const dnnl::error& e) {
+        rethrow(e, "convolution");
+    }
+}
+
+void Chain::Run::conv_from(int layer, const at::Tensor& x, const Map& dst) {
+    try {
+        const at::Tensor t = x.to(at::kFloat).contiguous();
+        const ConvPlan& p = chain_.conv_plan(layer, h_, w_, false, false, true);
+        const Layer& l = *chain_.layers_[size_t(layer)];
+        memory bias({{l.oc}, Dt::f32, Tag::x}, chain_.eng_, l.bias.data_ptr());
+        p.conv.execute(s_, {{DNNL_ARG_SRC, memory(memory::desc({1, l.ic, h_, w_}, Dt::f32, Tag::nchw), chain_.eng_, t.data_ptr())},
+                            {DNNL_ARG_WEIGHTS, chain_.weights_for(layer, p.weights)},
+                            {DNNL_ARG_BIAS, bias},
+                            {DNNL_ARG_DST, mem(dst)},
+                            {DNNL_ARG_SCRATCHPAD, scratch(p.scratch)}});
+        s_.wait();  // t may be a temporary
     } catch (const dnnl::error& e) {
         rethrow(e, "convolution");
     }

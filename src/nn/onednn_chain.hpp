@@ -47,8 +47,8 @@ public:
     Chain& operator=(const Chain&) = delete;
 
     // A 3x3 (stride 1, padding 1: Winograd where oneDNN takes it) or 1x1 convolution (direct) of
-    // f32 CPU weights [oc, ic, k, k] and bias [oc] (or undefined); ic and oc multiples of 16.
-    // Returns the layer's index for Run::conv.
+    // f32 CPU weights [oc, ic, k, k] and bias [oc] (or undefined); oc a multiple of 16, ic too
+    // unless the layer reads an ATen tensor (Run::conv_from, direct). Returns the layer's index.
     int add_conv(const at::Tensor& weight, const at::Tensor& bias);
 
     // One forward pass on h x w maps.
@@ -70,6 +70,9 @@ public:
         at::Tensor out(const Map& m, at::MemoryFormat format = at::MemoryFormat::Contiguous);
         // dst = conv(src) (+ dst when `accumulate`; relu after, when `relu`).
         void conv(int layer, const Map& src, const Map& dst, bool accumulate = false, bool relu = false);
+        // dst = conv(x) for x an ATen tensor [1, ic, h, w] f32 (any ic, e.g. the RGB input): a
+        // direct convolution that reads it as it is, without a reorder.
+        void conv_from(int layer, const at::Tensor& x, const Map& dst);
         // dst = f(src) for oneDNN's eltwise algorithm `alg` (src == dst is allowed).
         void eltwise(dnnl::algorithm alg, float alpha, float beta, const Map& src, const Map& dst);
         // dst = a op b (binary_add, binary_mul, ...); with `accumulate`, dst = a op b + sum_scale * dst
@@ -94,7 +97,7 @@ public:
 private:
     struct Layer;
     struct ConvPlan;
-    const ConvPlan& conv_plan(int layer, int64_t h, int64_t w, bool accumulate, bool relu) const;
+    const ConvPlan& conv_plan(int layer, int64_t h, int64_t w, bool accumulate, bool relu, bool plain = false) const;
     dnnl::memory weights_for(int layer, const dnnl::memory::desc& desc) const;
     // The primitive under `key`, made by `make` (which also says its scratchpad size) on first use.
     std::pair<dnnl::primitive, size_t> cached(const std::string& key,

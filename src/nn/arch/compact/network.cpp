@@ -21,6 +21,7 @@ public:
         const at::Tensor& last = get(w, "body." + std::to_string(2 * (convs_ + 1)) + ".weight");
         if (onednn && first.device().is_cpu() && first.scalar_type() == at::kFloat && convs_ > 0 && feat % onednn::kBlock == 0) {
             chain_ = std::make_unique<onednn::Chain>();
+            first_ = chain_->add_conv(first, maybe(w, "body.0.bias"));
             for (int i = 1; i <= convs_; ++i) {
                 const std::string n = "body." + std::to_string(2 * i);
                 chain_->add_conv(get(w, n + ".weight"), maybe(w, n + ".bias"));
@@ -60,16 +61,17 @@ public:
 
 private:
 #if UPRES_WITH_DNNL
-    // Everything before the pixel shuffle: the first convolution (3 input channels) in ATen, the
-    // rest as one chain of blocked maps.
+    // Everything before the pixel shuffle as one chain of blocked maps (the first convolution
+    // reads the input tensor as it is).
     at::Tensor body_onednn(const at::Tensor& x) const {
         const int last = 2 * (convs_ + 1);
         onednn::Chain::Run r(*chain_, x.size(2), x.size(3));
-        onednn::Map a = r.in(conv(w_, "body.0", x));
+        onednn::Map a = r.map(get(w_, "body.0.weight").size(0));
+        r.conv_from(first_, x, a);
         r.prelu(a, slopes_[0]);
         onednn::Map b = r.map(a.c);
         for (int i = 1; i <= convs_; ++i) {
-            r.conv(i - 1, a, b);
+            r.conv(first_ + i, a, b);
             r.prelu(b, slopes_[size_t(i)]);
             std::swap(a, b);
         }
@@ -82,6 +84,7 @@ private:
     }
 
     std::unique_ptr<onednn::Chain> chain_;
+    int first_ = -1;                  // body.0's chain layer; body.2, body.4, ... follow it
     int last_ = -1;                   // the last convolution's chain layer, or -1 (ATen)
     std::vector<at::Tensor> slopes_;  // PReLU slopes of body.1, body.3, ...
 #endif

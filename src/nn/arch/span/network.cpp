@@ -85,7 +85,7 @@ public:
         const at::Tensor& first = get(w, p_.convs[0].name + ".eval_conv.weight");
         if (onednn && first.device().is_cpu() && first.scalar_type() == at::kFloat && p_.feat % onednn::kBlock == 0) {
             chain_ = std::make_unique<onednn::Chain>();
-            for (size_t i = 1; i < p_.convs.size(); ++i) {
+            for (size_t i = 0; i < p_.convs.size(); ++i) {
                 const std::string n = p_.convs[i].name + ".eval_conv";
                 chain_->add_conv(get(w, n + ".weight"), get(w, n + ".bias"));
             }
@@ -105,10 +105,10 @@ public:
             const at::Tensor mean = at::tensor(at::ArrayRef<float>(kMean, 3)).view({1, 3, 1, 1}).to(x.device(), x.scalar_type());
             x = (x - mean) * kImgRange;
         }
-        const at::Tensor feature = conv3(0, x);
 #if UPRES_WITH_DNNL
-        if (chain_) return at::pixel_shuffle(rest_onednn(feature), p_.scale);
+        if (chain_) return at::pixel_shuffle(forward_onednn(x), p_.scale);
 #endif
+        const at::Tensor feature = conv3(0, x);
         at::Tensor b = feature, out1, first;
         for (int i = 0; i < kBlocks; ++i) {
             // SPAB. The official code's SiLU runs in place on out1, so the block's second output
@@ -133,22 +133,22 @@ private:
     at::Tensor conv3(size_t i, const at::Tensor& x) const { return conv(w_, p_.convs[i].name + ".eval_conv", x); }
 
 #if UPRES_WITH_DNNL
-    // From conv_1's output to the upsampler's (before the pixel shuffle). conv_cat's input is one
+    // From the (normalised) input to the upsampler's output, before the pixel shuffle. conv_cat's input is one
     // 4 x feat map whose quarters are the four maps it concatenates: feature, conv_2's output, the
     // first block's output and the last block's SiLU(out1); the blocks work in those quarters and
     // in three scratch maps.
-    at::Tensor rest_onednn(const at::Tensor& feature) const {
+    at::Tensor forward_onednn(const at::Tensor& input) const {
         using dnnl::algorithm;
         const int64_t c = p_.feat;
-        onednn::Chain::Run r(*chain_, feature.size(2), feature.size(3));
+        onednn::Chain::Run r(*chain_, input.size(2), input.size(3));
         const onednn::Map cat = r.map(4 * c);
         const onednn::Map f = r.slice(cat, 0, c), last = r.slice(cat, c, c), first = r.slice(cat, 2 * c, c),
                           out1 = r.slice(cat, 3 * c, c);
-        r.in(feature, f);
+        r.conv_from(0, input, f);  // conv_1
         const onednn::Map x = r.map(c), out2 = r.map(c), out3 = r.map(c);
         onednn::Map b = f;
         for (int i = 0; i < kBlocks; ++i) {
-            const int k = 3 * i;  // chain layers: block i's c1_r, c2_r, c3_r
+            const int k = 1 + 3 * i;  // chain layers: block i's c1_r, c2_r, c3_r
             r.conv(k, b, out1);
             r.eltwise(algorithm::eltwise_swish, 1.0f, 0.0f, out1, out1);
             r.conv(k + 1, out1, out2);
@@ -172,7 +172,7 @@ private:
             }
             b = next;
         }
-        r.conv(3 * kBlocks, b, last);  // conv_2
+        r.conv(1 + 3 * kBlocks, b, last);  // conv_2
         const onednn::Map y = r.map(c);
         r.conv(cat_, cat, y);
         if (up_ < 0) return conv(w_, "upsampler.0", r.out(y, at::MemoryFormat::ChannelsLast));
@@ -181,7 +181,7 @@ private:
         return r.out(up);
     }
 
-    std::unique_ptr<onednn::Chain> chain_;  // layers: the 18 block convolutions, conv_2, conv_cat, upsampler
+    std::unique_ptr<onednn::Chain> chain_;  // layers: conv_1, the 18 block convolutions, conv_2, conv_cat, upsampler
     int cat_ = -1, up_ = -1;                // conv_cat's and the upsampler's layers (-1: the upsampler in ATen)
 #if defined(__x86_64__)
     bool avx512_ = __builtin_cpu_supports("avx512f");  // the attention by attention()
