@@ -3,11 +3,6 @@
 #include "nn/torch_weights.hpp"
 
 #if UPRES_WITH_DNNL
-#include <ATen/Parallel.h>
-#include <immintrin.h>
-
-#include <cmath>
-
 #include "nn/onednn_chain.hpp"
 #endif
 
@@ -37,43 +32,6 @@ void merge(Weights& w, const Conv3xc& c) {
     w[p + "eval_conv.weight"] = weight.to(at::kFloat);
     w[p + "eval_conv.bias"] = bias.to(at::kFloat);
 }
-
-#if UPRES_WITH_DNNL && defined(__x86_64__)
-#define UPRES_AVX512F __attribute__((target("avx512f,fma")))
-
-// e^x for x in [-87, 88] (clamped outside): 2^n e^r with |r| <= ln2 / 2, a degree-6 Taylor
-// polynomial for e^r (relative error below 2e-7, close to f32 rounding).
-UPRES_AVX512F inline __m512 exp512(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
-
-// SPAB's attention over vectors [begin, end) of blocked maps: dst = (a + b) * (sigmoid(a) - 0.5).
-UPRES_AVX512F void attention_avx512(const float* a, const float* b, float* dst, int64_t begin, int64_t end) {
-    const __m512 one = _mm512_set1_ps(1.0f), half = _mm512_set1_ps(0.5f);
-    for (int64_t v = begin; v < end; ++v) {
-        const __m512 x = _mm512_loadu_ps(a + 16 * v);
-        const __m512 s = _mm512_add_ps(x, _mm512_loadu_ps(b + 16 * v));
-        const __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
-        _mm512_storeu_ps(dst + 16 * v, _mm512_mul_ps(s, _mm512_sub_ps(sig, half)));
-    }
-}
-
-// The same in one pass over n values (a multiple of 16) on ATen's threads.
-void attention(const float* a, const float* b, float* dst, int64_t n) {
-    at::parallel_for(0, n / 16, 1024, [&](int64_t begin, int64_t end) { attention_avx512(a, b, dst, begin, end); });
-}
-#endif
 
 class Span : public Network {
 public:
@@ -138,7 +96,6 @@ private:
     // first block's output and the last block's SiLU(out1); the blocks work in those quarters and
     // in three scratch maps.
     at::Tensor forward_onednn(const at::Tensor& input) const {
-        using dnnl::algorithm;
         const int64_t c = p_.feat;
         onednn::Chain::Run r(*chain_, input.size(2), input.size(3));
         const onednn::Map cat = r.map(4 * c);
@@ -150,26 +107,12 @@ private:
         for (int i = 0; i < kBlocks; ++i) {
             const int k = 1 + 3 * i;  // chain layers: block i's c1_r, c2_r, c3_r
             r.conv(k, b, out1);
-            r.eltwise(algorithm::eltwise_swish, 1.0f, 0.0f, out1, out1);
+            r.silu(out1);
             r.conv(k + 1, out1, out2);
-            r.eltwise(algorithm::eltwise_swish, 1.0f, 0.0f, out2, out2);
+            r.silu(out2);
             r.conv(k + 2, out2, out3);
-            // (out3 + b) * (sigmoid(out3) - 0.5) = s * sigmoid(out3) - 0.5 s with s = out3 + b, in
-            // three passes: sigmoid into out2 (free again), s into the next map, then the product
-            // with the sum post-op. (Fewer passes would need an eltwise primitive with post-ops,
-            // which oneDNN 2.6 runs by its reference kernel, 20x slower.)
             const onednn::Map& next = i == 0 ? first : x;
-            if (avx512_) {
-                // One pass of our own instead (oneDNN's primitives are all done: the stream is
-                // synchronous on the CPU).
-                r.wait();
-                attention(out3.data.data_ptr<float>() + out3.offset, b.data.data_ptr<float>() + b.offset,
-                                 next.data.data_ptr<float>() + next.offset, c * r.h() * r.w());
-            } else {
-                r.eltwise(algorithm::eltwise_logistic, 0.0f, 0.0f, out3, out2);
-                r.binary(algorithm::binary_add, out3, b, next);
-                r.binary(algorithm::binary_mul, next, out2, next, true, -0.5f);
-            }
+            r.span_attention(out3, b, next, out2);
             b = next;
         }
         r.conv(1 + 3 * kBlocks, b, last);  // conv_2
@@ -183,11 +126,6 @@ private:
 
     std::unique_ptr<onednn::Chain> chain_;  // layers: conv_1, the 18 block convolutions, conv_2, conv_cat, upsampler
     int cat_ = -1, up_ = -1;                // conv_cat's and the upsampler's layers (-1: the upsampler in ATen)
-#if defined(__x86_64__)
-    bool avx512_ = __builtin_cpu_supports("avx512f");  // the attention by attention()
-#else
-    bool avx512_ = false;
-#endif
 #endif
 
     Params p_;
