@@ -205,10 +205,45 @@ std::pair<dnnl::primitive, size_t> Chain::cached(const std::string& key,
     return prims_.emplace(key, made).first->second;
 }
 
-Chain::Run::Run(const Chain& chain, int64_t h, int64_t w) : chain_(chain), h_(h), w_(w), s_(chain.eng_) {}
-Chain::Run::~Run() = default;
+at::Tensor Chain::take(int64_t numel) const {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = pool_.begin(); it != pool_.end(); ++it)
+            if (it->numel() == numel) {
+                at::Tensor t = std::move(*it);
+                pool_.erase(it);
+                return t;
+            }
+    }
+    return at::empty({numel}, at::TensorOptions().dtype(at::kFloat));
+}
 
-Map Chain::Run::map(int64_t c) const { return {at::empty({c * h_ * w_}, at::TensorOptions().dtype(at::kFloat)), c}; }
+void Chain::give(std::vector<at::Tensor>& buffers) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // The newest first; the oldest go when the pool is over its bound.
+    pool_.insert(pool_.begin(), buffers.begin(), buffers.end());
+    buffers.clear();
+    int64_t bytes = 0;
+    size_t keep = 0;
+    while (keep < pool_.size() && bytes + pool_[keep].numel() * 4 <= kPoolBytes) bytes += pool_[keep++].numel() * 4;
+    pool_.resize(keep);
+}
+
+Chain::Run::Run(const Chain& chain, int64_t h, int64_t w) : chain_(chain), h_(h), w_(w), s_(chain.eng_) {}
+
+Chain::Run::~Run() {
+    try {
+        s_.wait();
+    } catch (const dnnl::error&) {
+        taken_.clear();  // not known to be done with: not reused
+    }
+    chain_.give(taken_);
+}
+
+Map Chain::Run::map(int64_t c) {
+    taken_.push_back(chain_.take(c * h_ * w_));
+    return {taken_.back(), c};
+}
 
 memory Chain::Run::mem(const Map& m) const {
     return memory(blocked(m.c, h_, w_), chain_.eng_, m.data.data_ptr<float>() + m.offset);
