@@ -310,6 +310,33 @@ memory Chain::weights_for(int layer, const memory::desc& desc) const {
     return weights;
 }
 
+at::Tensor Chain::Run::out_shuffled(const Map& m, int64_t s, const at::Tensor& residual) {
+    const int64_t channels = m.c / (s * s), plane = h_ * w_, ow = w_ * s;
+    at::Tensor t = at::empty({1, channels, h_ * s, ow}, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor res = residual.defined() ? residual.to(at::kFloat).contiguous() : residual;
+    const float* src = ptr(m);
+    const float* r = res.defined() ? res.data_ptr<float>() : nullptr;
+    float* dst = t.data_ptr<float>();
+    // Output row (c, y) with y = h s + i reads channels k = c s^2 + i s + j, j < s, of source row h:
+    // in nChw16c, value (k, h, x) is at (k / 16) plane 16 + (h w + x) 16 + k % 16.
+    at::parallel_for(0, channels * h_ * s, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+            const int64_t c = row / (h_ * s), y = row % (h_ * s), h = y / s, i = y % s;
+            float* out = dst + row * ow;
+            const float* lr = r ? r + c * plane + h * w_ : nullptr;
+            for (int64_t j = 0; j < s; ++j) {
+                const int64_t k = c * s * s + i * s + j;
+                const float* in = src + (k / kBlock) * plane * kBlock + h * w_ * kBlock + k % kBlock;
+                if (lr)
+                    for (int64_t x = 0; x < w_; ++x) out[x * s + j] = in[x * kBlock] + lr[x];
+                else
+                    for (int64_t x = 0; x < w_; ++x) out[x * s + j] = in[x * kBlock];
+            }
+        }
+    });
+    return t;
+}
+
 void Chain::Run::conv(int layer, const Map& src, const Map& dst, bool accumulate, bool relu) {
     try {
         const ConvPlan& p = chain_.conv_plan(layer, h_, w_, accumulate, relu);

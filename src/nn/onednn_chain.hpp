@@ -70,6 +70,9 @@ public:
         Map in(const at::Tensor& x);
         void in(const at::Tensor& x, const Map& dst);
         at::Tensor out(const Map& m, at::MemoryFormat format = at::MemoryFormat::Contiguous);
+        // at::pixel_shuffle(out(m), s) in one pass (m.c = C s^2), plus `residual` ([1, C, h, w] f32,
+        // nearest-upsampled by s) when defined: [1, C, h s, w s] NCHW.
+        at::Tensor out_shuffled(const Map& m, int64_t s, const at::Tensor& residual = at::Tensor());
         // dst = conv(src) (+ dst when `accumulate`; relu after, when `relu`).
         void conv(int layer, const Map& src, const Map& dst, bool accumulate = false, bool relu = false);
         // dst = conv(x) for x an ATen tensor [1, ic, h, w] f32 (any ic, e.g. the RGB input): a

@@ -43,7 +43,11 @@ public:
         const int last = 2 * (convs_ + 1);
         at::Tensor y;
 #if UPRES_WITH_DNNL
-        if (chain_) y = body_onednn(x);
+        if (chain_) {
+            bool whole = false;
+            y = body_onednn(x, whole);
+            if (whole) return y;  // already shuffled, with the residual
+        }
 #endif
         if (!y.defined()) {
             y = x;
@@ -61,9 +65,10 @@ public:
 
 private:
 #if UPRES_WITH_DNNL
-    // Everything before the pixel shuffle as one chain of blocked maps (the first convolution
-    // reads the input tensor as it is).
-    at::Tensor body_onednn(const at::Tensor& x) const {
+    // The network as one chain of blocked maps (the first convolution reads the input tensor as
+    // it is). Returns the whole output (`whole` set), or, when the last convolution runs in ATen,
+    // its output before the pixel shuffle.
+    at::Tensor body_onednn(const at::Tensor& x, bool& whole) const {
         const int last = 2 * (convs_ + 1);
         onednn::Chain::Run r(*chain_, x.size(2), x.size(3));
         onednn::Map a = r.map(get(w_, "body.0.weight").size(0));
@@ -78,7 +83,9 @@ private:
         if (last_ >= 0) {
             const onednn::Map o = r.map(get(w_, "body." + std::to_string(last) + ".weight").size(0));
             r.conv(last_, a, o);
-            return r.out(o);
+            // The pixel shuffle and the nearest-upsampled input added in one pass.
+            whole = true;
+            return r.out_shuffled(o, scale_, x);
         }
         return conv(w_, "body." + std::to_string(last), r.out(a, at::MemoryFormat::ChannelsLast));
     }

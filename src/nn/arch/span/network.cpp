@@ -64,7 +64,7 @@ public:
             x = (x - mean) * kImgRange;
         }
 #if UPRES_WITH_DNNL
-        if (chain_) return at::pixel_shuffle(forward_onednn(x), p_.scale);
+        if (chain_) return forward_onednn(x);
 #endif
         const at::Tensor feature = conv3(0, x);
         at::Tensor b = feature, out1, first;
@@ -91,7 +91,7 @@ private:
     at::Tensor conv3(size_t i, const at::Tensor& x) const { return conv(w_, p_.convs[i].name + ".eval_conv", x); }
 
 #if UPRES_WITH_DNNL
-    // From the (normalised) input to the upsampler's output, before the pixel shuffle. conv_cat's input is one
+    // From the (normalised) input to the output. conv_cat's input is one
     // 4 x feat map whose quarters are the four maps it concatenates: feature, conv_2's output, the
     // first block's output and the last block's SiLU(out1); the blocks work in those quarters and
     // in three scratch maps.
@@ -118,10 +118,10 @@ private:
         r.conv(1 + 3 * kBlocks, b, last);  // conv_2
         const onednn::Map y = r.map(c);
         r.conv(cat_, cat, y);
-        if (up_ < 0) return conv(w_, "upsampler.0", r.out(y, at::MemoryFormat::ChannelsLast));
+        if (up_ < 0) return at::pixel_shuffle(conv(w_, "upsampler.0", r.out(y, at::MemoryFormat::ChannelsLast)), p_.scale);
         const onednn::Map up = r.map(get(w_, "upsampler.0.weight").size(0));
         r.conv(up_, y, up);
-        return r.out(up);
+        return r.out_shuffled(up, p_.scale);
     }
 
     std::unique_ptr<onednn::Chain> chain_;  // layers: conv_1, the 18 block convolutions, conv_2, conv_cat, upsampler
