@@ -5,10 +5,14 @@
 //   maps of one layout and no convolution reorders its input;
 // - 3x3 convolutions by Winograd F(4x4, 3x3) where oneDNN 2.x offers it for the shape (4x fewer
 //   multiplications than the direct convolution ATen always asks for), else direct; the bias and
-//   the post-ops Winograd takes (ReLU, sum) fused, the others (PReLU, SiLU, ...) by oneDNN
-//   eltwise / prelu / binary primitives on the blocked maps, in place;
+//   the post-ops Winograd takes (ReLU, sum) fused, the others (PReLU, SiLU, SPAN's attention)
+//   as separate passes over the blocked maps: AVX-512 loops of this file's own where the CPU has
+//   it, oneDNN eltwise / prelu / binary primitives otherwise;
 // - each layer's weights laid out once per weight layout (Winograd layouts depend on the tile
-//   size; the two most recently used are kept), primitives made once per shape and cached.
+//   size; the two most recently used are kept), primitives made once per shape and cached, map
+//   buffers pooled across runs;
+// - the input read by the first convolution as it is (conv_from), the pixel shuffle done while
+//   leaving the blocked layout (out_shuffled).
 // All of it is const and thread-safe: every forward pass has its own Run (stream, scratchpad).
 // Only in builds with oneDNN 2.x (UPRES_WITH_DNNL); src/nn/arch/rrdbnet/onednn_trunk.cpp is the
 // RRDBNet-specific relative of this file.
