@@ -212,6 +212,34 @@ def check_tiled(path, x, scale, tile, limit=1.0 / 255, **options):
     return check_close("tiled %d vs untiled on %dx%d" % (tile, x.shape[1], x.shape[0]), tiled, whole, limit)
 
 
+def built_with_onednn():
+    """Whether the library under test was built with oneDNN (its CMake cache says; None when there
+    is none beside it): only then must onednn=1 and onednn=0 differ."""
+    lib = os.environ.get("UPRES_LIBRARY", "")
+    try:
+        with open(os.path.join(os.path.dirname(lib), "CMakeCache.txt")) as f:
+            return "UPRES_WITH_DNNL:BOOL=ON" in f.read()
+    except OSError:
+        return None
+
+
+def check_onednn_switch(path, module, x, scale, what):
+    """onednn=1 (the oneDNN chain) and onednn=0 (plain ATen) both within 1e-4 of the reference, and
+    different from each other where the build has oneDNN: the option really switches the arithmetic."""
+    expected = reference(module, x, scale)
+    fast = run(path, x, scale, onednn=1)
+    plain = run(path, x, scale, onednn=0)
+    check_close(what + ", onednn=1", fast, expected)
+    check_close(what + ", onednn=0", plain, expected)
+    d = max_diff(fast, plain)
+    print("  %-60s %.3g" % (what + ": onednn=1 vs onednn=0", d))
+    with_dnnl = built_with_onednn()
+    if with_dnnl is True:
+        check(d > 0, what + ": onednn=1 and onednn=0 gave identical results (the switch does nothing)")
+    elif with_dnnl is False:
+        check(d == 0, what + ": a build without oneDNN gave different results for onednn=1 and onednn=0")
+
+
 class Workspace:
     def __init__(self, d):
         self.dir = d

@@ -2,7 +2,6 @@
 """SRVGGNetCompact (Real-ESRGAN's compact models) against a reference written here from the
 published description: conv + PReLU pairs, a last conv to out_channels x scale^2, pixel shuffle,
 plus the nearest-upsampled input. Also the template of a family's test (see archtest.py)."""
-import os
 
 import archtest
 from archtest import F, nn, torch
@@ -56,40 +55,12 @@ def bench_models():
     return [("compact x4 (x4fast)", Compact(3, 64, 16, 4), 4)]
 
 
-def built_with_onednn():
-    """Whether the library under test was built with oneDNN (its CMake cache says; None when there
-    is none beside it): only then must onednn=1 and onednn=0 differ."""
-    lib = os.environ.get("UPRES_LIBRARY", "")
-    try:
-        with open(os.path.join(os.path.dirname(lib), "CMakeCache.txt")) as f:
-            return "UPRES_WITH_DNNL:BOOL=ON" in f.read()
-    except OSError:
-        return None
-
-
-def check_onednn_switch(path, module, x, scale, what):
-    """onednn=1 (the oneDNN chain) and onednn=0 (plain ATen) both within 1e-4 of the reference, and
-    different from each other where the build has oneDNN: the option really switches the arithmetic."""
-    expected = archtest.reference(module, x, scale)
-    fast = archtest.run(path, x, scale, onednn=1)
-    plain = archtest.run(path, x, scale, onednn=0)
-    archtest.check_close(what + ", onednn=1", fast, expected)
-    archtest.check_close(what + ", onednn=0", plain, expected)
-    d = archtest.max_diff(fast, plain)
-    print("  %-60s %.3g" % (what + ": onednn=1 vs onednn=0", d))
-    with_dnnl = built_with_onednn()
-    if with_dnnl is True:
-        archtest.check(d > 0, what + ": onednn=1 and onednn=0 gave identical results (the switch does nothing)")
-    elif with_dnnl is False:
-        archtest.check(d == 0, what + ": a build without oneDNN gave different results for onednn=1 and onednn=0")
-
-
 def test_onednn_switch(ws):
     """64 features: the body runs as a oneDNN chain (Winograd, PReLU passes) unless onednn=0."""
     for convs, scale, size in [(4, 4, (37, 29)), (3, 2, (20, 70))]:
         m = archtest.randomize(Compact(3, 64, convs, scale), seed=convs + scale)
         path = archtest.save_all(ws, "onednn_%d_x%d" % (convs, scale), archtest.state_dict(m))[0]
-        check_onednn_switch(path, m, archtest.image(*size), scale, "64 features, %d convs, x%d %dx%d" % (convs, scale, size[1], size[0]))
+        archtest.check_onednn_switch(path, m, archtest.image(*size), scale, "64 features, %d convs, x%d %dx%d" % (convs, scale, size[1], size[0]))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from the paper and the official code's key scheme: Conv3XC convolutions held in 
 (1x1 -> 3x3 -> 1x1 plus a 1x1 skip) and re-parameterised into one 3x3 convolution for inference,
 six SPAB blocks with SiLU and the parameter-free attention, conv_cat over four feature maps, a
 pixel-shuffle upsampler; with or without the input mean shift (the `no_norm` buffer)."""
-import os
 
 import archtest
 from archtest import F, nn, torch
@@ -149,41 +148,13 @@ def test_bad_files(ws):
     refused("nan", bad, "block_4.c1_r.conv.2.bias", "NaN")
 
 
-def built_with_onednn():
-    """Whether the library under test was built with oneDNN (its CMake cache says; None when there
-    is none beside it): only then must onednn=1 and onednn=0 differ."""
-    lib = os.environ.get("UPRES_LIBRARY", "")
-    try:
-        with open(os.path.join(os.path.dirname(lib), "CMakeCache.txt")) as f:
-            return "UPRES_WITH_DNNL:BOOL=ON" in f.read()
-    except OSError:
-        return None
-
-
-def check_onednn_switch(path, module, x, scale, what):
-    """onednn=1 (the oneDNN chain) and onednn=0 (plain ATen) both within 1e-4 of the reference, and
-    different from each other where the build has oneDNN: the option really switches the arithmetic."""
-    expected = archtest.reference(module, x, scale)
-    fast = archtest.run(path, x, scale, onednn=1)
-    plain = archtest.run(path, x, scale, onednn=0)
-    archtest.check_close(what + ", onednn=1", fast, expected)
-    archtest.check_close(what + ", onednn=0", plain, expected)
-    d = archtest.max_diff(fast, plain)
-    print("  %-60s %.3g" % (what + ": onednn=1 vs onednn=0", d))
-    with_dnnl = built_with_onednn()
-    if with_dnnl is True:
-        archtest.check(d > 0, what + ": onednn=1 and onednn=0 gave identical results (the switch does nothing)")
-    elif with_dnnl is False:
-        archtest.check(d == 0, what + ": a build without oneDNN gave different results for onednn=1 and onednn=0")
-
-
 def test_onednn_switch(ws):
     """48 features (x4: the upsampler's 48 outputs in the chain too) and 32 features x2 (the
     upsampler's 12 in ATen): the chain unless onednn=0."""
     for feat, scale, norm, size in [(48, 4, True, (37, 29)), (32, 2, False, (20, 70))]:
         m = make(feat, scale, norm, seed=feat + 7)
         path = archtest.save_all(ws, "onednn_%d_x%d" % (feat, scale), archtest.state_dict(m))[0]
-        check_onednn_switch(path, m, archtest.image(*size), scale, "%d features x%d %dx%d" % (feat, scale, size[1], size[0]))
+        archtest.check_onednn_switch(path, m, archtest.image(*size), scale, "%d features x%d %dx%d" % (feat, scale, size[1], size[0]))
 
 
 if __name__ == "__main__":
