@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """upres against PyTorch eager fp32 on the same weights, for every architecture family whose test
 (tests/arch/test_<family>.py) offers `bench_models()`: a list of (label, module, scale) at the
-published sizes. Random weights (the speed does not depend on them), one input of SIZE x SIZE,
+published sizes, with random weights the family accepts (the speed does not depend on them), one input of SIZE x SIZE,
 THREADS threads for both; each side is warmed up once, then timed REPEAT times alternately and
 the minimum kept (the machine is noisy). GFLOP/s are counted from the PyTorch module's
 convolutions and linear layers (2 flops per multiply-add), not from upres.
@@ -62,7 +62,6 @@ def main():
             if not hasattr(mod, "bench_models"):
                 continue
             for label, module, scale in mod.bench_models():
-                module = archtest.randomize(module, seed=1)
                 file = os.path.join(d, label + ".safetensors")
                 archtest.save_safetensors(file, archtest.state_dict(module))
                 img = archtest.image(a.size, a.size)

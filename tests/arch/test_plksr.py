@@ -235,7 +235,7 @@ def test_bad_files(ws):
 
 def bench_models():
     """Published sizes for benchmarks/arch_speed.py."""
-    return [("RealPLKSR x4 (64 features, 28 blocks, kernel 17)", Net(64, 28, 4, 17), 4)]
+    return [("RealPLKSR x4 (64 features, 28 blocks, kernel 17)", archtest.randomize(Net(64, 28, 4, 17), seed=1), 4)]
 
 
 if __name__ == "__main__":

@@ -124,5 +124,10 @@ def test_bad_files(ws):
     archtest.expect_model_error(archtest.save_all(ws, "nan", bad)[0], "tail.1.bias", "NaN")
 
 
+def bench_models():
+    """Published size for benchmarks/arch_speed.py."""
+    return [("RCAN x4 (10 groups x 20 blocks)", make(64, 10, 20, 16, 4, seed=1), 4)]
+
+
 if __name__ == "__main__":
     archtest.main(globals())

@@ -126,5 +126,10 @@ def test_bad_files(ws):
     archtest.expect_model_error(archtest.save_all(ws, "nan", bad)[0], "body.0.conv1.bias", "NaN")
 
 
+def bench_models():
+    """Published size for benchmarks/arch_speed.py."""
+    return [("MSRResNet x4 (64 features, 16 blocks)", archtest.randomize(MSRResNet(3, 64, 16, 4), seed=1), 4)]
+
+
 if __name__ == "__main__":
     archtest.main(globals())

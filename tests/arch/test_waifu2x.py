@@ -234,5 +234,10 @@ def test_real_ncnn_models(ws):
     archtest.check_close("cunet tiled (default tile) vs untiled on 540x600", tiled, whole, 12.0 / 255)
 
 
+def bench_models():
+    """Published size for benchmarks/arch_speed.py."""
+    return [("waifu2x upconv_7 x2", archtest.randomize(UpConv7(3), seed=1), 2)]
+
+
 if __name__ == "__main__":
     archtest.main(globals())
