@@ -45,8 +45,14 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
     d.in_channels = d.out_channels = in;
     d.context = convs + 2;
     d.preferred_tile = 512;
-    // x4fast: 51.5-55.1 dB from fp32 in bf16 on Set5/Set14 x4, 2.5x faster (docs/models.md).
+    // bf16 keeps x4fast 51.5-55.1 dB from fp32 on Set5/Set14 x4 and was 2.5x faster than fp32 by
+    // ATen; but widths that are multiples of 16 run fp32 through the oneDNN Winograd chain
+    // (network.cpp), faster still: x4fast on 256 x 256, 0.51 s in fp32 against 1.76 s in bf16.
+#if UPRES_WITH_DNNL
+    d.auto_bf16_cpu = feat % 16 != 0;
+#else
     d.auto_bf16_cpu = true;
+#endif
     d.macs_per_pixel = 9 * (int64_t(in) * feat + int64_t(convs) * feat * feat + int64_t(feat) * tail);
     return d;
 }
