@@ -248,34 +248,21 @@ void load_weights(std::vector<Layer>& layers, const uint8_t* bin, size_t bin_siz
     static const std::set<std::string> weightless = {"Input",   "Split",  "Concat", "Eltwise", "BinaryOp", "Interp",
                                                      "PixelShuffle", "ReLU", "Sigmoid", "Pooling", "Crop", "Padding"};
     for (Layer& l : layers) {
-        if (l.type == "Convolution") {
+        if (l.type == "Convolution" || l.type == "Deconvolution") {
+            // Deconvolution weights as ncnn stores them: [out][in][kh][kw] (PyTorch's ConvTranspose2d
+            // holds [in][out][kh][kw]; the family's matcher transposes), then the bias, as for a
+            // convolution. Only the key of the dynamic-weight flag differs.
+            const bool deconv = l.type == "Deconvolution";
+            const std::string what = deconv ? "deconvolution" : "convolution";
             const long out = integer(name, l, 0, 0), kw = integer(name, l, 1, 0), kh = integer(name, l, 11, kw);
             const long size = integer(name, l, 6, 0);
-            if (integer(name, l, 8, 0) != 0) bad_layer(name, l, "int8-quantised convolutions are not supported");
-            if (integer(name, l, 19, 0) != 0) bad_layer(name, l, "convolutions with dynamic weights are not supported");
+            if (integer(name, l, 8, 0) != 0) bad_layer(name, l, "int8-quantised " + what + "s are not supported");
+            if (integer(name, l, deconv ? 28 : 19, 0) != 0)
+                bad_layer(name, l, what + "s with dynamic weights are not supported");
             if (out < 1 || kw < 1 || kw > 31 || kh != kw || size < 1 || size % (out * kw * kh) != 0)
                 bad_layer(name, l, "num_output " + std::to_string(out) + ", kernel " + std::to_string(kw) + "x" +
                                        std::to_string(kh) + " and weight_data_size " + std::to_string(size) +
-                                       " do not make a square convolution");
-            Tensor w = r.load_tagged(l, size_t(size));
-            w.shape = {out, size / (out * kw * kh), kh, kw};
-            l.weights.emplace_back("weight", std::move(w));
-            if (integer(name, l, 5, 0) != 0) {
-                Tensor b = r.load_raw(l, size_t(out));
-                b.shape = {out};
-                l.weights.emplace_back("bias", std::move(b));
-            }
-        } else if (l.type == "Deconvolution") {
-            // Weights as ncnn stores them: [out][in][kh][kw] (PyTorch's ConvTranspose2d holds
-            // [in][out][kh][kw]; the family's matcher transposes), then the bias.
-            const long out = integer(name, l, 0, 0), kw = integer(name, l, 1, 0), kh = integer(name, l, 11, kw);
-            const long size = integer(name, l, 6, 0);
-            if (integer(name, l, 8, 0) != 0) bad_layer(name, l, "int8-quantised deconvolutions are not supported");
-            if (integer(name, l, 28, 0) != 0) bad_layer(name, l, "deconvolutions with dynamic weights are not supported");
-            if (out < 1 || kw < 1 || kw > 31 || kh != kw || size < 1 || size % (out * kw * kh) != 0)
-                bad_layer(name, l, "num_output " + std::to_string(out) + ", kernel " + std::to_string(kw) + "x" +
-                                       std::to_string(kh) + " and weight_data_size " + std::to_string(size) +
-                                       " do not make a square deconvolution");
+                                       " do not make a square " + what);
             Tensor w = r.load_tagged(l, size_t(size));
             w.shape = {out, size / (out * kw * kh), kh, kw};
             l.weights.emplace_back("weight", std::move(w));
