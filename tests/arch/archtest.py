@@ -76,7 +76,7 @@ def save_safetensors(path, sd, metadata=None):
     header, blobs, off = {}, [], 0
     for k, v in sd.items():
         v = v.detach().contiguous().cpu()
-        b = v.view(torch.uint8).numpy().tobytes() if v.numel() else b""
+        b = v.reshape(-1).view(torch.uint8).numpy().tobytes() if v.numel() else b""  # reshape: 0-d num_batches_tracked
         header[k] = {"dtype": ST_DTYPES[v.dtype], "shape": list(v.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
