@@ -76,6 +76,7 @@ public:
         threads_ = int(o.get_int("threads"));
         tile_ = int(o.get_int("tile"));
         overlap_ = int(o.get_int("tile_overlap"));
+        statistics_passes_ = int(o.get_int("image_statistics"));
         alpha_through_model_ = o.get_string("alpha") == "model";
         // The final resize to the size asked for honours the caller's classical options (edge,
         // linear light, ...); SRCNN's enlargement is MATLAB's bicubic as in the paper, only threaded.
@@ -247,6 +248,10 @@ private:
         return inverse ? (x - offset) / gain : x * gain + offset;
     }
 
+    // Measured (docs/models.md): a relative change of 1e-3 in the means moves the next pass's
+    // output by about 1e-5 (Real-CUGAN, RCAN) to 1e-4 (GroupNorm).
+    static constexpr double kSettled = 1e-3;
+
     // Runs the network over [1, C, H, W] f32 planes (samples on 0..1) in overlapping tiles;
     // returns f32 CPU planes.
     at::Tensor run_tiled(const at::Tensor& planes, RunContext& run) const {
@@ -269,25 +274,39 @@ private:
         // (each may need its own convolution setup and weight layout) and no tiny last tile.
         auto even = [m](int64_t extent, int64_t count) { return ((extent + count - 1) / count + m - 1) / m * m; };
         const int64_t th = even(ph, ty), tw = even(pw, tx);
+        // Layers that average over the whole image get the image's means: passes over the tiles,
+        // each using what the one before gathered, until the means settle (image_statistics.hpp).
+        const bool whole = ty * tx > 1 && statistics_passes_ > 1 && net_->averages_whole_input();
+        const int passes = whole ? statistics_passes_ : 1;
+        ImageStatistics stats;
         uint64_t done = 0;
-        const uint64_t total = uint64_t(ty * tx);
-        for (int64_t j = 0; j < ty; ++j)
-            for (int64_t i = 0; i < tx; ++i) {
-                run.check_cancelled();
-                // (count - 1) tiles of that size always stop short of the edge: no tile is empty.
-                const int64_t y0 = j * th, x0 = i * tw;
-                const int64_t y1 = std::min(ph, y0 + th), x1 = std::min(pw, x0 + tw);
-                const int64_t iy0 = std::max<int64_t>(0, y0 - overlap), ix0 = std::max<int64_t>(0, x0 - overlap);
-                const int64_t iy1 = std::min(ph, y1 + overlap), ix1 = std::min(pw, x1 + overlap);
-                at::Tensor t = in.slice(2, iy0, iy1).slice(3, ix0, ix1).to(device_, dtype_).contiguous(at::MemoryFormat::ChannelsLast);
-                at::Tensor r = net_->forward(t).to(at::kCPU, at::kFloat);
-                if (r.dim() != 4 || r.size(1) != d.out_channels || r.size(2) != (iy1 - iy0) * s || r.size(3) != (ix1 - ix0) * s)
-                    fail(Status::model, label_ + ": the network returned " + shape_text(r) + " for a tile of " +
-                                            std::to_string(iy1 - iy0) + "x" + std::to_string(ix1 - ix0));
-                out.slice(2, y0 * s, y1 * s).slice(3, x0 * s, x1 * s)
-                    .copy_(r.slice(2, (y0 - iy0) * s, (y0 - iy0 + y1 - y0) * s).slice(3, (x0 - ix0) * s, (x0 - ix0 + x1 - x0) * s));
-                run.report(++done, total);
-            }
+        const uint64_t total = uint64_t(ty * tx) * uint64_t(passes);
+        for (int pass = 0; pass < passes; ++pass) {
+            for (int64_t j = 0; j < ty; ++j)
+                for (int64_t i = 0; i < tx; ++i) {
+                    run.check_cancelled();
+                    // (count - 1) tiles of that size always stop short of the edge: no tile is empty.
+                    const int64_t y0 = j * th, x0 = i * tw;
+                    const int64_t y1 = std::min(ph, y0 + th), x1 = std::min(pw, x0 + tw);
+                    const int64_t iy0 = std::max<int64_t>(0, y0 - overlap), ix0 = std::max<int64_t>(0, x0 - overlap);
+                    const int64_t iy1 = std::min(ph, y1 + overlap), ix1 = std::min(pw, x1 + overlap);
+                    at::Tensor t = in.slice(2, iy0, iy1).slice(3, ix0, ix1).to(device_, dtype_).contiguous(at::MemoryFormat::ChannelsLast);
+                    if (whole) stats.begin_tile(iy1 - iy0, ix1 - ix0, y0 - iy0, y1 - iy0, x0 - ix0, x1 - ix0);
+                    at::Tensor r = net_->forward_tiled(t, whole ? &stats : nullptr).to(at::kCPU, at::kFloat);
+                    if (r.dim() != 4 || r.size(1) != d.out_channels || r.size(2) != (iy1 - iy0) * s || r.size(3) != (ix1 - ix0) * s)
+                        fail(Status::model, label_ + ": the network returned " + shape_text(r) + " for a tile of " +
+                                                std::to_string(iy1 - iy0) + "x" + std::to_string(ix1 - ix0));
+                    // Only the last pass's output is kept (each pass overwrites the one before).
+                    out.slice(2, y0 * s, y1 * s).slice(3, x0 * s, x1 * s)
+                        .copy_(r.slice(2, (y0 - iy0) * s, (y0 - iy0 + y1 - y0) * s).slice(3, (x0 - ix0) * s, (x0 - ix0 + x1 - x0) * s));
+                    run.report(++done, total);
+                }
+            // Settled: the means this pass used are within kSettled of the ones it gathered, so another
+            // pass would change the output by far less than a level in 8 bits (the first pass used
+            // each tile's own means).
+            if (whole && stats.end_pass() < kSettled) break;
+        }
+        if (done < total) run.report(total, total);
         const int64_t oh = (h - 2 * pp) * s, ow = (w - 2 * pp) * s;
         return map_range(out.slice(2, pp * s, pp * s + oh).slice(3, pp * s, pp * s + ow), true).contiguous();
     }
@@ -302,7 +321,7 @@ private:
     std::string label_;
     at::Device device_{at::kCPU};
     at::ScalarType dtype_ = at::kFloat;
-    int threads_ = 0, tile_ = 0, overlap_ = 0;
+    int threads_ = 0, tile_ = 0, overlap_ = 0, statistics_passes_ = 1;
     bool alpha_through_model_ = false;
     std::unique_ptr<Resampler> final_, enlarge_;  // classical: the final resize, SRCNN's enlargement
     std::unique_ptr<Network> net_;

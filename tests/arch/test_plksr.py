@@ -200,13 +200,17 @@ def test_tiled_equals_untiled(ws):
     for stem, m in [("tile_ln", Net(32, 4, 2, 17, norm="layer")), ("tile_plksr", Net(16, 2, 2, 13, real=False, mixer="CCM"))]:
         path = archtest.save_all(ws, stem, sd(archtest.randomize(m, seed=3)))[0]
         archtest.check_tiled(path, archtest.image(300, 280), 2, tile=256)
-    # GroupNorm normalises over the whole tile: no overlap makes tiles equal an untiled run, so the
-    # default tile (1024) keeps such an image whole; smaller tiles are only reported.
+    # GroupNorm normalises over the whole map: in a tiled run the runner gives it the image's
+    # moments (passes over the tiles until they settle); what is left is the overlap's, as above.
     path = archtest.save_all(ws, "tile_gn", sd(archtest.randomize(Net(32, 4, 2, 17), seed=3)))[0]
     x = archtest.image(300, 280)
     whole = archtest.run(path, x, 2, tile=300)
     archtest.check_close("GroupNorm, default tile vs untiled on 280x300", archtest.run(path, x, 2), whole, 0)
-    print("  GroupNorm, tile 256 (not checked): max |diff| %.3g" % archtest.max_diff(archtest.run(path, x, 2, tile=256), whole))
+    archtest.check_close("GroupNorm, tile 128 vs untiled on 280x300", archtest.run(path, x, 2, tile=128), whole, 1.0 / 255)
+    archtest.check_close("GroupNorm, tile 128, overlap 64 vs untiled on 280x300",
+                         archtest.run(path, x, 2, tile=128, tile_overlap=64, image_statistics=16), whole, 1e-5)
+    alone = archtest.max_diff(archtest.run(path, x, 2, tile=128, image_statistics=1), whole)
+    print("  GroupNorm, tile 128, each tile alone (image_statistics=1): max |diff| %.3g" % alone)
 
 
 def test_bad_files(ws):

@@ -2,6 +2,8 @@
 #include "nn/network.hpp"
 #include "nn/torch_weights.hpp"
 
+#include <tuple>
+
 namespace upres::nn::arch::plksr {
 
 namespace {
@@ -17,9 +19,11 @@ class PLKSR : public Network {
 public:
     PLKSR(Params p, Weights w) : p_(std::move(p)), w_(std::move(w)) {}
 
-    at::Tensor forward(const at::Tensor& x) const override {
+    at::Tensor forward(const at::Tensor& x) const override { return forward_tiled(x, nullptr); }
+    bool averages_whole_input() const override { return p_.norm == Norm::group; }
+    at::Tensor forward_tiled(const at::Tensor& x, ImageStatistics* stats) const override {
         at::Tensor y = conv_pad(w_, "feats.0", x);
-        for (int b = 1; b <= p_.blocks; ++b) y = block("feats." + std::to_string(b) + ".", y);
+        for (int b = 1; b <= p_.blocks; ++b) y = block("feats." + std::to_string(b) + ".", y, stats);
         const int s2 = p_.scale * p_.scale;
         y = conv_pad(w_, "feats." + std::to_string(p_.last), y);
         y.add_(x.repeat_interleave(s2, 1));
@@ -27,7 +31,7 @@ public:
     }
 
 private:
-    at::Tensor block(const std::string& q, const at::Tensor& skip) const {
+    at::Tensor block(const std::string& q, const at::Tensor& skip, ImageStatistics* stats) const {
         at::Tensor t = skip;
         if (p_.norm == Norm::layer) {
             // Over the channels at each pixel: the channels-last layout makes that a plain layer norm.
@@ -60,7 +64,17 @@ private:
         // GroupNorm folded into one scale and shift per channel, added onto the skip in one pass.
         const int64_t g = p_.norm_groups, c = p_.dim / g, h = t.size(2), w = t.size(3);
         const at::Tensor grouped = t.view({1, g, c, h, w});
-        auto [var, mean] = at::var_mean(grouped, {2, 3, 4}, /*unbiased=*/false, /*keepdim=*/false);
+        at::Tensor var, mean;
+        if (!stats) {
+            std::tie(var, mean) = at::var_mean(grouped, {2, 3, 4}, /*unbiased=*/false, /*keepdim=*/false);
+        } else {
+            // Tiled: the image's group moments from its channel means of t and t^2 (every channel
+            // of a group covers the same positions), in double against cancellation.
+            const at::Tensor m1 = stats->channel_means(t, {}, at::kDouble).view({1, g, c}).mean(2);
+            const at::Tensor m2 = stats->channel_means(t.to(at::kFloat).square(), {}, at::kDouble).view({1, g, c}).mean(2);
+            mean = m1.to(t.scalar_type());
+            var = (m2 - m1 * m1).clamp_min_(0).to(t.scalar_type());
+        }
         const at::Tensor rstd = (var + 1e-5).rsqrt_();                                   // [1, g]
         const at::Tensor a = get(w_, q + "norm.weight").view({g, c}) * rstd.view({g, 1});  // [g, c]
         const at::Tensor shift = get(w_, q + "norm.bias").view({g, c}) - mean.view({g, 1}) * a;

@@ -24,7 +24,10 @@ public:
     // padded image, and the margins they cannot reach are left zero. A tile
     // too small for that is padded first (edge-replicated, by the pad rounded up to the stride
     // grid so that the grid stays where it was).
-    at::Tensor forward(const at::Tensor& x) const override {
+    at::Tensor forward(const at::Tensor& x) const override { return forward_tiled(x, nullptr); }
+    bool averages_whole_input() const override { return w_.count("unet1.conv2.seblock.conv1.weight") != 0; }
+
+    at::Tensor forward_tiled(const at::Tensor& x, ImageStatistics* stats) const override {
         const int64_t h = x.size(2), w = x.size(3);
         const int s = p_.scale, m = input_multiple(s), pad = input_pad(s);
         const int64_t ph = (h + m - 1) / m * m, pw = (w + m - 1) / m * m;
@@ -39,8 +42,9 @@ public:
                      .to(x.scalar_type())
                      .contiguous(at::MemoryFormat::ChannelsLast);
         }
-        at::Tensor y = unet1(in);
-        at::Tensor z = unet2(y);
+        const Site site{stats, double(-q)};
+        at::Tensor y = unet1(in, site);
+        at::Tensor z = unet2(y, site);
         z.add_(crop(y, 20));
         if (s == 4) {
             z = conv(z, "conv_final", 1);
@@ -100,32 +104,49 @@ private:
     static at::Tensor crop(const at::Tensor& x, int64_t c) {
         return x.slice(2, c, x.size(2) - c).slice(3, c, x.size(3) - c);
     }
-    // Two 3x3 convolutions with leaky ReLU, then (se) squeeze-and-excitation over the whole tile.
-    at::Tensor unet_conv(const at::Tensor& x, const std::string& name, bool se) const {
+    // Where the squeeze-and-excitation means come from, and where the tile's first input row lies
+    // on the tile the runner gave (-q when forward() padded a small tile by q).
+    struct Site {
+        ImageStatistics* stats;
+        double shift;
+    };
+    // Two 3x3 convolutions with leaky ReLU, then (se) squeeze-and-excitation over the whole map:
+    // the tile's, or the image's in a tiled run. `origin` / `step`: where the map's rows lie on
+    // the input (the convolutions are unpadded, so each eats a border), for the image's means.
+    at::Tensor unet_conv(const at::Tensor& x, const std::string& name, bool se, const Site& site = {},
+                         double origin = 0, double step = 0) const {
         at::Tensor y = lrelu(conv(lrelu(conv(x, name + ".conv.0", 1)), name + ".conv.2", 1));
         if (!se) return y;
-        const IntList dims{2, 3};
-        at::Tensor g = at::mean(y, at::IntArrayRef(dims), false, at::kFloat).to(y.scalar_type());  // [1, C]
+        at::Tensor g = channel_means(y, site.stats, {origin + site.shift, step}).to(y.scalar_type());  // [1, C]
         g = at::relu(at::linear(g, get_w(name + ".seblock.conv1.weight").flatten(1), get_w(name + ".seblock.conv1.bias")));
         g = at::sigmoid(at::linear(g, get_w(name + ".seblock.conv2.weight").flatten(1), get_w(name + ".seblock.conv2.bias")));
         y.mul_(g.view({1, -1, 1, 1}));
         return y;
     }
-    at::Tensor unet1(const at::Tensor& x) const {
+    // The SE maps' grids, followed through the layers in input pixels (row i at origin + i * step):
+    // an unpadded 3x3 convolution moves the origin one step, a 2x2 stride-2 one half a step and
+    // doubles the step; a transposed convolution (kernel k, stride s, padding p) moves it by
+    // step * (p - (k - 1) / 2) / s and divides the step by s; a crop of n moves it n steps.
+    // UNet1: conv1 2, conv1_down 2.5 (step 2), conv2 6.5. Its output (x2 and x4: conv_bottom k4 s2
+    // p3 after conv3 at 7) starts at 7.75, step 1/2; x3 (k5 s3 p2) at 7, step 1/3.
+    at::Tensor unet1(const at::Tensor& x, const Site& site) const {
         const at::Tensor x1 = unet_conv(x, "unet1.conv1", false);
-        at::Tensor x2 = unet_conv(lrelu(conv(x1, "unet1.conv1_down", 2)), "unet1.conv2", true);
+        at::Tensor x2 = unet_conv(lrelu(conv(x1, "unet1.conv1_down", 2)), "unet1.conv2", true, site, 6.5, 2);
         x2 = lrelu(deconv(x2, "unet1.conv2_up", 2, 0));
         x2.add_(crop(x1, 4));
         const at::Tensor x3 = lrelu(conv(x2, "unet1.conv3", 1));
         return p_.scale == 3 ? deconv(x3, "unet1.conv_bottom", 3, 2) : deconv(x3, "unet1.conv_bottom", 2, 3);
     }
-    at::Tensor unet2(const at::Tensor& x) const {
+    // UNet2 from UNet1's grid (o, u): conv1 o + 2u, conv1_down + u/2 (step 2u), conv2 + 4u (SE),
+    // conv2_down + u (step 4u), conv3 + 8u (SE), conv3_up (k2 s2) - u (step 2u), conv4 + 4u (SE).
+    at::Tensor unet2(const at::Tensor& x, const Site& site) const {
+        const double o = p_.scale == 3 ? 7.0 : 7.75, u = p_.scale == 3 ? 1.0 / 3 : 0.5;
         const at::Tensor x1 = unet_conv(x, "unet2.conv1", false);
-        const at::Tensor x2 = unet_conv(lrelu(conv(x1, "unet2.conv1_down", 2)), "unet2.conv2", true);
-        at::Tensor x3 = unet_conv(lrelu(conv(x2, "unet2.conv2_down", 2)), "unet2.conv3", true);
+        const at::Tensor x2 = unet_conv(lrelu(conv(x1, "unet2.conv1_down", 2)), "unet2.conv2", true, site, o + 6.5 * u, 2 * u);
+        at::Tensor x3 = unet_conv(lrelu(conv(x2, "unet2.conv2_down", 2)), "unet2.conv3", true, site, o + 15.5 * u, 4 * u);
         x3 = lrelu(deconv(x3, "unet2.conv3_up", 2, 0));
         x3.add_(crop(x2, 4));
-        at::Tensor x4 = lrelu(deconv(unet_conv(x3, "unet2.conv4", true), "unet2.conv4_up", 2, 0));
+        at::Tensor x4 = lrelu(deconv(unet_conv(x3, "unet2.conv4", true, site, o + 18.5 * u, 2 * u), "unet2.conv4_up", 2, 0));
         x4.add_(crop(x1, 16));
         return conv(lrelu(conv(x4, "unet2.conv5", 1)), "unet2.conv_bottom", 1);
     }
