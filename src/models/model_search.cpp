@@ -22,6 +22,8 @@ const std::vector<NamedModel>& named_models() {
          "run scripts/fetch-models.sh --extra realcugan"},
         {"waifu2x", "waifu2x upconv_7 anime_style_art_rgb x2 (no denoising)", {{2, "waifu2x-x2.safetensors"}},
          "run scripts/fetch-models.sh --extra waifu2x"},
+        {"waifu2x-denoise", "waifu2x cunet 1x denoiser, noise level 1 (keeps the size; final_method scales)",
+         {{1, "waifu2x-cunet-noise1.safetensors"}}, "run scripts/fetch-models.sh --extra waifu2x"},
     };
     return list;
 }

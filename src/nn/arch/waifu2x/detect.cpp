@@ -1,3 +1,5 @@
+#include <vector>
+
 #include "nn/arch/keys.hpp"
 #include "nn/arch/realcugan/realcugan.hpp"
 #include "nn/arch/waifu2x/waifu2x.hpp"
@@ -6,14 +8,33 @@ namespace upres::nn::arch::waifu2x {
 
 namespace {
 
-// upconv_7 from nunif's keys; a cunet graph read from ncnn carries Real-CUGAN's keys (such
-// .pth / .safetensors files are claimed by realcugan first, which comes earlier in the table and
-// runs the same network).
+// upconv_7 from nunif's keys; a cunet graph read from ncnn carries Real-CUGAN's keys (2x .pth /
+// .safetensors files are claimed by realcugan first, which comes earlier in the table and runs the
+// same network; the 1x cunet, which realcugan does not claim, is this family's everywhere).
 bool claims(const formats::TensorMap& t) {
-    return is_upconv7(t) || realcugan::family().claims(t);
+    return is_upconv7(t) || is_cunet1x(t) || realcugan::family().claims(t);
 }
 
 Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std::string>& metadata, const std::string& name) {
+    if (is_cunet1x(t)) {
+        Descriptor d;
+        int64_t macs = 0;
+        const int c = cunet1x_channels(t, name + ": waifu2x cunet 1x", &macs);
+        d.summary = "waifu2x cunet x1 (CUNet denoiser: UNet1 without upsampling, UNet2)";
+        d.scale = 1;
+        d.in_channels = d.out_channels = c;
+        // The network pads each tile itself (28 pixels, edge-replicated, as waifu2x-ncnn-vulkan
+        // pads the image), so at the image's edges that is upstream's padding; the runner pads to
+        // the size multiple (edge-replicated too, upstream's extra bottom / right padding) and
+        // tiles start on that grid, so the stride-2 grids line up with a whole-image run's.
+        d.pre_pad = 0;
+        d.size_multiple = kCunet1xMultiple;
+        d.multiple_pad = EdgePad::replicate;
+        d.context = 32;  // the 28-pixel receptive radius, rounded up to the size multiple
+        d.preferred_tile = 1024;  // squeeze-and-excitation means are taken per tile (as Real-CUGAN's)
+        d.macs_per_pixel = macs;
+        return d;
+    }
     if (!is_upconv7(t)) {
         Descriptor d = realcugan::family().describe(t, metadata, name);
         if (d.scale != 2)
@@ -60,6 +81,78 @@ int upconv7_channels(const formats::TensorMap& t, const std::string& where) {
     }
     k.shape("net.12.weight", {in, c, 4, 4});
     k.shape("net.12.bias", {c});
+    return c;
+}
+
+namespace {
+
+struct Entry {
+    std::string key;
+    std::vector<int64_t> shape;
+    double area;  // per input pixel, for the multiply-adds
+};
+
+void unet_conv(std::vector<Entry>& e, const std::string& p, int64_t in, int64_t mid, int64_t out, bool se, double a) {
+    e.push_back({p + ".conv.0.weight", {mid, in, 3, 3}, a});
+    e.push_back({p + ".conv.0.bias", {mid}, 0});
+    e.push_back({p + ".conv.2.weight", {out, mid, 3, 3}, a});
+    e.push_back({p + ".conv.2.bias", {out}, 0});
+    if (se) {
+        e.push_back({p + ".seblock.conv1.weight", {out / 8, out, 1, 1}, 0});
+        e.push_back({p + ".seblock.conv1.bias", {out / 8}, 0});
+        e.push_back({p + ".seblock.conv2.weight", {out, out / 8, 1, 1}, 0});
+        e.push_back({p + ".seblock.conv2.bias", {out}, 0});
+    }
+}
+
+// A convolution ([out, in, k, k]) or a transposed one ([in, out, k, k]) and its bias.
+void layer(std::vector<Entry>& e, const std::string& p, std::vector<int64_t> shape, double a, bool transposed) {
+    const int64_t bias = transposed ? shape[1] : shape[0];
+    e.push_back({p + ".weight", std::move(shape), a});
+    e.push_back({p + ".bias", {bias}, 0});
+}
+
+std::vector<Entry> cunet1x_layout(int64_t c) {
+    std::vector<Entry> e;
+    unet_conv(e, "unet1.conv1", c, 32, 64, false, 1);
+    layer(e, "unet1.conv1_down", {64, 64, 2, 2}, 0.25, false);
+    unet_conv(e, "unet1.conv2", 64, 128, 64, true, 0.25);
+    layer(e, "unet1.conv2_up", {64, 64, 2, 2}, 0.25, true);
+    layer(e, "unet1.conv3", {64, 64, 3, 3}, 1, false);
+    layer(e, "unet1.conv_bottom", {c, 64, 3, 3}, 1, false);
+    unet_conv(e, "unet2.conv1", c, 32, 64, false, 1);
+    layer(e, "unet2.conv1_down", {64, 64, 2, 2}, 0.25, false);
+    unet_conv(e, "unet2.conv2", 64, 64, 128, true, 0.25);
+    layer(e, "unet2.conv2_down", {128, 128, 2, 2}, 1.0 / 16, false);
+    unet_conv(e, "unet2.conv3", 128, 256, 128, true, 1.0 / 16);
+    layer(e, "unet2.conv3_up", {128, 128, 2, 2}, 1.0 / 16, true);
+    unet_conv(e, "unet2.conv4", 128, 64, 64, true, 0.25);
+    layer(e, "unet2.conv4_up", {64, 64, 2, 2}, 0.25, true);
+    layer(e, "unet2.conv5", {64, 64, 3, 3}, 1, false);
+    layer(e, "unet2.conv_bottom", {c, 64, 3, 3}, 1, false);
+    return e;
+}
+
+}  // namespace
+
+bool is_cunet1x(const formats::TensorMap& t) {
+    auto it = t.find("unet1.conv_bottom.weight");
+    return it != t.end() && t.count("unet1.conv1.conv.0.weight") && t.count("unet2.conv1.conv.0.weight") &&
+           !t.count("conv_final.weight") && it->second.shape.size() == 4 && it->second.shape[2] == 3 && it->second.shape[3] == 3;
+}
+
+int cunet1x_channels(const formats::TensorMap& t, const std::string& where, int64_t* macs) {
+    const Keys k{t, where};
+    const formats::Tensor& first = k.need("unet1.conv1.conv.0.weight", 4);
+    const int c = k.bounded(first.shape[1], 1, 4, "the image channels (unet1.conv1.conv.0.weight dim 1)");
+    double m = 0;
+    for (const Entry& e : cunet1x_layout(c)) {
+        k.shape(e.key, e.shape);
+        int64_t n = 1;
+        for (int64_t s : e.shape) n *= s;
+        m += double(n) * e.area;
+    }
+    if (macs) *macs = int64_t(m + 0.5);
     return c;
 }
 

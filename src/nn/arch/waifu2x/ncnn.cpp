@@ -3,8 +3,9 @@
 // programs' input padding. models-cunet was exported with older ncnn layers than
 // realcugan-ncnn-vulkan's: the squeeze-and-excitation product is a two-input Scale, the skip
 // crops are two-input Crops (cut to the size of the second input at an offset) and the sums
-// Eltwise layers; the steps for those are here. The 1x cunet denoisers (noiseN_model, UNet1
-// ending in a 3x3 convolution) are not read.
+// Eltwise layers; the steps for those are here. The 1x cunet denoisers (noiseN_model) are the
+// same graph with UNet1's conv_bottom an unpadded 3x3 Convolution to the image's channels instead
+// of the 4x4 stride-2 Deconvolution (nunif's UNet1 with deconv=False), under the same names.
 #include <cmath>
 
 #include "formats/ncnn_graph.hpp"
@@ -71,14 +72,16 @@ int up_and_add(Matcher& m, int v, int skip, int crop, const std::string& key) {
     return eltwise_sum(m, crop_like(m, skip, d, crop), d);
 }
 
-void cunet(Matcher& m) {
-    // UNet1 (2x: ends in the 4x4 stride-2 transposed convolution).
+// Returns the scale: 2 (UpCUNet) or 1 (the denoisers' CUNet).
+int cunet(Matcher& m) {
+    // UNet1 (2x: ends in the 4x4 stride-2 transposed convolution; 1x: in a 3x3 convolution).
     const int x1 = unet_conv(m, 0, "unet1.conv1", false);
     int x2 = m.conv_unpadded(x1, 2, 2, kSlope, "unet1.conv1_down");
     x2 = unet_conv(m, x2, "unet1.conv2", true);
     x2 = up_and_add(m, x2, x1, 4, "unet1.conv2_up");
     const int x3 = m.conv_unpadded(x2, 3, 1, kSlope, "unet1.conv3");
-    const int y = m.deconv(x3, 4, 2, 3, -1, "unet1.conv_bottom");
+    const bool one = m.next().layer->type == "Convolution";
+    const int y = one ? m.conv_unpadded(x3, 3, 1, -1, "unet1.conv_bottom") : m.deconv(x3, 4, 2, 3, -1, "unet1.conv_bottom");
     if (m.channels(y) != m.channels(0)) m.misfit("UNet1 does not end in the input's channels");
     // UNet2.
     const int a = unet_conv(m, y, "unet2.conv1", false);
@@ -93,6 +96,7 @@ void cunet(Matcher& m) {
     z = m.conv_unpadded(z, 3, 1, -1, "unet2.conv_bottom");
     eltwise_sum(m, crop_like(m, y, z, 20), z);
     m.finish();
+    return one ? 1 : 2;
 }
 
 void upconv7(Matcher& m) {
@@ -114,9 +118,10 @@ formats::TensorMap from_ncnn(const formats::ncnn::Graph& g, std::map<std::string
     const auto& first = *g.nodes()[0].layer;
     const bool up7 = first.type == "Convolution" && number(g.file(), first, 0, 0) == kFeatures[0];
     Matcher m(g);
+    int scale = 2;
     if (up7) upconv7(m);
-    else cunet(m);
-    metadata["scale"] = "2";
+    else scale = cunet(m);
+    metadata["scale"] = std::to_string(scale);
     return std::move(m.tensors());
 }
 

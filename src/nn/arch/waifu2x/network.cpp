@@ -49,9 +49,84 @@ private:
     at::Tensor phases_, phase_bias_;
 };
 
+// cunet 1x (waifu2x.hpp). Squeeze-and-excitation means are the tile's (the descriptor's 1024-pixel
+// tiles run most images whole), as waifu2x-ncnn-vulkan takes them per tile.
+class Cunet1x : public Network {
+public:
+    explicit Cunet1x(Weights w) : w_(std::move(w)) {
+        // Each 2x2 stride-2 transposed convolution as a 1x1 convolution to the four output phases
+        // and a pixel shuffle (exact; output (2y + r, 2x + c) of channel o is phase o * 4 + 2 r + c).
+        for (const char* name : {"unet1.conv2_up", "unet2.conv3_up", "unet2.conv4_up"}) {
+            const at::Tensor& k = get(w_, std::string(name) + ".weight");  // [in, out, 2, 2]
+            const at::Tensor f = k.to(at::kFloat).contiguous();
+            const int64_t in = f.size(0), out = f.size(1);
+            phases_[name] = f.permute({1, 2, 3, 0}).reshape({out * 4, in, 1, 1}).to(k.device(), k.scalar_type())
+                                .contiguous(at::MemoryFormat::ChannelsLast);
+            phase_bias_[name] = get(w_, std::string(name) + ".bias").to(at::kFloat).repeat_interleave(4).to(k.device(), k.scalar_type());
+        }
+    }
+
+    at::Tensor forward(const at::Tensor& x) const override {
+        const int64_t h = x.size(2), w = x.size(3), m = kCunet1xMultiple, p = kCunet1xPad;
+        const int64_t ph = (h + m - 1) / m * m, pw = (w + m - 1) / m * m;
+        // In f32: libtorch 1.13 has no bf16 / fp16 replication padding on the CPU.
+        const at::Tensor in = at::replication_pad2d(x.to(at::kFloat), {p, p + pw - w, p, p + ph - h})
+                                  .to(x.scalar_type())
+                                  .contiguous(at::MemoryFormat::ChannelsLast);
+        const at::Tensor y = unet1(in);
+        at::Tensor z = unet2(y);
+        z.add_(crop(y, 20));
+        return z.slice(2, 0, h).slice(3, 0, w);
+    }
+
+private:
+    using IntList = std::vector<int64_t>;
+    at::Tensor conv(const at::Tensor& x, const std::string& name, int64_t stride = 1) const {
+        const IntList s{stride, stride};
+        return at::conv2d(x, get(w_, name + ".weight"), get(w_, name + ".bias"), at::IntArrayRef(s));
+    }
+    at::Tensor up(const at::Tensor& x, const std::string& name) const {
+        return at::pixel_shuffle(at::conv2d(x, phases_.at(name), phase_bias_.at(name)), 2);
+    }
+    static at::Tensor lr(at::Tensor t) { return lrelu(std::move(t), 0.1); }
+    static at::Tensor crop(const at::Tensor& x, int64_t c) { return x.slice(2, c, x.size(2) - c).slice(3, c, x.size(3) - c); }
+    // Two unpadded 3x3 convolutions with leaky ReLU, then (se) squeeze-and-excitation.
+    at::Tensor unet_conv(const at::Tensor& x, const std::string& name, bool se) const {
+        at::Tensor y = lr(conv(lr(conv(x, name + ".conv.0")), name + ".conv.2"));
+        if (!se) return y;
+        const IntList dims{2, 3};
+        at::Tensor g = at::mean(y, at::IntArrayRef(dims), false, at::kFloat).to(y.scalar_type());  // [1, C]
+        g = at::relu(at::linear(g, get(w_, name + ".seblock.conv1.weight").flatten(1), get(w_, name + ".seblock.conv1.bias")));
+        g = at::sigmoid(at::linear(g, get(w_, name + ".seblock.conv2.weight").flatten(1), get(w_, name + ".seblock.conv2.bias")));
+        return y.mul_(g.view({1, -1, 1, 1}));
+    }
+    at::Tensor unet1(const at::Tensor& x) const {
+        const at::Tensor a = unet_conv(x, "unet1.conv1", false);
+        at::Tensor b = lr(up(unet_conv(lr(conv(a, "unet1.conv1_down", 2)), "unet1.conv2", true), "unet1.conv2_up"));
+        b.add_(crop(a, 4));
+        return conv(lr(conv(b, "unet1.conv3")), "unet1.conv_bottom");
+    }
+    at::Tensor unet2(const at::Tensor& x) const {
+        const at::Tensor a = unet_conv(x, "unet2.conv1", false);
+        const at::Tensor b = unet_conv(lr(conv(a, "unet2.conv1_down", 2)), "unet2.conv2", true);
+        at::Tensor c = lr(up(unet_conv(lr(conv(b, "unet2.conv2_down", 2)), "unet2.conv3", true), "unet2.conv3_up"));
+        c.add_(crop(b, 4));
+        at::Tensor d = lr(up(unet_conv(c, "unet2.conv4", true), "unet2.conv4_up"));
+        d.add_(crop(a, 16));
+        return conv(lr(conv(d, "unet2.conv5")), "unet2.conv_bottom");
+    }
+
+    Weights w_;
+    std::map<std::string, at::Tensor> phases_, phase_bias_;
+};
+
 }  // namespace
 
 std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
+    if (is_cunet1x(m.tensors)) {
+        cunet1x_channels(m.tensors, m.path + ": waifu2x cunet 1x");
+        return std::make_unique<Cunet1x>(place(load_weights(m.tensors), device_of(s), dtype_of(s)));
+    }
     if (!is_upconv7(m.tensors)) return realcugan::build(m, s);  // cunet: Real-CUGAN x2's network
     upconv7_channels(m.tensors, m.path + ": waifu2x upconv_7");
     return std::make_unique<UpConv7>(place(load_weights(m.tensors), device_of(s), dtype_of(s)));

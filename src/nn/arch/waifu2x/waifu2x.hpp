@@ -6,6 +6,11 @@
 // net.12). cunet (UpCUNet 2x, scale2.0x / noiseN_scale2.0x): the same network as Real-CUGAN x2,
 // read from waifu2x-ncnn-vulkan's models-cunet graphs (older ncnn layers: two-input Scale, Crop
 // and Eltwise) to Real-CUGAN's canonical names, and run by the realcugan family's network.
+// cunet 1x (the denoisers noiseN_model, nunif's CUNet): UNet1 without upsampling (its
+// conv_bottom an unpadded 3x3 convolution to the image's channels) and the same UNet2, the sum of
+// UNet2's output and UNet1's cropped by 20; the input edge-replicated by 28 pixels, plus up to a
+// multiple of 4 at the bottom and right (waifu2x-ncnn-vulkan's prepadding for it), so the output
+// has the input's size. Same names as the 2x; run by this family's network (network.cpp).
 #pragma once
 #include "nn/arch/family.hpp"
 
@@ -26,5 +31,12 @@ bool is_upconv7(const formats::TensorMap& tensors);
 
 // upconv_7's image channels in and out, every tensor checked (detect.cpp).
 int upconv7_channels(const formats::TensorMap& tensors, const std::string& where);
+
+// True for the 1x cunet's keys and UNet1's 3x3 conv_bottom (a shape: the names are the 2x's).
+bool is_cunet1x(const formats::TensorMap& tensors);
+// Its image channels, every tensor checked (detect.cpp); `macs`: multiply-adds per pixel.
+int cunet1x_channels(const formats::TensorMap& tensors, const std::string& where, int64_t* macs = nullptr);
+constexpr int kCunet1xPad = 28;       // the upstream programs' edge-replicated input padding
+constexpr int kCunet1xMultiple = 4;  // two stride-2 levels in UNet2
 
 }  // namespace upres::nn::arch::waifu2x
