@@ -49,8 +49,10 @@ const std::vector<OptionSpec>& option_table() {
          "RRDBNet on the CPU: run the trunk through oneDNN itself when the build has it (fp32 by Winograd "
          "convolutions); 0 = through ATen, direct convolutions"},
         {"device", OptionType::text, kNoText, "cpu", 0, 0, nullptr, "cpu or cuda[:N]"},
-        {"alpha", OptionType::text, kNoText, "classical", 0, 0, "classical|model",
-         "how a model resampler scales the alpha channel"},
+        {"alpha", OptionType::text, kNoText, "auto", 0, 0, "auto|classical|model",
+         "how a model resampler scales the alpha channel: auto = the network's own alpha channel when it "
+         "has one (RGBA or gray + alpha models), else classical; model = also through an RGB network "
+         "as a gray image"},
         {"padding", OptionType::text, kNoText, "auto", 0, 0, "auto|zero|replicate", "SRCNN border padding"},
         {"final_method", OptionType::text, kNoText, "bicubic", 0, 0, nullptr,
          "classical resampler that brings a model's output to the exact size asked for"},

@@ -77,7 +77,12 @@ public:
         tile_ = int(o.get_int("tile"));
         overlap_ = int(o.get_int("tile_overlap"));
         statistics_passes_ = int(o.get_int("image_statistics"));
-        alpha_through_model_ = o.get_string("alpha") == "model";
+        alpha_mode_ = o.get_string("alpha");
+        // A model with an alpha channel (2 = gray + alpha, 4 = RGBA) takes it as its last plane.
+        net_alpha_ = d.in_channels == 2 || d.in_channels == 4;
+        if (net_alpha_ && d.out_channels != d.in_channels)
+            fail(Status::model, label_ + ": a model with an alpha channel must return it (" + std::to_string(d.in_channels) +
+                                    " -> " + std::to_string(d.out_channels) + " channels)");
         // The final resize to the size asked for honours the caller's classical options (edge,
         // linear light, ...); SRCNN's enlargement is MATLAB's bicubic as in the paper, only threaded.
         final_ = classical_resampler(o.get_string("final_method"), o);
@@ -120,6 +125,8 @@ public:
         // 1-channel models are trained on studio-range Y: a gray pixel g is Y = (16 + 219 g) / 255.
         const bool y_gray = d.in_channels == 1 && colour == 1;
         const int net_in = d.in_channels;
+        // The network's colour planes (its alpha plane, when it has one, is the last).
+        const int net_colour = net_alpha_ ? net_in - 1 : net_in;
         at::Tensor planes = at::empty({1, net_in, ih, iw}, at::kFloat);
         std::vector<float> ycc;  // Y model on RGB: keep Cb, Cr of the enlarged input
         if (y_model) ycc.resize(size_t(iw) * size_t(ih) * 3);
@@ -137,7 +144,11 @@ public:
                     } else if (y_gray) {
                         p[i] = (16.0f + 219.0f * px[0]) / 255.0f;
                     } else {
-                        for (int c = 0; c < net_in; ++c) p[size_t(c) * plane + i] = px[colour == 1 ? 0 : c];
+                        // Gray into an RGB model as R = G = B; RGB into a gray + alpha one as its luma.
+                        for (int c = 0; c < net_colour; ++c)
+                            p[size_t(c) * plane + i] = net_colour == colour ? px[c] : colour == 1 ? px[0] : luma(px);
+                        // An image without alpha is opaque to a model with an alpha channel.
+                        if (net_alpha_) p[size_t(net_colour) * plane + i] = alpha ? px[ch - 1] : 1.0f;
                     }
                 }
             }
@@ -164,8 +175,10 @@ public:
                         px[0] = (p[i] * 255.0f - 16.0f) / 219.0f;
                     } else if (colour == 1) {
                         float s = 0;
-                        for (int c = 0; c < d.out_channels; ++c) s += p[size_t(c) * plane + i];
-                        px[0] = s / float(d.out_channels);
+                        for (int c = 0; c < net_colour; ++c) s += p[size_t(c) * plane + i];
+                        px[0] = s / float(net_colour);
+                    } else if (net_colour == 1) {
+                        for (int c = 0; c < colour; ++c) px[c] = p[i];
                     } else {
                         for (int c = 0; c < colour; ++c) px[c] = p[size_t(c) * plane + i];
                     }
@@ -174,7 +187,7 @@ public:
             }
         }
         Image sized = (ow == W && oh == H) ? std::move(result) : classical_resize(result.view(), W, H, *final_, false);
-        if (alpha) fill_alpha(src, sized, run);
+        if (alpha) fill_alpha(src, sized, net_alpha_ ? out.select(1, net_colour) : at::Tensor(), run);
         convert_samples(sized.view(), dst);
     }
 
@@ -197,8 +210,12 @@ private:
         return out;
     }
 
-    // Alpha: classical resize (default) or through the network as a gray image.
-    void fill_alpha(const ImageView& src, Image& sized, RunContext& run) const {
+    // BT.601 luma of an RGB pixel.
+    static float luma(const float* px) { return 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2]; }
+
+    // Alpha: a model with an alpha channel returns it (`net_alpha`, [1, H, W]: alpha=auto or model);
+    // for the others a classical resize (auto, classical) or the network on it as a gray image (model).
+    void fill_alpha(const ImageView& src, Image& sized, const at::Tensor& net_alpha, RunContext& run) const {
         const int ch = src.desc.channels, W = sized.desc().width, H = sized.desc().height;
         Image a = Image::allocate(src.desc.width, src.desc.height, 1, SampleType::f32);
         Image s = Image::allocate(src.desc.width, src.desc.height, ch, SampleType::f32);
@@ -208,16 +225,20 @@ private:
                 a.view().row_as<float>(y)[x] = s.view().row_as<float>(y)[size_t(x) * ch + size_t(ch - 1)];
         Image big;
         const int net_in = model_.desc.in_channels;
-        if (alpha_through_model_ && !model_.desc.at_output_size) {
+        auto from_network = [&](const at::Tensor& o) {  // [1, 1, h, w] on 0..1
+            Image tmp = Image::allocate(int(o.size(3)), int(o.size(2)), 1, SampleType::f32);
+            std::memcpy(tmp.data(), o.data_ptr<float>(), size_t(o.numel()) * 4);
+            return (tmp.desc().width == W && tmp.desc().height == H) ? std::move(tmp)
+                                                                     : classical_resize(tmp.view(), W, H, *final_, false);
+        };
+        if (net_alpha.defined() && alpha_mode_ != "classical") {
+            big = from_network(net_alpha.unsqueeze(0).clamp(0, 1).contiguous());
+        } else if (alpha_mode_ == "model" && !net_alpha_ && !model_.desc.at_output_size) {
             at::Tensor p = at::empty({1, net_in, src.desc.height, src.desc.width}, at::kFloat);
             for (int c = 0; c < net_in; ++c)
                 std::memcpy(p.data_ptr<float>() + size_t(c) * a.desc().width * a.desc().height, a.data(),
                             size_t(a.desc().width) * a.desc().height * 4);
-            at::Tensor o = run_tiled(p, run).mean(1, true).clamp(0, 1).contiguous();
-            Image tmp = Image::allocate(int(o.size(3)), int(o.size(2)), 1, SampleType::f32);
-            std::memcpy(tmp.data(), o.data_ptr<float>(), size_t(o.numel()) * 4);
-            big = (tmp.desc().width == W && tmp.desc().height == H) ? std::move(tmp)
-                                                                   : classical_resize(tmp.view(), W, H, *final_, false);
+            big = from_network(run_tiled(p, run).mean(1, true).clamp(0, 1).contiguous());
         } else {
             big = classical_resize(a.view(), W, H, *final_, false);
         }
@@ -291,7 +312,12 @@ private:
                     const int64_t iy0 = std::max<int64_t>(0, y0 - overlap), ix0 = std::max<int64_t>(0, x0 - overlap);
                     const int64_t iy1 = std::min(ph, y1 + overlap), ix1 = std::min(pw, x1 + overlap);
                     at::Tensor t = in.slice(2, iy0, iy1).slice(3, ix0, ix1).to(device_, dtype_).contiguous(at::MemoryFormat::ChannelsLast);
-                    if (whole) stats.begin_tile(iy1 - iy0, ix1 - ix0, y0 - iy0, y1 - iy0, x0 - ix0, x1 - ix0);
+                    // A tile at the image's edge owns what its maps hold beyond it too (a network
+                    // that pads the tile itself averages over such margins in an untiled run).
+                    constexpr int64_t kBeyond = int64_t(1) << 40;
+                    if (whole)
+                        stats.begin_tile(iy1 - iy0, ix1 - ix0, y0 == 0 ? -kBeyond : y0 - iy0, y1 == ph ? kBeyond : y1 - iy0,
+                                         x0 == 0 ? -kBeyond : x0 - ix0, x1 == pw ? kBeyond : x1 - ix0);
                     at::Tensor r = net_->forward_tiled(t, whole ? &stats : nullptr).to(at::kCPU, at::kFloat);
                     if (r.dim() != 4 || r.size(1) != d.out_channels || r.size(2) != (iy1 - iy0) * s || r.size(3) != (ix1 - ix0) * s)
                         fail(Status::model, label_ + ": the network returned " + shape_text(r) + " for a tile of " +
@@ -322,7 +348,8 @@ private:
     at::Device device_{at::kCPU};
     at::ScalarType dtype_ = at::kFloat;
     int threads_ = 0, tile_ = 0, overlap_ = 0, statistics_passes_ = 1;
-    bool alpha_through_model_ = false;
+    std::string alpha_mode_;  // auto | classical | model
+    bool net_alpha_ = false;  // the network has an alpha plane (2 or 4 channels)
     std::unique_ptr<Resampler> final_, enlarge_;  // classical: the final resize, SRCNN's enlargement
     std::unique_ptr<Network> net_;
 };

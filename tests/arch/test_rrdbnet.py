@@ -128,10 +128,31 @@ def test_variants(ws):
         check(ws, "%s_c%d_x%d_%s%s" % (scheme, ch, scale, "plus" if plus else "", nf), m, scale, ch, sd, summary, sizes)
 
 
-def test_four_channels_detected(ws):
+def test_four_channels(ws):
+    # An RGBA model: an RGBA image goes through it whole (its alpha is the network's 4th channel);
+    # an RGB image goes in opaque (alpha 1) and comes out RGB; alpha=classical resizes the alpha
+    # classically instead.
     m = archtest.randomize(RRDBNet(4, 8, 1, 4, 4, False), seed=4)
     path = archtest.save_all(ws, "rgba", old_scheme(archtest.state_dict(m), 2, 1))[0]
     archtest.check_detected(path, "RRDBNet x4, 1 blocks, 8 features, growth 4", "4 -> 4 channels")
+    for h, w in [(17, 23), (1, 40)]:
+        x = archtest.image(h, w, 4, seed=h)
+        ours = archtest.run(path, x, 4)
+        archtest.check_close("RGBA %dx%d" % (w, h), ours, archtest.reference(m, x, 4), 1e-4)
+        rgb = x[..., :3]
+        opaque = archtest.np.concatenate([rgb, archtest.np.ones_like(x[..., :1])], 2)
+        got = archtest.run(path, rgb, 4)
+        archtest.check(got.shape[2] == 3, "an RGB image comes out RGB, not %d channels" % got.shape[2])
+        archtest.check_close("RGB %dx%d (opaque)" % (w, h), got, archtest.reference(m, opaque, 4)[..., :3], 1e-4)
+        gray = x[..., :1]
+        g4 = archtest.np.concatenate([gray, gray, gray, archtest.np.ones_like(gray)], 2)
+        archtest.check_close("gray %dx%d (R = G = B, opaque, averaged after)" % (w, h), archtest.run(path, gray, 4),
+                             archtest.np.clip(archtest.reference(m, g4, 4, clamp=False)[..., :3].mean(2, keepdims=True), 0, 1), 1e-4)
+    x = archtest.image(17, 23, 4, seed=1)
+    classical = archtest.run(path, x, 4, alpha="classical")
+    archtest.check_close("alpha=classical keeps the network's RGB", classical[..., :3], archtest.reference(m, x, 4)[..., :3], 1e-4)
+    archtest.check(archtest.max_diff(classical[..., 3:], archtest.reference(m, x, 4)[..., 3:]) > 1e-3,
+                   "alpha=classical should not be the network's alpha")
 
 
 def test_tiled_equals_untiled(ws):

@@ -94,11 +94,16 @@ def test_cunet_1x_random_weights(ws):
 
 
 def test_cunet_1x_tiled(ws):
-    # Random weights: the squeeze-and-excitation means are each tile's, the rest is exact.
+    # Random weights. A tile's own squeeze-and-excitation means differ from the image's; the
+    # runner's passes give every tile the image's (image_statistics), and the rest is exact.
     m = archtest.randomize(Cunet1x(), seed=9)
     path = archtest.save_all(ws, "tile", archtest.state_dict(m))[0]
     x = archtest.image(130, 150, seed=1)
-    archtest.check_tiled(path, x, 1, 64, limit=2.0 / 255)
+    whole = archtest.run(path, x, 1, tile=4096)
+    alone = archtest.run(path, x, 1, tile=64, image_statistics=1)
+    print("  cunet 1x random weights, tile 64, each tile's own means: max |diff| %.3g" % archtest.max_diff(alone, whole))
+    archtest.check(archtest.max_diff(alone, whole) > 1e-5, "tiles alone should differ (the test would not see the passes)")
+    archtest.check_tiled(path, x, 1, 64, limit=1e-5)
     # With the excitation made constant (sigmoid of a bias alone), tiles are exact: the overlap
     # (32) covers the receptive radius and the stride-2 grids line up with the whole image's.
     with torch.no_grad():
@@ -297,16 +302,17 @@ def test_real_ncnn_models(ws):
         p16 = archtest.psnr(b, archtest.run(paths[0], x, 2))
         print("  %-40s bf16 against fp32: %.1f dB (limit 45)" % (arch + " " + os.path.basename(paths[0]), p16))
         archtest.check(p16 > 45, "%s bf16: %.1f dB from fp32" % (arch, p16))
-    # Tiled at the default tile (512) against one tile, with the real cunet: its
-    # squeeze-and-excitation means are taken per tile (as waifu2x-ncnn-vulkan takes them), so
-    # tiles differ from the whole image where a tile's channel means differ from the image's (on
-    # this test image, whose left half is darker, by up to 9 / 255 where the tiles meet; random
-    # weights stay within 1 / 255, see test_realcugan.py). upconv_7's tiles are exact (above).
+    # Tiled (256) against one tile, with the real cunet: a tile's own squeeze-and-excitation
+    # means (what waifu2x-ncnn-vulkan uses) differ from the image's where the tiles meet on this
+    # half-dark test image; with the runner's passes (image_statistics) every tile has the
+    # image's. upconv_7's tiles are exact (above).
     x = archtest.image(600, 540, seed=2)
     whole = archtest.run(REAL["cunet"], x, 2, tile=4096)
-    tiled = archtest.run(REAL["cunet"], x, 2)
-    print("  cunet tiled (default tile) vs untiled on 540x600: mean |diff| %.3g" % np.abs(tiled - whole).mean())
-    archtest.check_close("cunet tiled (default tile) vs untiled on 540x600", tiled, whole, 12.0 / 255)
+    alone = archtest.run(REAL["cunet"], x, 2, tile=256, image_statistics=1)
+    tiled = archtest.run(REAL["cunet"], x, 2, tile=256)
+    print("  cunet tiled (256) vs untiled on 540x600: each tile's own means max |diff| %.3g (%.1f/255), "
+          "the image's %.3g" % (archtest.max_diff(alone, whole), 255 * archtest.max_diff(alone, whole), archtest.max_diff(tiled, whole)))
+    archtest.check_close("cunet tiled (256) vs untiled on 540x600", tiled, whole, 1.0 / 255)
 
 
 def test_real_cunet_1x_models(ws):
@@ -344,16 +350,17 @@ def test_real_cunet_1x_models(ws):
     p16 = archtest.psnr(b, archtest.run(files["cunet1x"][0], hr, 1))
     print("  %-36s bf16 against fp32: %.1f dB (limit 45)" % ("cunet 1x noise0_model", p16))
     archtest.check(p16 > 45, "cunet 1x bf16: %.1f dB from fp32" % p16)
-    # Tiled (256) against one tile, real weights: the squeeze-and-excitation means are each
-    # tile's (as waifu2x-ncnn-vulkan takes them), so tiles differ where their channel means differ
-    # from the image's (measured: up to 20 / 255, mean 1.6 / 255, on this half-dark test image);
-    # the default tile (1024) runs this image whole.
+    # Tiled (256) against one tile, real weights: each tile's own squeeze-and-excitation means
+    # (waifu2x-ncnn-vulkan's) against the image's (the runner's passes); the default tile (1024)
+    # runs this image whole.
     x = archtest.image(600, 540, seed=2)
     whole = archtest.run(files["cunet1x"][1], x, 1, tile=4096)
     archtest.check_close("cunet 1x default tile vs untiled on 540x600", archtest.run(files["cunet1x"][1], x, 1), whole, 0)
+    alone = archtest.run(files["cunet1x"][1], x, 1, tile=256, image_statistics=1)
     tiled = archtest.run(files["cunet1x"][1], x, 1, tile=256)
-    print("  cunet 1x tiled (256) vs untiled on 540x600: mean |diff| %.3g" % np.abs(tiled - whole).mean())
-    archtest.check_close("cunet 1x tiled (256) vs untiled on 540x600", tiled, whole, 24.0 / 255)
+    print("  cunet 1x tiled (256) vs untiled on 540x600: each tile's own means max |diff| %.3g (%.1f/255), "
+          "the image's %.3g" % (archtest.max_diff(alone, whole), 255 * archtest.max_diff(alone, whole), archtest.max_diff(tiled, whole)))
+    archtest.check_close("cunet 1x tiled (256) vs untiled on 540x600", tiled, whole, 1.0 / 255)
 
 
 def bench_models():

@@ -31,7 +31,7 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
         d.size_multiple = kCunet1xMultiple;
         d.multiple_pad = EdgePad::replicate;
         d.context = 32;  // the 28-pixel receptive radius, rounded up to the size multiple
-        d.preferred_tile = 1024;  // squeeze-and-excitation means are taken per tile (as Real-CUGAN's)
+        d.preferred_tile = 1024;  // most images whole; larger ones tiled with the image's SE means (more passes)
         d.macs_per_pixel = macs;
         return d;
     }

@@ -49,8 +49,8 @@ private:
     at::Tensor phases_, phase_bias_;
 };
 
-// cunet 1x (waifu2x.hpp). Squeeze-and-excitation means are the tile's (the descriptor's 1024-pixel
-// tiles run most images whole), as waifu2x-ncnn-vulkan takes them per tile.
+// cunet 1x (waifu2x.hpp). Squeeze-and-excitation means are the whole image's: in a tiled run the
+// runner's passes gather them (image_statistics.hpp), where waifu2x-ncnn-vulkan takes them per tile.
 class Cunet1x : public Network {
 public:
     explicit Cunet1x(Weights w) : w_(std::move(w)) {
@@ -66,15 +66,19 @@ public:
         }
     }
 
-    at::Tensor forward(const at::Tensor& x) const override {
+    at::Tensor forward(const at::Tensor& x) const override { return forward_tiled(x, nullptr); }
+    bool averages_whole_input() const override { return true; }
+
+    at::Tensor forward_tiled(const at::Tensor& x, ImageStatistics* stats) const override {
         const int64_t h = x.size(2), w = x.size(3), m = kCunet1xMultiple, p = kCunet1xPad;
         const int64_t ph = (h + m - 1) / m * m, pw = (w + m - 1) / m * m;
         // In f32: libtorch 1.13 has no bf16 / fp16 replication padding on the CPU.
         const at::Tensor in = at::replication_pad2d(x.to(at::kFloat), {p, p + pw - w, p, p + ph - h})
                                   .to(x.scalar_type())
                                   .contiguous(at::MemoryFormat::ChannelsLast);
-        const at::Tensor y = unet1(in);
-        at::Tensor z = unet2(y);
+        const Site site{stats, -double(p)};
+        const at::Tensor y = unet1(in, site);
+        at::Tensor z = unet2(y, site);
         z.add_(crop(y, 20));
         return z.slice(2, 0, h).slice(3, 0, w);
     }
@@ -90,28 +94,40 @@ private:
     }
     static at::Tensor lr(at::Tensor t) { return lrelu(std::move(t), 0.1); }
     static at::Tensor crop(const at::Tensor& x, int64_t c) { return x.slice(2, c, x.size(2) - c).slice(3, c, x.size(3) - c); }
-    // Two unpadded 3x3 convolutions with leaky ReLU, then (se) squeeze-and-excitation.
-    at::Tensor unet_conv(const at::Tensor& x, const std::string& name, bool se) const {
+    // Where the squeeze-and-excitation means come from, and where the padded input's first row
+    // lies on the tile (-28: the network pads the tile itself).
+    struct Site {
+        ImageStatistics* stats;
+        double shift;
+    };
+    // Two unpadded 3x3 convolutions with leaky ReLU, then (se) squeeze-and-excitation: the map's own
+    // means, or the image's in a tiled run; `origin` / `step` say where the map's rows lie on the
+    // padded input (as in realcugan/network.cpp, whose grids these follow).
+    at::Tensor unet_conv(const at::Tensor& x, const std::string& name, bool se, const Site& site = {}, double origin = 0,
+                         double step = 0) const {
         at::Tensor y = lr(conv(lr(conv(x, name + ".conv.0")), name + ".conv.2"));
         if (!se) return y;
-        const IntList dims{2, 3};
-        at::Tensor g = at::mean(y, at::IntArrayRef(dims), false, at::kFloat).to(y.scalar_type());  // [1, C]
+        at::Tensor g = channel_means(y, site.stats, {origin + site.shift, step}).to(y.scalar_type());  // [1, C]
         g = at::relu(at::linear(g, get(w_, name + ".seblock.conv1.weight").flatten(1), get(w_, name + ".seblock.conv1.bias")));
         g = at::sigmoid(at::linear(g, get(w_, name + ".seblock.conv2.weight").flatten(1), get(w_, name + ".seblock.conv2.bias")));
         return y.mul_(g.view({1, -1, 1, 1}));
     }
-    at::Tensor unet1(const at::Tensor& x) const {
+    // UNet1's grids: conv1 at 2, conv1_down 2.5 (step 2), conv2 (SE) 6.5; conv2_up (k2 s2) 6 (step
+    // 1), conv3 7, conv_bottom 8: UNet2 starts on (8, 1), so its SE maps lie where Real-CUGAN x2's
+    // do for u = 1: conv2 at o + 6.5 (step 2), conv3 o + 15.5 (step 4), conv4 o + 18.5 (step 2).
+    at::Tensor unet1(const at::Tensor& x, const Site& site) const {
         const at::Tensor a = unet_conv(x, "unet1.conv1", false);
-        at::Tensor b = lr(up(unet_conv(lr(conv(a, "unet1.conv1_down", 2)), "unet1.conv2", true), "unet1.conv2_up"));
+        at::Tensor b = lr(up(unet_conv(lr(conv(a, "unet1.conv1_down", 2)), "unet1.conv2", true, site, 6.5, 2), "unet1.conv2_up"));
         b.add_(crop(a, 4));
         return conv(lr(conv(b, "unet1.conv3")), "unet1.conv_bottom");
     }
-    at::Tensor unet2(const at::Tensor& x) const {
+    at::Tensor unet2(const at::Tensor& x, const Site& site) const {
+        const double o = 8;
         const at::Tensor a = unet_conv(x, "unet2.conv1", false);
-        const at::Tensor b = unet_conv(lr(conv(a, "unet2.conv1_down", 2)), "unet2.conv2", true);
-        at::Tensor c = lr(up(unet_conv(lr(conv(b, "unet2.conv2_down", 2)), "unet2.conv3", true), "unet2.conv3_up"));
+        const at::Tensor b = unet_conv(lr(conv(a, "unet2.conv1_down", 2)), "unet2.conv2", true, site, o + 6.5, 2);
+        at::Tensor c = lr(up(unet_conv(lr(conv(b, "unet2.conv2_down", 2)), "unet2.conv3", true, site, o + 15.5, 4), "unet2.conv3_up"));
         c.add_(crop(b, 4));
-        at::Tensor d = lr(up(unet_conv(c, "unet2.conv4", true), "unet2.conv4_up"));
+        at::Tensor d = lr(up(unet_conv(c, "unet2.conv4", true, site, o + 18.5, 2), "unet2.conv4_up"));
         d.add_(crop(a, 16));
         return conv(lr(conv(d, "unet2.conv5")), "unet2.conv_bottom");
     }
