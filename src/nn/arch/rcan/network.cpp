@@ -12,7 +12,9 @@ public:
     at::Tensor forward(const at::Tensor& x) const override { return forward_tiled(x, nullptr); }
     bool averages_whole_input() const override { return true; }
     at::Tensor forward_tiled(const at::Tensor& x, ImageStatistics* stats) const override {
-        const at::Tensor head = conv(w_, "head.0", x);
+        // traiNNer-redux's / spandrel's x1 and x2 models unshuffle the input (the runner padded it to
+        // the factor) and run a x4 tail.
+        const at::Tensor head = conv(w_, p_.head(), p_.unshuffle > 1 ? at::pixel_unshuffle(x, p_.unshuffle) : x);
         at::Tensor y = head;
         for (int g = 0; g < p_.groups; ++g) {
             const std::string gp = "body." + std::to_string(g) + ".body.";
@@ -21,8 +23,7 @@ public:
             y = conv(w_, gp + std::to_string(p_.blocks), r).add_(y);
         }
         y = conv(w_, "body." + std::to_string(p_.groups), y).add_(head);
-        const int shuffle = p_.scale == 3 ? 3 : 2;
-        for (int s = 0; s < p_.steps; ++s) y = at::pixel_shuffle(conv(w_, "tail.0." + std::to_string(2 * s), y), shuffle);
+        for (int s = 0; s < p_.steps; ++s) y = at::pixel_shuffle(conv(w_, "tail.0." + std::to_string(2 * s), y), p_.shuffle);
         return conv(w_, "tail.1", y);
     }
 
