@@ -9,8 +9,10 @@
 #include "nn/arch/realcugan/realcugan.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
 #include "nn/arch/span/span.hpp"
+#include "nn/arch/spanplus/spanplus.hpp"
 #include "nn/arch/srcnn/srcnn.hpp"
 #include "nn/arch/srresnet/srresnet.hpp"
+#include "nn/arch/swinir/swinir.hpp"
 #include "nn/arch/torchscript/torchscript.hpp"
 #include "nn/arch/waifu2x/waifu2x.hpp"
 
@@ -24,7 +26,9 @@ const std::vector<const Family*>& families() {
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::rcan::family(),
+        &arch::swinir::family(),  // claims HAT / DRCT / Swin2SR look-alikes only to refuse them by name: theirs go before it
         &arch::srcnn::family(),
+        &arch::spanplus::family(),  // before span: its stages hold SPAN-like block names
         &arch::span::family(),
         &arch::waifu2x::family(),  // after realcugan: its cunet keys are Real-CUGAN's
         &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it
