@@ -190,3 +190,66 @@ TEST_CASE("key patterns: '#' is a number, '*' anything") {
     CHECK(key_matches("*.weight", "a.b.weight"));
     CHECK_FALSE(key_matches("*.weight", "a.b.bias"));
 }
+
+namespace {
+// A Conv3XC's training-form parts (gain 2), as SPAN and SPANPlus store them.
+void conv3xc(formats::TensorMap& m, const std::string& p, int in, int out) {
+    add(m, p + ".sk.weight", {out, in, 1, 1});
+    add(m, p + ".sk.bias", {out});
+    add(m, p + ".conv.0.weight", {2 * in, in, 1, 1});
+    add(m, p + ".conv.0.bias", {2 * in});
+    add(m, p + ".conv.1.weight", {2 * out, 2 * in, 3, 3});
+    add(m, p + ".conv.1.bias", {2 * out});
+    add(m, p + ".conv.2.weight", {out, 2 * out, 1, 1});
+    add(m, p + ".conv.2.bias", {out});
+    add(m, p + ".eval_conv.weight", {out, in, 3, 3});
+    add(m, p + ".eval_conv.bias", {out});
+}
+}  // namespace
+
+TEST_CASE("SPANPlus: stages, blocks, width, upsampler and scale from shapes; its SPAB names do not make it SPAN") {
+    formats::ModelFile f;
+    auto& m = f.tensors;
+    const int c = 16;
+    conv3xc(m, "feats.0", 3, c);
+    const std::vector<int> blocks = {2, 0};
+    for (size_t s = 0; s < blocks.size(); ++s) {
+        const std::string q = "feats." + std::to_string(s + 1) + ".";
+        std::vector<std::string> names = {q + "block_1", q + "block_end"};
+        for (int j = 0; j < blocks[s]; ++j) names.push_back(q + "block_n." + std::to_string(j));
+        for (const std::string& b : names)
+            for (int r = 1; r <= 3; ++r) conv3xc(m, b + ".c" + std::to_string(r) + "_r", c, c);
+        conv3xc(m, q + "conv_2", c, c);
+        add(m, q + "conv_cat.weight", {c, 4 * c, 1, 1});
+        add(m, q + "conv_cat.bias", {c});
+    }
+    formats::ModelFile ps = f;
+    add(m, "upsampler.offset.weight", {8 * 9, c, 1, 1});  // 2 x 4 groups x 3^2
+    add(m, "upsampler.offset.bias", {8 * 9});
+    add(m, "upsampler.scope.weight", {8 * 9, c, 1, 1});
+    add(m, "upsampler.init_pos", {1, 8 * 9, 1, 1});
+    add(m, "upsampler.end_conv.weight", {3, c, 1, 1});
+    add(m, "upsampler.end_conv.bias", {3});
+    Model a = detect(f, "spanplus.pth");
+    CHECK(a.desc.arch == "spanplus");
+    CHECK(a.desc.summary == "SPANPlus x3, 16 features, blocks [2, 0], DySample");
+    CHECK(a.desc.scale == 3);
+    add(ps.tensors, "upsampler.0.weight", {3 * 16, c, 3, 3});
+    add(ps.tensors, "upsampler.0.bias", {3 * 16});
+    Model b = detect(ps, "spanplus_st.pth");
+    CHECK(b.desc.arch == "spanplus");
+    CHECK(b.desc.summary == "SPANPlus x4, 16 features, blocks [2, 0], pixel shuffle");
+    // SPAN's names at the top level stay SPAN's (SPANPlus comes first in the table).
+    formats::ModelFile span;
+    conv3xc(span.tensors, "conv_1", 3, c);
+    for (int i = 1; i <= 6; ++i)
+        for (int r = 1; r <= 3; ++r) conv3xc(span.tensors, "block_" + std::to_string(i) + ".c" + std::to_string(r) + "_r", c, c);
+    conv3xc(span.tensors, "conv_2", c, c);
+    add(span.tensors, "conv_cat.weight", {c, 4 * c, 1, 1});
+    add(span.tensors, "conv_cat.bias", {c});
+    add(span.tensors, "upsampler.0.weight", {3 * 4, c, 3, 3});
+    add(span.tensors, "upsampler.0.bias", {3 * 4});
+    CHECK(detect(span, "span.pth").desc.arch == "span");
+    const auto& list = families();
+    CHECK(std::find(list.begin(), list.end(), find_family("spanplus")) < std::find(list.begin(), list.end(), find_family("span")));
+}

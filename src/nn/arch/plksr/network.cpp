@@ -1,3 +1,4 @@
+#include "nn/arch/plksr/dysample.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/network.hpp"
 #include "nn/torch_weights.hpp"
@@ -27,7 +28,9 @@ public:
         const int s2 = p_.scale * p_.scale;
         y = conv_pad(w_, "feats." + std::to_string(p_.last), y);
         y.add_(x.repeat_interleave(s2, 1));
-        return p_.dysample ? dysample(y) : at::pixel_shuffle(y, p_.scale);
+        if (!p_.dysample) return at::pixel_shuffle(y, p_.scale);
+        // RealPLKSR's DySample with align_corners, as plksr/ has always read it.
+        return dysample(w_, {"to_img.", p_.scale, p_.dy_groups, p_.dy_end_conv, /*align_corners=*/true}, y);
     }
 
 private:
@@ -80,31 +83,6 @@ private:
         const at::Tensor shift = get(w_, q + "norm.bias").view({g, c}) - mean.view({g, 1}) * a;
         at::Tensor out = skip + shift.view({1, p_.dim, 1, 1});
         return out.addcmul_(t, a.view({1, p_.dim, 1, 1}));
-    }
-
-    // DySample: each output pixel samples (bilinearly, border-clamped) its group's channels at the
-    // input position plus a learnt offset (a 1x1 conv gated by a sigmoid 1x1 conv).
-    at::Tensor dysample(const at::Tensor& x) const {
-        const int64_t s = p_.scale, G = p_.dy_groups, C = x.size(1), H = x.size(2), W = x.size(3);
-        at::Tensor scope = conv_pad(w_, "to_img.scope", x).sigmoid_();
-        at::Tensor off = conv_pad(w_, "to_img.offset", x).mul_(scope).mul_(0.5).add_(get(w_, "to_img.init_pos"));
-        off = off.contiguous().view({1, 2, G * s * s, H, W});
-        const auto opt = x.options();
-        const at::Tensor cx = (at::arange(W, opt) + 0.5).view({1, 1, 1, W}).expand({1, 1, H, W});
-        const at::Tensor cy = (at::arange(H, opt) + 0.5).view({1, 1, H, 1}).expand({1, 1, H, W});
-        const at::Tensor base = at::stack({cx, cy}, 1);  // [1, 2, 1, H, W]: x then y
-        const at::Tensor norm = at::tensor({double(W), double(H)}, opt).view({1, 2, 1, 1, 1});
-        at::Tensor coords = (base + off).mul_(2).div_(norm).sub_(1);
-        coords = at::pixel_shuffle(coords.reshape({1, 2 * G * s * s, H, W}), s)
-                     .view({1, 2, G, s * H, s * W})
-                     .permute({0, 2, 3, 4, 1})
-                     .contiguous()
-                     .flatten(0, 1);  // [G, sH, sW, 2]
-        const at::Tensor in = x.contiguous().view({G, C / G, H, W});
-        at::Tensor y = at::grid_sampler_2d(in, coords, /*bilinear*/ 0, /*border*/ 1, /*align_corners*/ true)
-                           .view({1, C, s * H, s * W});
-        if (p_.dy_end_conv) y = conv_pad(w_, "to_img.end_conv", y.contiguous(at::MemoryFormat::ChannelsLast));
-        return y;
     }
 
     Params p_;

@@ -11,7 +11,27 @@ bool claims(const formats::TensorMap& t) {
     return t.count("conv_cat.weight") && any_key(t, "conv_1.*") && any_key(t, "block_#.c#_r.*") && any_key(t, "upsampler.0.*");
 }
 
-// Checks one Conv3XC's tensors; the mid widths of the parts (c_in x gain, c_out x gain) are read
+Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std::string>&, const std::string& name) {
+    const Params p = params(t, name + ": SPAN");
+    Descriptor d;
+    d.scale = p.scale;
+    d.in_channels = p.in;
+    d.out_channels = p.out;
+    d.summary = "SPAN x" + std::to_string(p.scale) + ", " + std::to_string(p.feat) + " features, " + (p.norm ? "norm" : "no norm");
+    // Receptive radius: 20 3x3 convolutions (conv_1, 18 in the blocks, conv_2) and the upsampler's;
+    // with that overlap tiles see everything an untiled run does.
+    d.context = 21;
+    d.preferred_tile = 512;
+    int64_t macs = 0;
+    for (const Conv3xc& c : p.convs) macs += 9 * int64_t(c.in) * c.out;
+    macs += int64_t(4) * p.feat * p.feat + 9 * int64_t(p.feat) * p.out * p.scale * p.scale;
+    d.macs_per_pixel = macs;
+    return d;
+}
+
+}  // namespace
+
+// One Conv3XC's tensors checked; the mid widths of the parts (c_in x gain, c_out x gain) are read
 // from their shapes and bounded.
 Conv3xc conv3xc(const Keys& k, const std::string& name, int in, int out) {
     Conv3xc c{name, in, out, true};
@@ -35,26 +55,6 @@ Conv3xc conv3xc(const Keys& k, const std::string& name, int in, int out) {
     k.shape(p + "conv.2.bias", {out});
     return c;
 }
-
-Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std::string>&, const std::string& name) {
-    const Params p = params(t, name + ": SPAN");
-    Descriptor d;
-    d.scale = p.scale;
-    d.in_channels = p.in;
-    d.out_channels = p.out;
-    d.summary = "SPAN x" + std::to_string(p.scale) + ", " + std::to_string(p.feat) + " features, " + (p.norm ? "norm" : "no norm");
-    // Receptive radius: 20 3x3 convolutions (conv_1, 18 in the blocks, conv_2) and the upsampler's;
-    // with that overlap tiles see everything an untiled run does.
-    d.context = 21;
-    d.preferred_tile = 512;
-    int64_t macs = 0;
-    for (const Conv3xc& c : p.convs) macs += 9 * int64_t(c.in) * c.out;
-    macs += int64_t(4) * p.feat * p.feat + 9 * int64_t(p.feat) * p.out * p.scale * p.scale;
-    d.macs_per_pixel = macs;
-    return d;
-}
-
-}  // namespace
 
 Params params(const formats::TensorMap& t, const std::string& where) {
     const Keys k{t, where};

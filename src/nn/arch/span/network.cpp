@@ -1,3 +1,4 @@
+#include "nn/arch/span/conv3xc.hpp"
 #include "nn/arch/span/span.hpp"
 #include "nn/network.hpp"
 #include "nn/torch_weights.hpp"
@@ -9,29 +10,6 @@
 namespace upres::nn::arch::span {
 
 namespace {
-
-// Conv3XC's re-parameterisation: 1x1 (w1, b1) -> 3x3 (w2, b2) -> 1x1 (w3, b3), plus the 1x1 skip
-// (sk) at the kernel's centre, as one 3x3 convolution. Composed in float64, then rounded once.
-void merge(Weights& w, const Conv3xc& c) {
-    const std::string p = c.name + ".";
-    auto d = [&](const std::string& key) { return get(w, p + key).to(at::kDouble); };
-    const at::Tensor w1 = d("conv.0.weight").flatten(1), b1 = d("conv.0.bias");  // [m1, in], [m1]
-    const at::Tensor w2 = d("conv.1.weight"), b2 = d("conv.1.bias");              // [m2, m1, 3, 3], [m2]
-    const at::Tensor w3 = d("conv.2.weight").flatten(1), b3 = d("conv.2.bias");  // [out, m2], [out]
-    const at::Tensor sk = d("sk.weight").flatten(1), skb = d("sk.bias");          // [out, in], [out]
-    // weight[o, i, y, x] = sum_b,a w3[o, b] w2[b, a, y, x] w1[a, i]
-    at::Tensor weight = at::einsum("ob,bayx,ai->oiyx", {w3, w2, w1}).contiguous();
-    weight.select(3, 1).select(2, 1).add_(sk);
-    // bias = w3 (b2 + sum_a,y,x w2[., a, y, x] b1[a]) + b3 + sk.bias
-    const at::Tensor mid = b2 + at::matmul(w2.sum({2, 3}), b1);
-    const at::Tensor bias = at::matmul(w3, mid) + b3 + skb;
-    for (const char* part : {"sk", "conv.0", "conv.1", "conv.2"}) {
-        w.erase(p + part + ".weight");
-        w.erase(p + part + ".bias");
-    }
-    w[p + "eval_conv.weight"] = weight.to(at::kFloat);
-    w[p + "eval_conv.bias"] = bias.to(at::kFloat);
-}
 
 class Span : public Network {
 public:
@@ -133,6 +111,29 @@ private:
 };
 
 }  // namespace
+
+// Conv3XC's re-parameterisation: 1x1 (w1, b1) -> 3x3 (w2, b2) -> 1x1 (w3, b3), plus the 1x1 skip
+// (sk) at the kernel's centre, as one 3x3 convolution. Composed in float64, then rounded once.
+void merge(Weights& w, const Conv3xc& c) {
+    const std::string p = c.name + ".";
+    auto d = [&](const std::string& key) { return get(w, p + key).to(at::kDouble); };
+    const at::Tensor w1 = d("conv.0.weight").flatten(1), b1 = d("conv.0.bias");  // [m1, in], [m1]
+    const at::Tensor w2 = d("conv.1.weight"), b2 = d("conv.1.bias");              // [m2, m1, 3, 3], [m2]
+    const at::Tensor w3 = d("conv.2.weight").flatten(1), b3 = d("conv.2.bias");  // [out, m2], [out]
+    const at::Tensor sk = d("sk.weight").flatten(1), skb = d("sk.bias");          // [out, in], [out]
+    // weight[o, i, y, x] = sum_b,a w3[o, b] w2[b, a, y, x] w1[a, i]
+    at::Tensor weight = at::einsum("ob,bayx,ai->oiyx", {w3, w2, w1}).contiguous();
+    weight.select(3, 1).select(2, 1).add_(sk);
+    // bias = w3 (b2 + sum_a,y,x w2[., a, y, x] b1[a]) + b3 + sk.bias
+    const at::Tensor mid = b2 + at::matmul(w2.sum({2, 3}), b1);
+    const at::Tensor bias = at::matmul(w3, mid) + b3 + skb;
+    for (const char* part : {"sk", "conv.0", "conv.1", "conv.2"}) {
+        w.erase(p + part + ".weight");
+        w.erase(p + part + ".bias");
+    }
+    w[p + "eval_conv.weight"] = weight.to(at::kFloat);
+    w[p + "eval_conv.bias"] = bias.to(at::kFloat);
+}
 
 std::unique_ptr<Network> build(const Model& m, const BuildSettings& s) {
     const Params p = params(m.tensors, "SPAN");

@@ -10,6 +10,10 @@
 
 #include "nn/arch/family.hpp"
 
+namespace upres::nn::arch {
+struct Keys;
+}
+
 namespace upres::nn::arch::span {
 
 const Family& family();
@@ -28,6 +32,9 @@ struct Conv3xc {
     int in = 0, out = 0;
     bool from_parts = true;
 };
+// Checks one Conv3XC's tensors (the form the file has) and says how to read it (detect.cpp;
+// SPANPlus reads its convolutions the same way). conv3xc.hpp rebuilds the kernel from the parts.
+Conv3xc conv3xc(const Keys& keys, const std::string& name, int in, int out);
 
 // Hyperparameters, read from the keys and shapes (detect.cpp; the network reads them again).
 struct Params {
