@@ -79,20 +79,33 @@ int Matcher::done(int channels) {
     return v;
 }
 
-int Matcher::conv(int input, Activation act, const std::string& key, int out_channels, int kernel) {
-    const Node& n = take("Convolution", {input});
-    const Layer& l = *n.layer;
+const Layer& Matcher::kernel_layer(const char* type, int input, int kernel, int stride, int pad,
+                                   const std::string& padding_misfit) {
+    const bool deconvolution = std::string(type) == "Deconvolution";
+    const Layer& l = *take(type, {input}).layer;
     auto num = [&](int id, double fallback) { return number(g_.file(), l, id, fallback); };
-    const double k = kernel, p = kernel / 2;
-    if (num(1, 0) != k || num(11, num(1, 0)) != k || num(2, 1) != 1 || num(12, num(2, 1)) != 1 || num(3, 1) != 1 ||
-        num(13, num(3, 1)) != 1)
+    if (num(1, 0) != kernel || num(11, num(1, 0)) != kernel || num(2, 1) != 1 || num(12, num(2, 1)) != 1 ||
+        num(3, 1) != stride || num(13, num(3, 1)) != stride)
         misfit("expected a " + std::to_string(kernel) + "x" + std::to_string(kernel) +
-               " convolution with stride 1 and dilation 1");
-    const double pad = num(4, 0);
-    if (pad != p || num(14, pad) != p || num(15, pad) != p || num(16, num(14, pad)) != p || num(18, 0) != 0)
-        misfit("expected zero padding of " + std::to_string(kernel / 2) + " on every side");
-    if (l.weights.size() != 2) misfit("expected a convolution with bias");
-    const int type = int(num(9, 0));
+               (deconvolution ? " deconvolution" : " convolution") + " with stride " + std::to_string(stride) +
+               " and dilation 1");
+    const double p = num(4, 0);
+    if (p != pad || num(14, p) != pad || num(15, p) != pad || num(16, num(14, p)) != pad || num(18, 0) != 0 ||
+        (deconvolution && (num(19, 0) != 0 || num(20, 0) != 0 || num(21, 0) != 0 || num(7, 1) != 1)))
+        misfit(padding_misfit);
+    if (l.weights.size() != 2) misfit(deconvolution ? "expected a deconvolution with bias" : "expected a convolution with bias");
+    const int in_ch = int(l.weights[0].second.shape[1]);
+    if (channels_[size_t(input)] == 0 && input == 0) channels_[0] = in_ch;
+    if (in_ch != channels_[size_t(input)])
+        misfit("its weights take " + std::to_string(in_ch) + " channels but its input has " +
+               std::to_string(channels_[size_t(input)]));
+    return l;
+}
+
+int Matcher::conv(int input, Activation act, const std::string& key, int out_channels, int kernel) {
+    const Layer& l = kernel_layer("Convolution", input, kernel, 1, kernel / 2,
+                                  "expected zero padding of " + std::to_string(kernel / 2) + " on every side");
+    const int type = int(number(g_.file(), l, 9, 0));
     const std::vector<double> params = array(g_.file(), l, 10);
     if (act == Activation::none && type != 0) misfit("expected no fused activation");
     if (act == Activation::relu && !(type == 1 || (type == 2 && params.size() == 1 && params[0] == 0)))
@@ -100,11 +113,6 @@ int Matcher::conv(int input, Activation act, const std::string& key, int out_cha
     if (act == Activation::leaky && (type != 2 || params.size() != 1 || std::fabs(params[0] - 0.2) > 1e-6))
         misfit("expected a fused leaky ReLU with slope 0.2");
     const Tensor& w = l.weights[0].second;
-    const int in_ch = int(w.shape[1]);
-    if (channels_[size_t(input)] == 0 && input == 0) channels_[0] = in_ch;
-    if (in_ch != channels_[size_t(input)])
-        misfit("its weights take " + std::to_string(in_ch) + " channels but its input has " +
-               std::to_string(channels_[size_t(input)]));
     if (out_channels && w.shape[0] != out_channels)
         misfit("expected " + std::to_string(out_channels) + " output channels, found " + std::to_string(w.shape[0]));
     tensors_[key + ".weight"] = w;
@@ -190,49 +198,21 @@ std::string activation_text(double slope) {
 }  // namespace
 
 int Matcher::conv_unpadded(int input, int kernel, int stride, double slope, const std::string& key) {
-    const Node& n = take("Convolution", {input});
-    const Layer& l = *n.layer;
-    auto num = [&](int id, double fallback) { return number(g_.file(), l, id, fallback); };
-    if (num(1, 0) != kernel || num(11, num(1, 0)) != kernel || num(2, 1) != 1 || num(12, num(2, 1)) != 1 ||
-        num(3, 1) != stride || num(13, num(3, 1)) != stride)
-        misfit("expected a " + std::to_string(kernel) + "x" + std::to_string(kernel) + " convolution with stride " +
-               std::to_string(stride) + " and dilation 1");
-    const double pad = num(4, 0);
-    if (pad != 0 || num(14, pad) != 0 || num(15, pad) != 0 || num(16, num(14, pad)) != 0 || num(18, 0) != 0)
-        misfit("expected a convolution without padding");
-    if (l.weights.size() != 2) misfit("expected a convolution with bias");
+    const Layer& l = kernel_layer("Convolution", input, kernel, stride, 0, "expected a convolution without padding");
     if (!activation_is(g_.file(), l, slope)) misfit("expected " + activation_text(slope));
     const Tensor& w = l.weights[0].second;
-    const int in_ch = int(w.shape[1]);
-    if (channels_[size_t(input)] == 0 && input == 0) channels_[0] = in_ch;
-    if (in_ch != channels_[size_t(input)])
-        misfit("its weights take " + std::to_string(in_ch) + " channels but its input has " +
-               std::to_string(channels_[size_t(input)]));
     tensors_[key + ".weight"] = w;
     tensors_[key + ".bias"] = l.weights[1].second;
     return done(int(w.shape[0]));
 }
 
 int Matcher::deconv(int input, int kernel, int stride, int pad, double slope, const std::string& key) {
-    const Node& n = take("Deconvolution", {input});
-    const Layer& l = *n.layer;
-    auto num = [&](int id, double fallback) { return number(g_.file(), l, id, fallback); };
-    if (num(1, 0) != kernel || num(11, num(1, 0)) != kernel || num(2, 1) != 1 || num(12, num(2, 1)) != 1 ||
-        num(3, 1) != stride || num(13, num(3, 1)) != stride)
-        misfit("expected a " + std::to_string(kernel) + "x" + std::to_string(kernel) + " deconvolution with stride " +
-               std::to_string(stride) + " and dilation 1");
-    const double p = num(4, 0);
-    if (p != pad || num(14, p) != pad || num(15, p) != pad || num(16, num(14, p)) != pad || num(18, 0) != 0 ||
-        num(19, 0) != 0 || num(20, 0) != 0 || num(21, 0) != 0 || num(7, 1) != 1)
-        misfit("expected a deconvolution cropping " + std::to_string(pad) + " off every side, without output padding or groups");
-    if (l.weights.size() != 2) misfit("expected a deconvolution with bias");
+    const Layer& l = kernel_layer("Deconvolution", input, kernel, stride, pad,
+                                  "expected a deconvolution cropping " + std::to_string(pad) +
+                                      " off every side, without output padding or groups");
     if (!activation_is(g_.file(), l, slope)) misfit("expected " + activation_text(slope));
     const Tensor& w = l.weights[0].second;  // [out, in, k, k]
     const int64_t out = w.shape[0], in = w.shape[1], kk = w.shape[2] * w.shape[3];
-    if (channels_[size_t(input)] == 0 && input == 0) channels_[0] = int(in);
-    if (in != channels_[size_t(input)])
-        misfit("its weights take " + std::to_string(in) + " channels but its input has " +
-               std::to_string(channels_[size_t(input)]));
     Tensor t;
     t.dtype = w.dtype;
     t.shape = {in, out, w.shape[2], w.shape[3]};

@@ -119,6 +119,11 @@ public:
 
 private:
     void same_channels(int a, int b) const;
+    // The checks every convolution step shares: the next node is a `type` (Convolution or
+    // Deconvolution) reading `input`, with a square k x k kernel, dilation 1, stride `stride`, the
+    // same padding `pad` on every side (for a Deconvolution: no output padding or groups either;
+    // `padding_misfit` says what was expected), a bias, and weights that take the input's channels.
+    const Layer& kernel_layer(const char* type, int input, int kernel, int stride, int pad, const std::string& padding_misfit);
 
     const Graph& g_;
     size_t pos_ = 0;
