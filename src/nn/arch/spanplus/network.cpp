@@ -36,6 +36,20 @@ public:
             }
             if (p_.up == Upsampler::pixel_shuffle && get(w, "upsampler.0.weight").size(0) % onednn::kBlock == 0)
                 up_ = chain_->add_conv(get(w, "upsampler.0.weight"), get(w, "upsampler.0.bias"));
+            if (p_.up == Upsampler::dysample && p_.out * kDyGroups <= onednn::kBlock) {
+                // DySample's three 1x1 convolutions as one layer: offset (8 s^2 outputs), scope
+                // (8 s^2) and the grouped end_conv (4 x out, block-diagonal, zero-padded to 16).
+                const int64_t n = 8 * int64_t(p_.scale) * p_.scale, c = p_.feat, cg = c / kDyGroups;
+                at::Tensor weight = at::zeros({2 * n + onednn::kBlock, c, 1, 1}, at::kFloat);
+                at::Tensor bias = at::zeros({2 * n + onednn::kBlock}, at::kFloat);
+                weight.narrow(0, 0, n).copy_(get(w, "upsampler.offset.weight"));
+                bias.narrow(0, 0, n).copy_(get(w, "upsampler.offset.bias"));
+                weight.narrow(0, n, n).copy_(get(w, "upsampler.scope.weight"));
+                const at::Tensor grouped = dysample_grouped_end_conv(w, dy());  // [4 out, c / 4, 1, 1]
+                for (int64_t g = 0; g < kDyGroups; ++g)
+                    weight.narrow(0, 2 * n + g * p_.out, p_.out).narrow(1, g * cg, cg).copy_(grouped.narrow(0, g * p_.out, p_.out));
+                dy_ = chain_->add_conv(weight.contiguous(at::MemoryFormat::ChannelsLast), bias);
+            }
         }
 #else
         (void)onednn;
@@ -68,10 +82,12 @@ private:
             case Upsampler::conv: return conv(w_, "upsampler", f);
             case Upsampler::dysample: break;
         }
-        // align_corners off, as SPANPlus is trained (umzi2's and traiNNer-redux's DySample): the
-        // positions do not depend on the map's size, so tiles agree with the whole image.
-        return dysample(w_, {"upsampler.", p_.scale, kDyGroups, true, /*align_corners=*/false}, f);
+        return dysample(w_, dy(), f);
     }
+
+    // align_corners off, as SPANPlus is trained (umzi2's and traiNNer-redux's DySample): the
+    // positions do not depend on the map's size, so tiles agree with the whole image.
+    DySample dy() const { return {"upsampler.", p_.scale, kDyGroups, true, /*align_corners=*/false}; }
 
     at::Tensor conv3(size_t i, const at::Tensor& x) const { return conv(w_, p_.convs[i].name + ".eval_conv", x); }
 
@@ -139,12 +155,20 @@ private:
             r.conv(up_, y, up);
             return r.out_shuffled(up, p_.scale);
         }
+        if (dy_ >= 0) {
+            const int64_t n = 8 * int64_t(p_.scale) * p_.scale;
+            const onednn::Map u = r.map(2 * n + onednn::kBlock);
+            r.conv(dy_, y, u);
+            const at::Tensor t = r.out(u, at::MemoryFormat::ChannelsLast);
+            return dysample_from(w_, dy(), t.narrow(1, 0, n), t.narrow(1, n, n), t.narrow(1, 2 * n, kDyGroups * p_.out), at::kFloat);
+        }
         return upsample(r.out(y, at::MemoryFormat::ChannelsLast));
     }
 
     std::unique_ptr<onednn::Chain> chain_;  // layers: the Conv3XCs in order, each stage's conv_cat, the upsampler
     std::vector<int> cat_;                  // each stage's conv_cat layer
     int up_ = -1;                           // the pixel-shuffle upsampler's layer (-1: in ATen)
+    int dy_ = -1;                           // DySample's 1x1 convolutions as one layer (-1: in ATen)
 #endif
 
     Params p_;
