@@ -28,6 +28,7 @@ public:
         norm_w_ = norm("norm.weight");
         norm_b_ = norm("norm.bias");
         auto placed = [&](const std::string& n) { return get(f32, n).to(device, dtype).contiguous(); };
+        auto linear = [&](const std::string& n) { return swin::linear_weight(get(f32, n), device, dtype); };
         for (size_t l = 0; l < p_.depths.size(); ++l) {
             std::vector<Block> blocks;
             for (int b = 0; b < p_.depths[l]; ++b) {
@@ -38,8 +39,8 @@ public:
                                                  get(f32, q + "attn.relative_position_bias_table"), p_.window, device, dtype);
                 k.norm1_w = norm(q + "norm1.weight"), k.norm1_b = norm(q + "norm1.bias");
                 k.norm2_w = norm(q + "norm2.weight"), k.norm2_b = norm(q + "norm2.bias");
-                k.fc1_w = placed(q + "mlp.fc1.weight"), k.fc1_b = placed(q + "mlp.fc1.bias");
-                k.fc2_w = placed(q + "mlp.fc2.weight"), k.fc2_b = placed(q + "mlp.fc2.bias");
+                k.fc1_w = linear(q + "mlp.fc1.weight"), k.fc1_b = placed(q + "mlp.fc1.bias");
+                k.fc2_w = linear(q + "mlp.fc2.weight"), k.fc2_b = placed(q + "mlp.fc2.bias");
                 k.shift = b % 2 ? p_.window / 2 : 0;  // BasicLayer: odd blocks shift by half a window
                 blocks.push_back(std::move(k));
             }
@@ -96,7 +97,7 @@ private:
             for (const Block& b : layers_[l]) {
                 t = swin::shifted_window_attention(swin::layer_norm(t, b.norm1_w, b.norm1_b), h, w, p_.window, b.shift, b.attn, mask)
                         .add_(t);
-                t.add_(swin::mlp(swin::layer_norm(t, b.norm2_w, b.norm2_b), b.fc1_w, b.fc1_b, b.fc2_w, b.fc2_b));
+                swin::add_mlp_(t, b.norm2_w, b.norm2_b, b.fc1_w, b.fc1_b, b.fc2_w, b.fc2_b);
             }
             t = swin::tokens(conv_tail("layers." + std::to_string(l) + ".conv", swin::image(t, h, w)));
             t = t.add_(skip);

@@ -13,8 +13,17 @@
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
+#include <unordered_map>
 #include <vector>
+
+#if UPRES_WITH_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#if DNNL_VERSION_MAJOR == 2
+#define UPRES_SWIN_DNNL_MATMUL 1
+#endif
+#endif
 
 namespace upres::nn::arch::swin {
 
@@ -83,6 +92,89 @@ inline at::Tensor layer_norm(const at::Tensor& x, const at::Tensor& weight, cons
     return at::layer_norm(x.to(at::kFloat), at::IntArrayRef(shape), weight, bias, eps).to(x.scalar_type());
 }
 
+#if UPRES_SWIN_DNNL_MATMUL
+// Batched fp32 matmul on the CPU through oneDNN's own API (Debian's libtorch sends fp32
+// at::matmul / at::linear to the reference BLAS, 20-50x slower here; docs/models-speed.md):
+// dst = a @ b (+ bias), a [..., M, K] and b [..., K, N] of any strides (oneDNN's brgemm kernels
+// take row-major a, and b row-major or transposed), bias broadcast over dst (or undefined), dst
+// [..., M, N] contiguous or with the given strides. Returns an undefined tensor when oneDNN
+// refuses the shapes.
+inline at::Tensor dnnl_matmul(const at::Tensor& a, const at::Tensor& b, const at::Tensor& bias, at::IntArrayRef dst_sizes,
+                              at::IntArrayRef dst_strides = {}) {
+    using dnnl::memory;
+    static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    auto md = [](at::IntArrayRef sizes, at::IntArrayRef strides) {
+        return memory::desc(memory::dims(sizes.begin(), sizes.end()), memory::data_type::f32, memory::dims(strides.begin(), strides.end()));
+    };
+    at::Tensor dst = dst_strides.empty() ? at::empty(dst_sizes, a.options()) : at::empty_strided(dst_sizes, dst_strides, a.options());
+    try {
+        const memory::desc am = md(a.sizes(), a.strides()), bm = md(b.sizes(), b.strides()), dm = md(dst.sizes(), dst.strides());
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(am, engine, a.data_ptr())},
+                                             {DNNL_ARG_WEIGHTS, memory(bm, engine, b.data_ptr())},
+                                             {DNNL_ARG_DST, memory(dm, engine, dst.data_ptr())}};
+        dnnl::matmul::desc desc(am, bm, dm);
+        if (bias.defined()) {
+            // [N] as [1, ..., 1, N]
+            std::vector<int64_t> sizes(size_t(dst.dim()), 1), strides(size_t(dst.dim()), bias.size(0));
+            sizes.back() = bias.size(0);
+            strides.back() = 1;
+            const memory::desc biasm = md(sizes, strides);
+            desc = dnnl::matmul::desc(am, bm, biasm, dm);
+            args.emplace(DNNL_ARG_BIAS, memory(biasm, engine, bias.data_ptr()));
+        }
+        const dnnl::matmul prim(dnnl::matmul::primitive_desc(desc, engine));
+        dnnl::stream stream(engine);
+        prim.execute(stream, args);
+        stream.wait();
+    } catch (const dnnl::error&) {
+        return at::Tensor();
+    }
+    return dst;
+}
+#endif
+
+// Whether linear layers and attention products of this dtype and device go through oneDNN
+// (dnnl_matmul) rather than ATen.
+inline bool use_dnnl(at::ScalarType dtype, const at::Device& device) {
+#if UPRES_SWIN_DNNL_MATMUL
+    return dtype == at::kFloat && device.is_cpu();
+#else
+    (void)dtype;
+    (void)device;
+    return false;
+#endif
+}
+
+// A linear layer's weight [O, C] as linear() reads it: [O, C] for at::linear and oneDNN, or,
+// for fp32 on the CPU without oneDNN, the 1x1 convolution weight [O, C, 1, 1] (channels-last):
+// ATen's convolutions go to oneDNN even where its fp32 GEMMs go to the reference BLAS.
+inline at::Tensor linear_weight(const at::Tensor& w, const at::Device& device, at::ScalarType dtype) {
+    at::Tensor x = w.to(device, dtype).contiguous();
+    if (device.is_cpu() && dtype == at::kFloat && !use_dnnl(dtype, device))
+        x = x.view({w.size(0), w.size(1), 1, 1}).contiguous(at::MemoryFormat::ChannelsLast);
+    return x;
+}
+
+// x [..., C] @ weight^T + bias with a weight from linear_weight.
+inline at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+    const int64_t c = x.size(-1), o = weight.size(0), m = x.numel() / c;
+    std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+    shape.back() = o;
+    if (weight.dim() == 4) {  // [m, C] rows as a 1 x m channels-last image: [1, C, 1, m] with NHWC strides
+        const std::vector<int64_t> one{1, 1}, zero{0, 0};
+        const at::Tensor image = x.reshape({1, 1, m, c}).permute({0, 3, 1, 2});
+        return at::conv2d(image, weight, bias, at::IntArrayRef(one), at::IntArrayRef(zero)).permute({0, 2, 3, 1}).reshape(shape);
+    }
+#if UPRES_SWIN_DNNL_MATMUL
+    if (use_dnnl(x.scalar_type(), x.device())) {
+        const std::vector<int64_t> sizes{m, o};
+        const at::Tensor y = dnnl_matmul(x.reshape({m, c}), weight.t(), bias, sizes);
+        if (y.defined()) return y.view(shape);
+    }
+#endif
+    return at::linear(x, weight, bias);
+}
+
 // One window attention's weights, prepared at build time.
 struct Attention {
     at::Tensor qkv_w, qkv_b, proj_w, proj_b;  // qkv_b may be undefined (qkv_bias=False)
@@ -123,31 +215,46 @@ inline Attention prepare_attention(at::Tensor qkv_w, at::Tensor qkv_b, const at:
             qkv_b.narrow(0, 0, c).mul_(scale);
         }
     }
-    a.qkv_w = qkv_w.to(device, dtype).contiguous();
+    a.qkv_w = linear_weight(qkv_w, device, dtype);
     if (qkv_b.defined()) a.qkv_b = qkv_b.to(device, dtype).contiguous();
-    a.proj_w = proj_w.to(device, dtype).contiguous();
+    a.proj_w = linear_weight(proj_w, device, dtype);
     a.proj_b = proj_b.to(device, dtype).contiguous();
     a.bias = relative_position_bias(table.to(at::kFloat), w).to(device, a.fused ? dtype : at::kFloat);
     return a;
 }
 
 // Multi-head self-attention within each window: x [B*nW, N, C] -> [B*nW, N, C]. `mask`
-// [nW, N, N] (fp32) or undefined.
-inline at::Tensor window_attention(const at::Tensor& x, const Attention& a, const at::Tensor& mask) {
+// [nW, N, N] (fp32) or undefined; its windows are x's (B = 1) or repeat with period nW.
+inline at::Tensor window_attention_all(const at::Tensor& x, const Attention& a, const at::Tensor& mask) {
     const int64_t bw = x.size(0), n = x.size(1), c = x.size(2), h = a.heads, d = c / h;
-    const at::Tensor qkv = at::linear(x, a.qkv_w, a.qkv_b).view({bw, n, 3, h, d}).permute({2, 0, 3, 1, 4});
+    const at::Tensor qkv = linear(x, a.qkv_w, a.qkv_b).view({bw, n, 3, h, d}).permute({2, 0, 3, 1, 4});
     const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];  // [B*nW, heads, N, d]
-    at::Tensor out;
+    const int64_t nw = mask.defined() ? mask.size(0) : 1;
+    at::Tensor out;  // [B*nW, N, C] or [B*nW, heads, N, d]
 #if TORCH_VERSION_MAJOR >= 2
     if (a.fused) {
         at::Tensor m;
-        if (mask.defined()) {
-            const int64_t nw = mask.size(0);
+        if (mask.defined())
             m = (a.bias + mask.to(a.bias.scalar_type()).unsqueeze(1)).unsqueeze(0).expand({bw / nw, nw, h, n, n}).reshape({bw, h, n, n});
-        } else {
+        else
             m = a.bias.expand({bw, h, n, n});
-        }
         out = at::scaled_dot_product_attention(q, k, v, m);
+    }
+#endif
+#if UPRES_SWIN_DNNL_MATMUL
+    if (!out.defined() && use_dnnl(x.scalar_type(), x.device())) {
+        // q, k^T, v row-major (copies of the qkv output); attn @ v written straight into the
+        // [B*nW, N, heads, d] = [B*nW, N, C] layout the projection reads.
+        const std::vector<int64_t> logits{bw, h, n, n}, sizes{bw, h, n, d}, strides{n * c, d, c, 1};
+        const at::Tensor kt = k.transpose(-2, -1).contiguous();  // brgemm is faster on a row-major k^T
+        at::Tensor attn = dnnl_matmul(q.contiguous(), kt, at::Tensor(), logits);
+        if (attn.defined()) {
+            attn.add_(a.bias);
+            if (mask.defined()) attn.view({bw / nw, nw, h, n, n}).add_(mask.view({1, nw, 1, n, n}));
+            attn = at::softmax(attn, -1);
+            const at::Tensor o = dnnl_matmul(attn, v.contiguous(), at::Tensor(), sizes, strides);
+            if (o.defined()) out = o.as_strided({bw, n, c}, {n * c, c, 1});
+        }
     }
 #endif
     if (!out.defined()) {
@@ -155,16 +262,38 @@ inline at::Tensor window_attention(const at::Tensor& x, const Attention& a, cons
         const at::ScalarType dtype = attn.scalar_type();
         if (dtype != at::kFloat) attn = attn.to(at::kFloat);
         attn.add_(a.bias);
-        if (mask.defined()) {
-            const int64_t nw = mask.size(0);
-            attn.view({bw / nw, nw, h, n, n}).add_(mask.view({1, nw, 1, n, n}));
-        }
+        if (mask.defined()) attn.view({bw / nw, nw, h, n, n}).add_(mask.view({1, nw, 1, n, n}));
         attn = at::softmax(attn, -1);
         if (dtype != at::kFloat) attn = attn.to(dtype);
         out = at::matmul(attn, v);
     }
-    return at::linear(out.transpose(1, 2).reshape({bw, n, c}), a.proj_w, a.proj_b);
+    if (out.dim() == 4) out = out.transpose(1, 2).reshape({bw, n, c});
+    return linear(out, a.proj_w, a.proj_b);
 }
+
+// Windows per pass of window_attention: the logits of a pass [windows, heads, N, N] in fp32 near
+// 8 MB, so that the attention's temporaries stay cache-sized and are reused from pass to pass
+// instead of being fresh pages of the whole image's size.
+inline int64_t windows_per_pass(int64_t heads, int64_t n) { return std::max<int64_t>(1, (int64_t(8) << 20) / (heads * n * n * 4)); }
+
+// window_attention_all over groups of windows (windows_per_pass), each group's result written
+// into one output [B*nW, N, C].
+inline at::Tensor window_attention(const at::Tensor& x, const Attention& a, const at::Tensor& mask) {
+    const int64_t bw = x.size(0), nw = mask.defined() ? mask.size(0) : bw, step = windows_per_pass(a.heads, x.size(1));
+    if (bw <= step) return window_attention_all(x, a, mask);
+    at::Tensor out = at::empty(x.sizes(), x.options());
+    for (int64_t i0 = 0; i0 < bw; i0 += nw)  // each image's windows (a mask window is i % nW)
+        for (int64_t s = 0; s < nw && i0 + s < bw; s += step) {
+            const int64_t len = std::min({step, nw - s, bw - i0 - s});
+            out.narrow(0, i0 + s, len).copy_(window_attention_all(x.narrow(0, i0 + s, len), a, mask.defined() ? mask.narrow(0, s, len) : mask));
+        }
+    return out;
+}
+
+// t += mlp(layer_norm(t)) over tokens [B, L, C], in passes of about 4096 tokens (the hidden
+// activations stay cache-sized).
+inline void add_mlp_(at::Tensor& t, const at::Tensor& norm_w, const at::Tensor& norm_b, const at::Tensor& fc1_w,
+                     const at::Tensor& fc1_b, const at::Tensor& fc2_w, const at::Tensor& fc2_b);
 
 // (Shifted) window attention over tokens [B, H*W, C] of an h x wd map, already normalised: cyclic
 // shift by `shift` (0 = none), partition into w x w windows, attention (with `mask` when shifted),
@@ -179,10 +308,20 @@ inline at::Tensor shifted_window_attention(const at::Tensor& t, int64_t h, int64
     return y.reshape({b, h * wd, c});
 }
 
-// Swin's Mlp: fc1, exact GELU, fc2.
+// Swin's Mlp: fc1, exact GELU, fc2 (weights from linear_weight).
 inline at::Tensor mlp(const at::Tensor& x, const at::Tensor& fc1_w, const at::Tensor& fc1_b, const at::Tensor& fc2_w,
                       const at::Tensor& fc2_b) {
-    return at::linear(at::gelu(at::linear(x, fc1_w, fc1_b)), fc2_w, fc2_b);
+    return linear(at::gelu(linear(x, fc1_w, fc1_b)), fc2_w, fc2_b);
+}
+
+inline void add_mlp_(at::Tensor& t, const at::Tensor& norm_w, const at::Tensor& norm_b, const at::Tensor& fc1_w,
+                     const at::Tensor& fc1_b, const at::Tensor& fc2_w, const at::Tensor& fc2_b) {
+    constexpr int64_t kStep = 4096;
+    for (int64_t b = 0; b < t.size(0); ++b)
+        for (int64_t s = 0; s < t.size(1); s += kStep) {
+            at::Tensor part = t[b].narrow(0, s, std::min(kStep, t.size(1) - s));
+            part.add_(mlp(layer_norm(part, norm_w, norm_b), fc1_w, fc1_b, fc2_w, fc2_b));
+        }
 }
 
 }  // namespace upres::nn::arch::swin
