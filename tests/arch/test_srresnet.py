@@ -355,7 +355,9 @@ def test_srgan_bad_files(ws):
 
 def bench_models():
     """Published size for benchmarks/arch_speed.py."""
-    return [("MSRResNet x4 (64 features, 16 blocks)", archtest.randomize(MSRResNet(3, 64, 16, 4), seed=1), 4)]
+    return [("MSRResNet x4 (64 features, 16 blocks)", archtest.randomize(MSRResNet(3, 64, 16, 4), seed=1), 4),
+            ("SRGAN SRResNet x4 with batch norm (64 features, 16 blocks)",
+             srgan_random(SrganBlocks(3, 64, 16, (2, 2), 9, 3, 1), seed=1).eval(), 4)]
 
 
 if __name__ == "__main__":

@@ -365,7 +365,8 @@ def test_real_cunet_1x_models(ws):
 
 def bench_models():
     """Published size for benchmarks/arch_speed.py."""
-    return [("waifu2x upconv_7 x2", archtest.randomize(UpConv7(3), seed=1), 2)]
+    return [("waifu2x upconv_7 x2", archtest.randomize(UpConv7(3), seed=1), 2),
+            ("waifu2x cunet 1x", archtest.randomize(Cunet1x(), seed=1), 1)]
 
 
 if __name__ == "__main__":
