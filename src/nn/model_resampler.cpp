@@ -21,15 +21,29 @@ namespace {
 
 bool cpu_has_bf16() { return __builtin_cpu_supports("avx512bf16"); }
 
-// BT.601 studio-range YCbCr on the 0..1 scale (the SRCNN paper's colour space).
-void rgb_to_ycbcr(const float* rgb, float* ycc) {
+// BT.601 YCbCr on the 0..1 scale: studio range (the SRCNN paper's colour space) or full range
+// (JPEG's), for the other 1-channel models.
+void rgb_to_ycbcr(const float* rgb, float* ycc, bool studio) {
     const float r = rgb[0], g = rgb[1], b = rgb[2];
+    if (!studio) {
+        ycc[0] = 0.299f * r + 0.587f * g + 0.114f * b;
+        ycc[1] = 0.5f + (b - ycc[0]) * 0.564334f;
+        ycc[2] = 0.5f + (r - ycc[0]) * 0.713267f;
+        return;
+    }
     ycc[0] = (16.0f + 65.481f * r + 128.553f * g + 24.966f * b) / 255.0f;
     ycc[1] = (128.0f - 37.797f * r - 74.203f * g + 112.0f * b) / 255.0f;
     ycc[2] = (128.0f + 112.0f * r - 93.786f * g - 18.214f * b) / 255.0f;
 }
 
-void ycbcr_to_rgb(const float* ycc, float* rgb) {
+void ycbcr_to_rgb(const float* ycc, float* rgb, bool studio) {
+    if (!studio) {
+        const float y = ycc[0], cb = ycc[1] - 0.5f, cr = ycc[2] - 0.5f;
+        rgb[0] = y + 1.402f * cr;
+        rgb[1] = y - 0.344136f * cb - 0.714136f * cr;
+        rgb[2] = y + 1.772f * cb;
+        return;
+    }
     const float y = ycc[0] * 255.0f - 16.0f, cb = ycc[1] * 255.0f - 128.0f, cr = ycc[2] * 255.0f - 128.0f;
     rgb[0] = (y * 0.00456621f + cr * 0.00625893f);
     rgb[1] = (y * 0.00456621f - cb * 0.00153632f - cr * 0.00318811f);
@@ -122,8 +136,9 @@ public:
         }
         const int iw = input.desc().width, ih = input.desc().height;
         const bool y_model = d.in_channels == 1 && colour == 3;
-        // 1-channel models are trained on studio-range Y: a gray pixel g is Y = (16 + 219 g) / 255.
-        const bool y_gray = d.in_channels == 1 && colour == 1;
+        // 1-channel models trained on studio-range Y (SRCNN) see a gray pixel g as Y = (16 + 219 g) / 255;
+        // the others take it as it is.
+        const bool y_gray = d.in_channels == 1 && colour == 1 && d.studio_luma;
         const int net_in = d.in_channels;
         // The network's colour planes (its alpha plane, when it has one, is the last).
         const int net_colour = net_alpha_ ? net_in - 1 : net_in;
@@ -139,7 +154,7 @@ public:
                     const float* px = row + size_t(x) * size_t(ch);
                     const size_t i = size_t(y) * size_t(iw) + size_t(x);
                     if (y_model) {
-                        rgb_to_ycbcr(px, &ycc[i * 3]);
+                        rgb_to_ycbcr(px, &ycc[i * 3], d.studio_luma);
                         p[i] = ycc[i * 3];
                     } else if (y_gray) {
                         p[i] = (16.0f + 219.0f * px[0]) / 255.0f;
@@ -157,6 +172,16 @@ public:
         // 2. The network, tile by tile.
         at::Tensor out = run_tiled(planes, run);
         const int ow = int(out.size(3)), oh = int(out.size(2));
+        if (y_model && (ow != iw || oh != ih)) {
+            // A 1-channel model that enlarges: Cb and Cr (kept with Y in `ycc`) follow by the
+            // classical final_method to the network's output size.
+            Image chroma = Image::allocate(iw, ih, 3, SampleType::f32);
+            std::memcpy(chroma.data(), ycc.data(), ycc.size() * sizeof(float));
+            Image big = classical_resize(chroma.view(), ow, oh, *final_, false);
+            ycc.assign(size_t(ow) * size_t(oh) * 3, 0.0f);
+            for (int y = 0; y < oh; ++y)
+                std::memcpy(&ycc[size_t(y) * size_t(ow) * 3], big.view().row_as<float>(y), size_t(ow) * 3 * sizeof(float));
+        }
 
         // 3. Back to interleaved f32 at the network's output size, then to the exact size asked for.
         Image result = Image::allocate(ow, oh, ch, SampleType::f32);
@@ -170,7 +195,7 @@ public:
                     const size_t i = size_t(y) * size_t(ow) + size_t(x);
                     if (y_model) {
                         const float yc[3] = {p[i], ycc[i * 3 + 1], ycc[i * 3 + 2]};
-                        ycbcr_to_rgb(yc, px);
+                        ycbcr_to_rgb(yc, px, d.studio_luma);
                     } else if (y_gray) {
                         px[0] = (p[i] * 255.0f - 16.0f) / 219.0f;
                     } else if (colour == 1) {

@@ -154,23 +154,9 @@ def test_neosr_and_spandrel_without_mean_shift(ws):
     archtest.check_formats(m, ws, "neosr_norm_x2", 2, [(17, 23), (1, 40)],
                            summary=summary(2, 2, 2, 16, 4) + ", mean shift on 0..1")
     # spandrel's kernel_size=7: the body's convs 7x7, the upsampler's still 3x3; one channel (gray
-    # images go through one-channel models as studio-range Y, as for every family).
+    # images go through it as they are).
     m = make(8, 1, 2, 4, 2, seed=26, norm=False, rgb_range=1, colors=1, k=7)
-    archtest.check_formats(StudioY(m), ws, "gray_k7_x2", 2, [(17, 23), (1, 40)], channels=1, summary=summary(2, 1, 2, 8, 4))
-
-
-class StudioY(nn.Module):
-    """A one-channel network on gray 0..1 as upres runs it: on Y = (16 + 219 g) / 255 and back."""
-
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, x):
-        return (self.m((16 + 219 * x) / 255) * 255 - 16) / 219
-
-    def state_dict(self, *a, **k):
-        return self.m.state_dict(*a, **k)
+    archtest.check_formats(m, ws, "gray_k7_x2", 2, [(17, 23), (1, 40)], channels=1, summary=summary(2, 1, 2, 8, 4))
 
 
 def test_pixel_unshuffle_input(ws):

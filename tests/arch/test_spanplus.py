@@ -120,8 +120,6 @@ class SPANPlus(nn.Module):
             self.upsampler = nn.Conv2d(feat, in_ch, 3, padding=1)
 
     def forward(self, x):
-        if x.shape[1] == 1:  # upres runs 1-channel models on studio-range Y (16 + 219 g) / 255
-            return (self.upsampler(self.feats((16 + 219 * x) / 255)) * 255 - 16) / 219
         return self.upsampler(self.feats(x))
 
 

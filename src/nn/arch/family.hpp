@@ -32,6 +32,9 @@ struct Descriptor {
     int scale = 1;              // output / input size; 0 = every size (works at the output size)
     bool at_output_size = false;  // the input is first enlarged to the output size (SRCNN)
     int in_channels = 3, out_channels = 3;
+    // 1 channel: the network reads BT.601 studio-range Y (16..235 of 255; SRCNN, trained on
+    // MATLAB's rgb2ycbcr); otherwise full-range luma, and a gray image as it is.
+    bool studio_luma = false;
     // The network sees sample * gain[c] + offset[c] (samples on 0..1) and its output is mapped back
     // by the inverse; empty = identity. RCAN's 0..255 range and mean shift, Real-CUGAN pro's
     // 0.7 x + 0.15, SwinIR's img_range all are such maps.

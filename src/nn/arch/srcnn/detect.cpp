@@ -42,6 +42,7 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
     d.scale = 0;
     d.at_output_size = true;
     d.in_channels = d.out_channels = in;
+    d.studio_luma = true;
     d.context = (kernels[0] + kernels[1] + kernels[2] - 3) / 2;
     auto pad = meta.find("padding");
     if (pad != meta.end()) {
