@@ -184,5 +184,10 @@ def test_bad_files(ws):
     archtest.expect_model_error(archtest.save_all(ws, "nan", bad)[0], "model.1.sub.0.RDB1.conv1x1.weight", "NaN")
 
 
+def bench_models():
+    """Published size for benchmarks/arch_speed.py: ESRGAN+ (nESRGAN+, 23 blocks, 64 features)."""
+    return [("ESRGAN+ x4 (23 blocks, 64 features, growth 32)", archtest.randomize(RRDBNet(3, 64, 23, 32, 4, True), seed=1), 4)]
+
+
 if __name__ == "__main__":
     archtest.main(globals())
