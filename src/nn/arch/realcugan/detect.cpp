@@ -2,38 +2,12 @@
 #include <vector>
 
 #include "nn/arch/keys.hpp"
+#include "nn/arch/realcugan/layout.hpp"
 #include "nn/arch/realcugan/realcugan.hpp"
 
 namespace upres::nn::arch::realcugan {
 
 namespace {
-
-// One weight the network reads: its shape, and the area (per input pixel) over which its
-// multiply-adds are done (the output area of a convolution, the input area of a transposed one).
-struct Entry {
-    std::string key;
-    std::vector<int64_t> shape;
-    double area;
-};
-
-void unet_conv(std::vector<Entry>& e, const std::string& p, int64_t in, int64_t mid, int64_t out, bool se, double a) {
-    e.push_back({p + ".conv.0.weight", {mid, in, 3, 3}, a});
-    e.push_back({p + ".conv.0.bias", {mid}, 0});
-    e.push_back({p + ".conv.2.weight", {out, mid, 3, 3}, a});
-    e.push_back({p + ".conv.2.bias", {out}, 0});
-    if (se) {
-        e.push_back({p + ".seblock.conv1.weight", {out / 8, out, 1, 1}, 0});
-        e.push_back({p + ".seblock.conv1.bias", {out / 8}, 0});
-        e.push_back({p + ".seblock.conv2.weight", {out, out / 8, 1, 1}, 0});
-        e.push_back({p + ".seblock.conv2.bias", {out}, 0});
-    }
-}
-
-void layer(std::vector<Entry>& e, const std::string& p, std::vector<int64_t> shape, double a, bool transposed) {
-    const int64_t bias = transposed ? shape[1] : shape[0];
-    e.push_back({p + ".weight", std::move(shape), a});
-    e.push_back({p + ".bias", {bias}, 0});
-}
 
 // Every tensor of the model with this scale and channel count, as the official .pth names them.
 std::vector<Entry> layout(int scale, int64_t c) {
@@ -94,16 +68,9 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
     // left seams of up to 32/255 (41.5 dB against one whole run). 1024-pixel tiles run photos up to
     // about a megapixel whole, at a peak of 2.5 GB (x2, 1000 x 960); larger images still tile.
     d.preferred_tile = 1024;
-    int64_t params_count = 0;
-    double macs = 0;
-    for (const Entry& e : layout(p.scale, p.channels)) {
-        int64_t n = 1;
-        for (int64_t s : e.shape) n *= s;
-        params_count += n;
-        macs += double(n) * e.area;
-    }
-    d.parameters = params_count;
-    d.macs_per_pixel = int64_t(std::llround(macs));
+    const Cost c = cost(layout(p.scale, p.channels));
+    d.parameters = c.parameters;
+    d.macs_per_pixel = int64_t(std::llround(c.macs));
     return d;
 }
 

@@ -1,6 +1,7 @@
 #include <vector>
 
 #include "nn/arch/keys.hpp"
+#include "nn/arch/realcugan/layout.hpp"
 #include "nn/arch/realcugan/realcugan.hpp"
 #include "nn/arch/waifu2x/waifu2x.hpp"
 
@@ -86,31 +87,9 @@ int upconv7_channels(const formats::TensorMap& t, const std::string& where) {
 
 namespace {
 
-struct Entry {
-    std::string key;
-    std::vector<int64_t> shape;
-    double area;  // per input pixel, for the multiply-adds
-};
-
-void unet_conv(std::vector<Entry>& e, const std::string& p, int64_t in, int64_t mid, int64_t out, bool se, double a) {
-    e.push_back({p + ".conv.0.weight", {mid, in, 3, 3}, a});
-    e.push_back({p + ".conv.0.bias", {mid}, 0});
-    e.push_back({p + ".conv.2.weight", {out, mid, 3, 3}, a});
-    e.push_back({p + ".conv.2.bias", {out}, 0});
-    if (se) {
-        e.push_back({p + ".seblock.conv1.weight", {out / 8, out, 1, 1}, 0});
-        e.push_back({p + ".seblock.conv1.bias", {out / 8}, 0});
-        e.push_back({p + ".seblock.conv2.weight", {out, out / 8, 1, 1}, 0});
-        e.push_back({p + ".seblock.conv2.bias", {out}, 0});
-    }
-}
-
-// A convolution ([out, in, k, k]) or a transposed one ([in, out, k, k]) and its bias.
-void layer(std::vector<Entry>& e, const std::string& p, std::vector<int64_t> shape, double a, bool transposed) {
-    const int64_t bias = transposed ? shape[1] : shape[0];
-    e.push_back({p + ".weight", std::move(shape), a});
-    e.push_back({p + ".bias", {bias}, 0});
-}
+using realcugan::Entry;
+using realcugan::layer;
+using realcugan::unet_conv;
 
 std::vector<Entry> cunet1x_layout(int64_t c) {
     std::vector<Entry> e;
@@ -145,14 +124,9 @@ int cunet1x_channels(const formats::TensorMap& t, const std::string& where, int6
     const Keys k{t, where};
     const formats::Tensor& first = k.need("unet1.conv1.conv.0.weight", 4);
     const int c = k.bounded(first.shape[1], 1, 4, "the image channels (unet1.conv1.conv.0.weight dim 1)");
-    double m = 0;
-    for (const Entry& e : cunet1x_layout(c)) {
-        k.shape(e.key, e.shape);
-        int64_t n = 1;
-        for (int64_t s : e.shape) n *= s;
-        m += double(n) * e.area;
-    }
-    if (macs) *macs = int64_t(m + 0.5);
+    const std::vector<Entry> layout = cunet1x_layout(c);
+    for (const Entry& e : layout) k.shape(e.key, e.shape);
+    if (macs) *macs = int64_t(realcugan::cost(layout).macs + 0.5);
     return c;
 }
 
