@@ -31,6 +31,17 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
 
 }  // namespace
 
+Widths first_conv3xc_widths(const Keys& k, const std::string& name) {
+    const std::string first =
+        k.has(name + ".sk.weight") || !k.has(name + ".eval_conv.weight") ? name + ".sk.weight" : name + ".eval_conv.weight";
+    const formats::Tensor& c = k.need(first, 4);
+    Widths w;
+    w.key = first;
+    w.feat = k.bounded(c.shape[0], 1, kMaxChannels, "the feature width (" + first + " dim 0)");
+    w.in = k.bounded(c.shape[1], 1, 4, "the input channels (" + first + " dim 1)");
+    return w;
+}
+
 // One Conv3XC's tensors checked; the mid widths of the parts (c_in x gain, c_out x gain) are read
 // from their shapes and bounded.
 Conv3xc conv3xc(const Keys& k, const std::string& name, int in, int out) {
@@ -59,14 +70,12 @@ Conv3xc conv3xc(const Keys& k, const std::string& name, int in, int out) {
 Params params(const formats::TensorMap& t, const std::string& where) {
     const Keys k{t, where};
     Params p;
-    // conv_1's input and output widths, from whichever form the file has.
-    const std::string first = k.has("conv_1.sk.weight") || !k.has("conv_1.eval_conv.weight") ? "conv_1.sk.weight" : "conv_1.eval_conv.weight";
-    const formats::Tensor& c1 = k.need(first, 4);
-    p.feat = k.bounded(c1.shape[0], 1, kMaxChannels, "the feature width (" + first + " dim 0)");
-    p.in = k.bounded(c1.shape[1], 1, 4, "the input channels (" + first + " dim 1)");
+    const Widths w = first_conv3xc_widths(k, "conv_1");
+    p.feat = w.feat;
+    p.in = w.in;
     p.norm = !k.has("no_norm");
     if (p.norm && p.in != 3)
-        k.fail("the input mean shift (no 'no_norm' buffer) needs 3 input channels, " + first + " has " + std::to_string(p.in));
+        k.fail("the input mean shift (no 'no_norm' buffer) needs 3 input channels, " + w.key + " has " + std::to_string(p.in));
     if (k.has("block_" + std::to_string(kBlocks + 1) + ".c1_r.sk.weight") || k.has("block_0.c1_r.sk.weight"))
         k.fail("SPAN has blocks block_1..block_" + std::to_string(kBlocks) + " exactly");
     p.convs.push_back(conv3xc(k, "conv_1", p.in, p.feat));

@@ -35,6 +35,12 @@ struct Conv3xc {
 // Checks one Conv3XC's tensors (the form the file has) and says how to read it (detect.cpp;
 // SPANPlus reads its convolutions the same way). conv3xc.hpp rebuilds the kernel from the parts.
 Conv3xc conv3xc(const Keys& keys, const std::string& name, int in, int out);
+// The first Conv3XC's input channels (1..4) and feature width, from whichever form the file has.
+struct Widths {
+    int in = 0, feat = 0;
+    std::string key;  // the tensor they were read from, for messages
+};
+Widths first_conv3xc_widths(const Keys& keys, const std::string& name);
 
 // Hyperparameters, read from the keys and shapes (detect.cpp; the network reads them again).
 struct Params {

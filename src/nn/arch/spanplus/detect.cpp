@@ -52,10 +52,9 @@ const char* upsampler_name(Upsampler u) {
 Params params(const formats::TensorMap& t, const std::string& where) {
     const Keys k{t, where};
     Params p;
-    const std::string first = k.has("feats.0.sk.weight") || !k.has("feats.0.eval_conv.weight") ? "feats.0.sk.weight" : "feats.0.eval_conv.weight";
-    const formats::Tensor& c0 = k.need(first, 4);
-    p.feat = k.bounded(c0.shape[0], 1, kMaxChannels, "the feature width (" + first + " dim 0)");
-    p.in = k.bounded(c0.shape[1], 1, 4, "the input channels (" + first + " dim 1)");
+    const span::Widths w = span::first_conv3xc_widths(k, "feats.0");
+    p.feat = w.feat;
+    p.in = w.in;
     p.convs.push_back(span::conv3xc(k, "feats.0", p.in, p.feat));
 
     const int stages = k.bounded(last_index(k, "feats."), 1, kMaxBlocks, "the number of stages (feats.1 .. feats.N)");
@@ -94,7 +93,7 @@ Params params(const formats::TensorMap& t, const std::string& where) {
         if (!p.scale)
             k.fail("upsampler.offset.weight has " + std::to_string(o) + " outputs, not 2 x 4 groups x scale^2 (scale 1..16)");
         if (p.feat % kDyGroups)
-            k.fail("DySample's 4 groups do not divide the feature width " + std::to_string(p.feat) + " (" + first + ")");
+            k.fail("DySample's 4 groups do not divide the feature width " + std::to_string(p.feat) + " (" + w.key + ")");
         conv(k, "upsampler.offset", o, p.feat, 1);
         conv(k, "upsampler.scope", o, p.feat, 1, false);
         k.shape("upsampler.init_pos", {1, o, 1, 1});
