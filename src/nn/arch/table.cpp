@@ -7,6 +7,7 @@
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rcan/rcan.hpp"
 #include "nn/arch/realcugan/realcugan.hpp"
+#include "nn/arch/rgt/rgt.hpp"
 #include "nn/arch/rrdbnet/rrdbnet.hpp"
 #include "nn/arch/span/span.hpp"
 #include "nn/arch/spanplus/spanplus.hpp"
@@ -26,6 +27,7 @@ const std::vector<const Family*>& families() {
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::rcan::family(),
+        &arch::rgt::family(),  // before dat: both have before_RG and L-SA's position MLPs; only RGT has gamma
         &arch::swinir::family(),  // claims HAT / DRCT / Swin2SR look-alikes only to refuse them by name: theirs go before it
         &arch::srcnn::family(),
         &arch::spanplus::family(),  // before span: its stages hold SPAN-like block names

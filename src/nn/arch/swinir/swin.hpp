@@ -69,19 +69,34 @@ inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t w) {
         .unsqueeze(0);
 }
 
-// The attention mask of shifted windows (cyclic shift by `shift` up and left) on an h x wd map:
-// tokens of one window that came from different regions of the unshifted map (the last w - shift
-// and the last shift rows / columns wrap around) must not attend to each other. [nW, w*w, w*w],
-// 0 or -1e4, fp32. Swin adds -100, whose exp (3.7e-44 of the row's largest weight) is a denormal
-// that slows the CPU's arithmetic; -1e4 underflows to 0 instead, a change far below fp32's resolution.
-inline at::Tensor shifted_window_mask(int64_t h, int64_t wd, int64_t w, int64_t shift, const at::Device& device) {
+// [B, H, W, C] -> [B * (H/hs) * (W/ws), hs*ws, C]: hs x ws windows, row-major, tokens row-major.
+inline at::Tensor rect_window_partition(const at::Tensor& x, int64_t hs, int64_t ws) {
+    const int64_t b = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
+    return x.view({b, h / hs, hs, wd / ws, ws, c}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, hs * ws, c});
+}
+
+// The attention mask of shifted hs x ws windows (cyclic shift by sy rows and sx columns up and
+// left) on an h x wd map: tokens of one window that came from different regions of the unshifted
+// map (the last hs - sy and the last sy rows, likewise columns, wrap around) must not attend to each
+// other. [nW, N, N], 0 or -1e4, fp32. Swin adds -100, whose exp (3.7e-44 of the row's largest
+// weight) is a denormal that slows the CPU's arithmetic; -1e4 underflows to 0 instead, a change far
+// below fp32's resolution.
+inline at::Tensor shifted_rect_window_mask(int64_t h, int64_t wd, int64_t hs, int64_t ws, int64_t sy, int64_t sx,
+                                           const at::Device& device) {
     std::vector<int64_t> label(size_t(h * wd));
-    auto region = [&](int64_t i, int64_t extent) { return int64_t(i >= extent - w) + int64_t(i >= extent - shift); };
+    auto region = [](int64_t i, int64_t extent, int64_t win, int64_t shift) {
+        return int64_t(i >= extent - win) + int64_t(i >= extent - shift);
+    };
     for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < wd; ++x) label[size_t(y * wd + x)] = 3 * region(y, h) + region(x, wd);
-    const at::Tensor windows = window_partition(at::tensor(label, at::kLong).view({1, h, wd, 1}), w).view({-1, w * w});
+        for (int64_t x = 0; x < wd; ++x) label[size_t(y * wd + x)] = 3 * region(y, h, hs, sy) + region(x, wd, ws, sx);
+    const at::Tensor windows = rect_window_partition(at::tensor(label, at::kLong).view({1, h, wd, 1}), hs, ws).view({-1, hs * ws});
     const at::Tensor differ = windows.unsqueeze(1).ne(windows.unsqueeze(2));
     return at::zeros(differ.sizes(), at::kFloat).masked_fill_(differ, -1e4).to(device);
+}
+
+// The square case: w x w windows shifted by `shift` both ways.
+inline at::Tensor shifted_window_mask(int64_t h, int64_t wd, int64_t w, int64_t shift, const at::Device& device) {
+    return shifted_rect_window_mask(h, wd, w, w, shift, shift, device);
 }
 
 // Layer norm over the last dimension, in fp32 whatever the activations' dtype (the weights are
@@ -269,6 +284,49 @@ inline at::Tensor window_attention_all(const at::Tensor& x, const Attention& a, 
     }
     if (out.dim() == 4) out = out.transpose(1, 2).reshape({bw, n, c});
     return linear(out, a.proj_w, a.proj_b);
+}
+
+// Multi-head attention of queries that already carry their scale: q [B, heads, N, d], k [B, heads,
+// M, d], v [B, heads, M, e]; `bias` [1, heads, N, M] fp32 or undefined; `mask` [nW, N, M] fp32 (B a
+// multiple of nW, window i taking mask i % nW) or undefined. Returns [B, N, heads * e], the heads'
+// outputs side by side as a projection reads them. For attentions whose q, k and v do not come
+// from one qkv layer of window tokens (rectangular windows, cross-attention to a reduced map).
+inline at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias, const at::Tensor& mask) {
+    const int64_t bw = q.size(0), h = q.size(1), n = q.size(2), m = k.size(2), e = v.size(3);
+    const int64_t nw = mask.defined() ? mask.size(0) : 1;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    if (use_fused_attention(q.scalar_type(), q.device())) {
+        at::Tensor add;
+        if (bias.defined()) add = bias.expand({bw, h, n, m});
+        if (mask.defined()) {
+            const at::Tensor mk = mask.view({1, nw, 1, n, m}).expand({bw / nw, nw, h, n, m}).reshape({bw, h, n, m});
+            add = add.defined() ? add + mk : mk;
+        }
+        if (add.defined()) add = add.to(q.scalar_type());
+        return at::scaled_dot_product_attention(q, k, v, add, 0.0, false, 1.0).transpose(1, 2).reshape({bw, n, h * e});
+    }
+#endif
+#if UPRES_SWIN_DNNL_MATMUL
+    if (use_dnnl(q.scalar_type(), q.device())) {
+        const std::vector<int64_t> logits{bw, h, n, m}, sizes{bw, h, n, e}, strides{n * h * e, e, h * e, 1};
+        at::Tensor attn = dnnl_matmul(q.contiguous(), k.transpose(-2, -1).contiguous(), at::Tensor(), logits);
+        if (attn.defined()) {
+            if (bias.defined()) attn.add_(bias);
+            if (mask.defined()) attn.view({bw / nw, nw, h, n, m}).add_(mask.view({1, nw, 1, n, m}));
+            attn = at::softmax(attn, -1);
+            const at::Tensor o = dnnl_matmul(attn, v.contiguous(), at::Tensor(), sizes, strides);
+            if (o.defined()) return o.as_strided({bw, n, h * e}, {n * h * e, h * e, 1});
+        }
+    }
+#endif
+    at::Tensor attn = at::matmul(q, k.transpose(-2, -1));
+    const at::ScalarType dtype = attn.scalar_type();
+    if (dtype != at::kFloat) attn = attn.to(at::kFloat);
+    if (bias.defined()) attn.add_(bias);
+    if (mask.defined()) attn.view({bw / nw, nw, h, n, m}).add_(mask.view({1, nw, 1, n, m}));
+    attn = at::softmax(attn, -1);
+    if (dtype != at::kFloat) attn = attn.to(dtype);
+    return at::matmul(attn, v).transpose(1, 2).reshape({bw, n, h * e});
 }
 
 // Windows per pass of window_attention: the logits of a pass [windows, heads, N, N] in fp32 near
