@@ -126,7 +126,7 @@ def test_real_configurations(ws):
           fragments=("DRCT x4, embed 180, 6 groups, gc 32, heads 6, window 16, mlp 360 "
                      "(swin1..5 heads/mlp 6/360 4/424 2/488 6/276 4/308)",))
     check(ws, "drct_l_x2", 22, groups=12, scale=2, sizes=[(17, 11)], fragments=("DRCT-L x2, embed 180, 12 groups",), **REAL)
-    check(ws, "drct_x3", 23, groups=6, scale=3, sizes=[(7, 18)], **REAL)
+    check(ws, "drct_x3", 23, groups=6, scale=3, sizes=[(10, 18)], **REAL)
 
 
 def test_stored_buffers_ignored(ws):
