@@ -3,6 +3,7 @@
 // keys include another's look-alikes comes before it (tests/unit/nn/test_detect.cpp checks the
 // pairs that need it). Adding a family: its folder, its include here, one line in the list.
 #include "nn/arch/compact/compact.hpp"
+#include "nn/arch/drct/drct.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rcan/rcan.hpp"
@@ -28,7 +29,8 @@ const std::vector<const Family*>& families() {
         &arch::srresnet::family(),
         &arch::rcan::family(),
         &arch::rgt::family(),  // before dat: both have before_RG and L-SA's position MLPs; only RGT has gamma
-        &arch::swinir::family(),  // claims HAT / DRCT / Swin2SR look-alikes only to refuse them by name: theirs go before it
+        &arch::drct::family(),  // before swinir, whose claims also match its layers.0.swin1 keys
+        &arch::swinir::family(),  // claims HAT / Swin2SR look-alikes only to refuse them by name: theirs go before it
         &arch::srcnn::family(),
         &arch::spanplus::family(),  // before span: its stages hold SPAN-like block names
         &arch::span::family(),

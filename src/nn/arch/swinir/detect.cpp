@@ -25,8 +25,7 @@ formats::TensorMap canonical(formats::TensorMap t) {
 bool claims(const formats::TensorMap& t) {
     const bool first = t.count("conv_first.weight") || t.count("conv_first.1.weight");
     const std::string b = kBlock0;
-    return first && (t.count(b + "attn.relative_position_bias_table") || t.count(b + "attn.cpb_mlp.0.weight") ||
-                     t.count("layers.0.swin1.attn.relative_position_bias_table"));
+    return first && (t.count(b + "attn.relative_position_bias_table") || t.count(b + "attn.cpb_mlp.0.weight"));
 }
 
 // A convolution weight [outs, ins, k, k] and its bias.
@@ -60,12 +59,6 @@ void refuse_lookalikes(const Keys& k) {
                "' and overlapping cross-attention such as '" +
                (oca.empty() ? std::string("layers.N.residual_group.overlap_attn.*") : oca) +
                "'), which upres does not support yet");
-    const std::string swin = first_key(t, "layers.#.swin#.*");
-    const std::string adjust = first_key(t, "layers.#.adjust#.*");
-    if (!swin.empty() || !adjust.empty())
-        k.fail("this is DRCT (dense residual connected transformer: Swin blocks such as '" +
-               (swin.empty() ? std::string("layers.N.swinK.*") : swin) + "' with dense 'adjust' convolutions such as '" +
-               (adjust.empty() ? std::string("layers.N.adjustK.*") : adjust) + "'), which upres does not support yet");
     const std::string v2 = first_key(t, "layers.#.residual_group.blocks.#.attn.cpb_mlp.*");
     const std::string logit = first_key(t, "layers.#.residual_group.blocks.#.attn.logit_scale");
     if (!v2.empty() || !logit.empty())
