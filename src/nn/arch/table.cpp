@@ -4,6 +4,7 @@
 // pairs that need it). Adding a family: its folder, its include here, one line in the list.
 #include "nn/arch/compact/compact.hpp"
 #include "nn/arch/family.hpp"
+#include "nn/arch/hat/hat.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rcan/rcan.hpp"
 #include "nn/arch/realcugan/realcugan.hpp"
@@ -26,7 +27,8 @@ const std::vector<const Family*>& families() {
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::rcan::family(),
-        &arch::swinir::family(),  // claims HAT / DRCT / Swin2SR look-alikes only to refuse them by name: theirs go before it
+        &arch::hat::family(),     // before swinir: HAT's keys include SwinIR's
+        &arch::swinir::family(),  // claims DRCT / Swin2SR look-alikes only to refuse them by name: theirs go before it
         &arch::srcnn::family(),
         &arch::spanplus::family(),  // before span: its stages hold SPAN-like block names
         &arch::span::family(),
