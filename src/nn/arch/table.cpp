@@ -5,6 +5,7 @@
 #include "nn/arch/compact/compact.hpp"
 #include "nn/arch/drct/drct.hpp"
 #include "nn/arch/family.hpp"
+#include "nn/arch/hat/hat.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rcan/rcan.hpp"
 #include "nn/arch/realcugan/realcugan.hpp"
@@ -29,8 +30,9 @@ const std::vector<const Family*>& families() {
         &arch::srresnet::family(),
         &arch::rcan::family(),
         &arch::rgt::family(),  // before dat: both have before_RG and L-SA's position MLPs; only RGT has gamma
+        &arch::hat::family(),     // before swinir: HAT's keys include SwinIR's
         &arch::drct::family(),  // before swinir, whose claims also match its layers.0.swin1 keys
-        &arch::swinir::family(),  // claims HAT / Swin2SR look-alikes only to refuse them by name: theirs go before it
+        &arch::swinir::family(),  // claims Swin2SR look-alikes (and HAT-like leftovers) only to refuse them by name
         &arch::srcnn::family(),
         &arch::spanplus::family(),  // before span: its stages hold SPAN-like block names
         &arch::span::family(),

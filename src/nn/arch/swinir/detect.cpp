@@ -48,17 +48,20 @@ std::string first_key(const formats::TensorMap& t, const std::string& pattern) {
     return "";
 }
 
-// The families that share SwinIR's names in part, refused here by name until upres has them.
+// The families that share SwinIR's names in part, refused here by name (until upres has them, or
+// where their own family did not claim the file).
 void refuse_lookalikes(const Keys& k) {
     const auto& t = k.t;
     const std::string cab = first_key(t, "layers.#.residual_group.blocks.#.conv_block.*");
     const std::string oca = first_key(t, "layers.#.residual_group.overlap_attn.*");
+    // The hat family (before this one in the table) claims HAT's files; what reaches here has some
+    // of HAT's names but not what the hat family reads them by.
     if (!cab.empty() || !oca.empty() || t.count("relative_position_index_SA"))
-        k.fail("this is HAT (hybrid attention transformer: channel-attention blocks such as '" +
-               (cab.empty() ? std::string("layers.N.residual_group.blocks.M.conv_block.cab.*") : cab) +
-               "' and overlapping cross-attention such as '" +
-               (oca.empty() ? std::string("layers.N.residual_group.overlap_attn.*") : oca) +
-               "'), which upres does not support yet");
+        k.fail("this has names of HAT (hybrid attention transformer: '" +
+               (!cab.empty() ? cab : !oca.empty() ? oca : std::string("relative_position_index_SA")) +
+               "') but not HAT's 'conv_first.weight' with channel-attention blocks "
+               "'layers.N.residual_group.blocks.M.conv_block.cab.*' or overlapping cross-attention "
+               "'layers.N.residual_group.overlap_attn.*': neither HAT nor SwinIR");
     const std::string v2 = first_key(t, "layers.#.residual_group.blocks.#.attn.cpb_mlp.*");
     const std::string logit = first_key(t, "layers.#.residual_group.blocks.#.attn.logit_scale");
     if (!v2.empty() || !logit.empty())

@@ -3,7 +3,8 @@
 // patch size 1), window partition and its reverse, the shifted-window attention mask and the
 // relative position bias, both computed for the actual (padded) input size and window, never read
 // from the stored buffers `relative_position_index` / `attn_mask` (whose sizes are the training
-// patch's), and window multi-head self-attention.
+// patch's), window multi-head self-attention, and HAT's overlapping cross-attention (queries from
+// w x w windows, keys and values from larger windows around them).
 //
 // libtorch only (header-only, inline): include it from a family's network.cpp.
 // Layouts: images [B, C, H, W] (channels-last in memory, as the runner gives them), tokens
@@ -60,13 +61,33 @@ inline at::Tensor relative_position_index(int64_t w) {
     return at::tensor(idx, at::kLong);
 }
 
-// The table [(2w - 1)^2, heads] gathered into the bias each head adds to its attention logits:
-// [1, heads, w*w, w*w], contiguous, on the table's device and dtype.
+// For a query (yi, xi) of a w x w window and a key (yj, xj) of the ow x ow window around it
+// (overlapping cross-attention, ow >= w, centred: (ow - w) / 2 more on each side), the row of the
+// table [(w + ow - 1)^2, heads], as HAT's calculate_rpi_oca numbers them: per axis
+// d = key - query + w - ow + 1 (which runs from 2 - ow to w), row d_y * (w + ow - 1) + d_x, taken
+// modulo the rows (PyTorch's negative indices count from the end; the L^2 values of the sum are
+// consecutive, so each row is used once). [w^2 * ow^2] int64.
+inline at::Tensor overlap_position_index(int64_t w, int64_t ow) {
+    const int64_t side = w + ow - 1, rows = side * side;
+    std::vector<int64_t> idx(size_t(w * w * ow * ow));
+    size_t n = 0;
+    for (int64_t i = 0; i < w * w; ++i)
+        for (int64_t j = 0; j < ow * ow; ++j) {
+            const int64_t r = (j / ow - i / w + w - ow + 1) * side + (j % ow - i % w + w - ow + 1);
+            idx[n++] = (r % rows + rows) % rows;
+        }
+    return at::tensor(idx, at::kLong);
+}
+
+// The table [rows, heads] gathered by `index` [nq * nk] into the bias each head adds to its
+// attention logits: [1, heads, nq, nk], contiguous, on the table's device and dtype.
+inline at::Tensor gathered_bias(const at::Tensor& table, const at::Tensor& index, int64_t nq, int64_t nk) {
+    return table.index_select(0, index.to(table.device())).view({nq, nk, -1}).permute({2, 0, 1}).contiguous().unsqueeze(0);
+}
+
+// The table [(2w - 1)^2, heads] of a w x w window's self-attention: [1, heads, w*w, w*w].
 inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t w) {
-    const int64_t n = w * w;
-    return table.index_select(0, relative_position_index(w).to(table.device())).view({n, n, -1}).permute({2, 0, 1})
-        .contiguous()
-        .unsqueeze(0);
+    return gathered_bias(table, relative_position_index(w), w * w, w * w);
 }
 
 // [B, H, W, C] -> [B * (H/hs) * (W/ws), hs*ws, C]: hs x ws windows, row-major, tokens row-major.
@@ -193,7 +214,7 @@ inline at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at
 // One window attention's weights, prepared at build time.
 struct Attention {
     at::Tensor qkv_w, qkv_b, proj_w, proj_b;  // qkv_b may be undefined (qkv_bias=False)
-    at::Tensor bias;                          // [1, heads, N, N]: fp32 (explicit path) or the dtype (fused)
+    at::Tensor bias;                          // [1, heads, Nq, Nk]: fp32 (explicit path) or the dtype (fused)
     int64_t heads = 1;
     // Explicit path: the query rows of qkv_w / qkv_b already carry head_dim^-0.5 (see prepare).
     // Fused path (libtorch 2.x): scaled_dot_product_attention's default scale, which is the same.
@@ -214,9 +235,10 @@ inline bool use_fused_attention(at::ScalarType dtype, const at::Device& device) 
 }
 
 // Builds an Attention from fp32 CPU weights [3C, C] / [3C] / [C, C] / [C] and the table
-// [(2w - 1)^2, heads], placed on the device in `dtype`.
+// [rows, heads] gathered by `index` [nq * nk] (queries by keys), placed on the device in `dtype`.
 inline Attention prepare_attention(at::Tensor qkv_w, at::Tensor qkv_b, const at::Tensor& proj_w, const at::Tensor& proj_b,
-                                   const at::Tensor& table, int64_t w, const at::Device& device, at::ScalarType dtype) {
+                                   const at::Tensor& table, const at::Tensor& index, int64_t nq, int64_t nk,
+                                   const at::Device& device, at::ScalarType dtype) {
     Attention a;
     a.heads = table.size(1);
     a.fused = use_fused_attention(dtype, device);
@@ -234,88 +256,53 @@ inline Attention prepare_attention(at::Tensor qkv_w, at::Tensor qkv_b, const at:
     if (qkv_b.defined()) a.qkv_b = qkv_b.to(device, dtype).contiguous();
     a.proj_w = linear_weight(proj_w, device, dtype);
     a.proj_b = proj_b.to(device, dtype).contiguous();
-    a.bias = relative_position_bias(table.to(at::kFloat), w).to(device, a.fused ? dtype : at::kFloat);
+    a.bias = gathered_bias(table.to(at::kFloat), index, nq, nk).to(device, a.fused ? dtype : at::kFloat);
     return a;
 }
 
-// Multi-head self-attention within each window: x [B*nW, N, C] -> [B*nW, N, C]. `mask`
-// [nW, N, N] (fp32) or undefined; its windows are x's (B = 1) or repeat with period nW.
-inline at::Tensor window_attention_all(const at::Tensor& x, const Attention& a, const at::Tensor& mask) {
-    const int64_t bw = x.size(0), n = x.size(1), c = x.size(2), h = a.heads, d = c / h;
-    const at::Tensor qkv = linear(x, a.qkv_w, a.qkv_b).view({bw, n, 3, h, d}).permute({2, 0, 3, 1, 4});
-    const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];  // [B*nW, heads, N, d]
-    const int64_t nw = mask.defined() ? mask.size(0) : 1;
-    at::Tensor out;  // [B*nW, N, C] or [B*nW, heads, N, d]
-#if TORCH_VERSION_MAJOR >= 2
-    if (a.fused) {
-        at::Tensor m;
-        if (mask.defined())
-            m = (a.bias + mask.to(a.bias.scalar_type()).unsqueeze(1)).unsqueeze(0).expand({bw / nw, nw, h, n, n}).reshape({bw, h, n, n});
-        else
-            m = a.bias.expand({bw, h, n, n});
-        out = at::scaled_dot_product_attention(q, k, v, m);
-    }
-#endif
-#if UPRES_SWIN_DNNL_MATMUL
-    if (!out.defined() && use_dnnl(x.scalar_type(), x.device())) {
-        // q, k^T, v row-major (copies of the qkv output); attn @ v written straight into the
-        // [B*nW, N, heads, d] = [B*nW, N, C] layout the projection reads.
-        const std::vector<int64_t> logits{bw, h, n, n}, sizes{bw, h, n, d}, strides{n * c, d, c, 1};
-        const at::Tensor kt = k.transpose(-2, -1).contiguous();  // brgemm is faster on a row-major k^T
-        at::Tensor attn = dnnl_matmul(q.contiguous(), kt, at::Tensor(), logits);
-        if (attn.defined()) {
-            attn.add_(a.bias);
-            if (mask.defined()) attn.view({bw / nw, nw, h, n, n}).add_(mask.view({1, nw, 1, n, n}));
-            attn = at::softmax(attn, -1);
-            const at::Tensor o = dnnl_matmul(attn, v.contiguous(), at::Tensor(), sizes, strides);
-            if (o.defined()) out = o.as_strided({bw, n, c}, {n * c, c, 1});
-        }
-    }
-#endif
-    if (!out.defined()) {
-        at::Tensor attn = at::matmul(q, k.transpose(-2, -1));  // the queries carry the scale
-        const at::ScalarType dtype = attn.scalar_type();
-        if (dtype != at::kFloat) attn = attn.to(at::kFloat);
-        attn.add_(a.bias);
-        if (mask.defined()) attn.view({bw / nw, nw, h, n, n}).add_(mask.view({1, nw, 1, n, n}));
-        attn = at::softmax(attn, -1);
-        if (dtype != at::kFloat) attn = attn.to(dtype);
-        out = at::matmul(attn, v);
-    }
-    if (out.dim() == 4) out = out.transpose(1, 2).reshape({bw, n, c});
-    return linear(out, a.proj_w, a.proj_b);
+// The same for a w x w window's self-attention (the table [(2w - 1)^2, heads]).
+inline Attention prepare_attention(const at::Tensor& qkv_w, const at::Tensor& qkv_b, const at::Tensor& proj_w,
+                                   const at::Tensor& proj_b, const at::Tensor& table, int64_t w, const at::Device& device,
+                                   at::ScalarType dtype) {
+    return prepare_attention(qkv_w, qkv_b, proj_w, proj_b, table, relative_position_index(w), w * w, w * w, device, dtype);
 }
 
-// Multi-head attention of queries that already carry their scale: q [B, heads, N, d], k [B, heads,
-// M, d], v [B, heads, M, e]; `bias` [1, heads, N, M] fp32 or undefined; `mask` [nW, N, M] fp32 (B a
-// multiple of nW, window i taking mask i % nW) or undefined. Returns [B, N, heads * e], the heads'
-// outputs side by side as a projection reads them. For attentions whose q, k and v do not come
-// from one qkv layer of window tokens (rectangular windows, cross-attention to a reduced map).
-inline at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias, const at::Tensor& mask) {
-    const int64_t bw = q.size(0), h = q.size(1), n = q.size(2), m = k.size(2), e = v.size(3);
+// Multi-head attention: q [B, heads, Nq, d], k [B, heads, Nk, d], v [B, heads, Nk, e] (any
+// strides); `bias` [1, heads, Nq, Nk] or undefined (fp32, or the dtype on the fused path); `mask`
+// [nW, Nq, Nk] fp32 (B a multiple of nW, window i taking mask i % nW) or undefined. The queries
+// carry their scale, except on the fused path (`fused`: libtorch 2.x's
+// scaled_dot_product_attention, whose default scale is head_dim^-0.5; see use_fused_attention).
+// Returns [B, Nq, heads * e], the heads side by side as a projection reads them. For every
+// attention here: square or rectangular windows, overlapping windows, a reduced map's keys.
+inline at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
+                         const at::Tensor& mask, bool fused = false) {
+    const int64_t bw = q.size(0), h = q.size(1), nq = q.size(2), nk = k.size(2), e = v.size(3);
     const int64_t nw = mask.defined() ? mask.size(0) : 1;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
-    if (use_fused_attention(q.scalar_type(), q.device())) {
-        at::Tensor add;
-        if (bias.defined()) add = bias.expand({bw, h, n, m});
+#if TORCH_VERSION_MAJOR >= 2
+    if (fused) {
+        at::Tensor m;
+        if (bias.defined()) m = bias.to(q.scalar_type()).expand({bw, h, nq, nk});
         if (mask.defined()) {
-            const at::Tensor mk = mask.view({1, nw, 1, n, m}).expand({bw / nw, nw, h, n, m}).reshape({bw, h, n, m});
-            add = add.defined() ? add + mk : mk;
+            const at::Tensor mk = mask.to(q.scalar_type()).view({1, nw, 1, nq, nk}).expand({bw / nw, nw, h, nq, nk}).reshape({bw, h, nq, nk});
+            m = m.defined() ? m + mk : mk;
         }
-        if (add.defined()) add = add.to(q.scalar_type());
-        return at::scaled_dot_product_attention(q, k, v, add, 0.0, false, 1.0).transpose(1, 2).reshape({bw, n, h * e});
+        return at::scaled_dot_product_attention(q, k, v, m).transpose(1, 2).reshape({bw, nq, h * e});
     }
+#else
+    (void)fused;
 #endif
 #if UPRES_SWIN_DNNL_MATMUL
     if (use_dnnl(q.scalar_type(), q.device())) {
-        const std::vector<int64_t> logits{bw, h, n, m}, sizes{bw, h, n, e}, strides{n * h * e, e, h * e, 1};
+        // q, k^T (brgemm is faster on a row-major k^T), v row-major; attn @ v written straight into
+        // the [B, Nq, heads, e] layout the projection reads.
+        const std::vector<int64_t> logits{bw, h, nq, nk}, sizes{bw, h, nq, e}, strides{nq * h * e, e, h * e, 1};
         at::Tensor attn = dnnl_matmul(q.contiguous(), k.transpose(-2, -1).contiguous(), at::Tensor(), logits);
         if (attn.defined()) {
             if (bias.defined()) attn.add_(bias);
-            if (mask.defined()) attn.view({bw / nw, nw, h, n, m}).add_(mask.view({1, nw, 1, n, m}));
+            if (mask.defined()) attn.view({bw / nw, nw, h, nq, nk}).add_(mask.view({1, nw, 1, nq, nk}));
             attn = at::softmax(attn, -1);
             const at::Tensor o = dnnl_matmul(attn, v.contiguous(), at::Tensor(), sizes, strides);
-            if (o.defined()) return o.as_strided({bw, n, h * e}, {n * h * e, h * e, 1});
+            if (o.defined()) return o.as_strided({bw, nq, h * e}, {nq * h * e, h * e, 1});
         }
     }
 #endif
@@ -323,10 +310,23 @@ inline at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Ten
     const at::ScalarType dtype = attn.scalar_type();
     if (dtype != at::kFloat) attn = attn.to(at::kFloat);
     if (bias.defined()) attn.add_(bias);
-    if (mask.defined()) attn.view({bw / nw, nw, h, n, m}).add_(mask.view({1, nw, 1, n, m}));
+    if (mask.defined()) attn.view({bw / nw, nw, h, nq, nk}).add_(mask.view({1, nw, 1, nq, nk}));
     attn = at::softmax(attn, -1);
     if (dtype != at::kFloat) attn = attn.to(dtype);
-    return at::matmul(attn, v).transpose(1, 2).reshape({bw, n, h * e});
+    return at::matmul(attn, v).transpose(1, 2).reshape({bw, nq, h * e});
+}
+
+// The same with a prepared Attention's bias and path.
+inline at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const Attention& a, const at::Tensor& mask) {
+    return attend(q, k, v, a.bias, mask, a.fused);
+}
+
+// Multi-head self-attention within each window: x [B*nW, N, C] -> [B*nW, N, C]. `mask`
+// [nW, N, N] (fp32) or undefined; its windows are x's (B = 1) or repeat with period nW.
+inline at::Tensor window_attention_all(const at::Tensor& x, const Attention& a, const at::Tensor& mask) {
+    const int64_t bw = x.size(0), n = x.size(1), c = x.size(2), h = a.heads, d = c / h;
+    const at::Tensor qkv = linear(x, a.qkv_w, a.qkv_b).view({bw, n, 3, h, d}).permute({2, 0, 3, 1, 4});
+    return linear(attend(qkv[0], qkv[1], qkv[2], a, mask), a.proj_w, a.proj_b);  // q, k, v [B*nW, heads, N, d]
 }
 
 // Windows per pass of window_attention: the logits of a pass [windows, heads, N, N] in fp32 near
@@ -380,6 +380,43 @@ inline void add_mlp_(at::Tensor& t, const at::Tensor& norm_w, const at::Tensor& 
             at::Tensor part = t[b].narrow(0, s, std::min(kStep, t.size(1) - s));
             part.add_(mlp(layer_norm(part, norm_w, norm_b), fc1_w, fc1_b, fc2_w, fc2_b));
         }
+}
+
+// Overlapping cross-attention (HAT's OCA) over tokens [B, H*W, C] of an h x wd map, already
+// normalised (h, wd multiples of w): the queries of each w x w window attend to the keys and values
+// of the ow x ow window centred on it (ow - w even, (ow - w) / 2 more on each side). Beyond the map
+// the keys and values are zero, after the qkv projection (nn.Unfold's zero padding): such keys
+// count with logit 0 plus their bias, unmasked. a.bias [1, heads, w*w, ow*ow] from
+// overlap_position_index. Runs one row of windows at a time (its qkv from its rows and the (ow - w)
+// / 2 above and below), in passes whose logits stay near 8 MB. Returns the projection [B, H*W, C].
+inline at::Tensor overlapping_window_attention(const at::Tensor& t, int64_t h, int64_t wd, int64_t w, int64_t ow,
+                                               const Attention& a) {
+    const int64_t b = t.size(0), c = t.size(2), heads = a.heads, d = c / heads, p = (ow - w) / 2;
+    const int64_t nq = w * w, nk = ow * ow, cols = wd / w;
+    const int64_t step = std::max<int64_t>(1, (int64_t(8) << 20) / (heads * nq * nk * 4));
+    const at::Tensor x = t.view({b, h, wd, c});
+    at::Tensor out = at::empty({b, h, wd, c}, t.options());
+    for (int64_t bi = 0; bi < b; ++bi)
+        for (int64_t y0 = 0; y0 < h; y0 += w) {
+            const int64_t r0 = std::max<int64_t>(0, y0 - p), r1 = std::min(h, y0 + w + p);
+            const at::Tensor qkv = linear(x[bi].narrow(0, r0, r1 - r0), a.qkv_w, a.qkv_b);  // [rows, wd, 3C]
+            // Keys and values of rows y0 - p .. y0 + w + p and columns -p .. wd + p, zero off the map.
+            const at::Tensor kv = at::zeros({ow, wd + 2 * p, 2 * c}, t.options());
+            kv.narrow(0, r0 - (y0 - p), r1 - r0).narrow(1, p, wd).copy_(qkv.narrow(2, c, 2 * c));
+            const at::Tensor q = qkv.narrow(0, y0 - r0, w).narrow(2, 0, c);  // [w, wd, C]
+            for (int64_t j0 = 0; j0 < cols; j0 += step) {
+                const int64_t g = std::min(step, cols - j0);
+                // [g, heads, w*w, d] queries; keys and values [ow, g, 2, heads, d, ow] as unfolded, to
+                // [g, heads, ow*ow, d] with the window's rows outermost.
+                const at::Tensor qw = q.narrow(1, j0 * w, g * w).view({w, g, w, heads, d}).permute({1, 3, 0, 2, 4}).reshape({g, heads, nq, d});
+                const at::Tensor kvw = kv.narrow(1, j0 * w, (g - 1) * w + ow).unfold(1, ow, w).view({ow, g, 2, heads, d, ow});
+                const at::Tensor kw = kvw.select(2, 0).permute({1, 2, 0, 4, 3}).reshape({g, heads, nk, d});
+                const at::Tensor vw = kvw.select(2, 1).permute({1, 2, 0, 4, 3}).reshape({g, heads, nk, d});
+                const at::Tensor o = linear(attend(qw, kw, vw, a, at::Tensor()), a.proj_w, a.proj_b);  // [g, w*w, C]
+                out[bi].narrow(0, y0, w).narrow(1, j0 * w, g * w).view({w, g, w, c}).copy_(o.view({g, w, w, c}).permute({1, 0, 2, 3}));
+            }
+        }
+    return out.view({b, h * wd, c});
 }
 
 }  // namespace upres::nn::arch::swin
