@@ -3,6 +3,7 @@
 // keys include another's look-alikes comes before it (tests/unit/nn/test_detect.cpp checks the
 // pairs that need it). Adding a family: its folder, its include here, one line in the list.
 #include "nn/arch/compact/compact.hpp"
+#include "nn/arch/dat/dat.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rcan/rcan.hpp"
@@ -26,6 +27,7 @@ const std::vector<const Family*>& families() {
         &arch::plksr::family(),
         &arch::srresnet::family(),
         &arch::rcan::family(),
+        &arch::dat::family(),
         &arch::swinir::family(),  // claims HAT / DRCT / Swin2SR look-alikes only to refuse them by name: theirs go before it
         &arch::srcnn::family(),
         &arch::spanplus::family(),  // before span: its stages hold SPAN-like block names

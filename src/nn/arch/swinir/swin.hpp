@@ -1,9 +1,10 @@
 // The pieces of a Swin transformer (Liu et al. 2021) that the Swin-based restoration networks share
-// (SwinIR here; HAT and DRCT reuse them): tokens to and from images (patch embed / unembed with
-// patch size 1), window partition and its reverse, the shifted-window attention mask and the
+// (SwinIR here; HAT, DRCT and DAT reuse them): tokens to and from images (patch embed / unembed
+// with patch size 1), window partition and its reverse, the shifted-window attention mask and the
 // relative position bias, both computed for the actual (padded) input size and window, never read
 // from the stored buffers `relative_position_index` / `attn_mask` (whose sizes are the training
-// patch's), and window multi-head self-attention.
+// patch's), and window multi-head self-attention. Windows may be rectangular (wh rows x ww
+// columns, DAT's); the square forms take one side w.
 //
 // libtorch only (header-only, inline): include it from a family's network.cpp.
 // Layouts: images [B, C, H, W] (channels-last in memory, as the runner gives them), tokens
@@ -37,51 +38,63 @@ inline at::Tensor image(const at::Tensor& tokens, int64_t h, int64_t w) {
     return tokens.view({tokens.size(0), h, w, tokens.size(2)}).permute({0, 3, 1, 2});
 }
 
-// [B, H, W, C] -> [B * (H/w) * (W/w), w*w, C].
-inline at::Tensor window_partition(const at::Tensor& x, int64_t w) {
+// [B, H, W, C] -> [B * (H/wh) * (W/ww), wh*ww, C]: wh x ww windows (rows x columns).
+inline at::Tensor window_partition(const at::Tensor& x, int64_t wh, int64_t ww) {
     const int64_t b = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
-    return x.view({b, h / w, w, wd / w, w, c}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, w * w, c});
+    return x.view({b, h / wh, wh, wd / ww, ww, c}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, wh * ww, c});
 }
+inline at::Tensor window_partition(const at::Tensor& x, int64_t w) { return window_partition(x, w, w); }
 
-// [B * nW, w*w, C] -> [B, H, W, C].
+// [B * nW, wh*ww, C] -> [B, H, W, C].
+inline at::Tensor window_reverse(const at::Tensor& windows, int64_t wh, int64_t ww, int64_t h, int64_t wd) {
+    const int64_t c = windows.size(-1), b = windows.size(0) / ((h / wh) * (wd / ww));
+    return windows.reshape({b, h / wh, wd / ww, wh, ww, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b, h, wd, c});
+}
 inline at::Tensor window_reverse(const at::Tensor& windows, int64_t w, int64_t h, int64_t wd) {
-    const int64_t c = windows.size(-1), b = windows.size(0) / ((h / w) * (wd / w));
-    return windows.reshape({b, h / w, wd / w, w, w, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b, h, wd, c});
+    return window_reverse(windows, w, w, h, wd);
 }
 
-// For tokens i = (yi, xi) and j = (yj, xj) of a w x w window, the row of the relative position
-// bias table: (yi - yj + w - 1) * (2w - 1) + (xi - xj + w - 1). [w^4] int64 (Swin's
+// For tokens i = (yi, xi) and j = (yj, xj) of a wh x ww window, the row of the relative position
+// bias table: (yi - yj + wh - 1) * (2ww - 1) + (xi - xj + ww - 1). [(wh*ww)^2] int64 (Swin's
 // relative_position_index, flattened).
-inline at::Tensor relative_position_index(int64_t w) {
-    std::vector<int64_t> idx(size_t(w * w * w * w));
-    size_t n = 0;
-    for (int64_t i = 0; i < w * w; ++i)
-        for (int64_t j = 0; j < w * w; ++j) idx[n++] = (i / w - j / w + w - 1) * (2 * w - 1) + (i % w - j % w + w - 1);
+inline at::Tensor relative_position_index(int64_t wh, int64_t ww) {
+    const int64_t n = wh * ww;
+    std::vector<int64_t> idx(size_t(n * n));
+    size_t k = 0;
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) idx[k++] = (i / ww - j / ww + wh - 1) * (2 * ww - 1) + (i % ww - j % ww + ww - 1);
     return at::tensor(idx, at::kLong);
 }
+inline at::Tensor relative_position_index(int64_t w) { return relative_position_index(w, w); }
 
-// The table [(2w - 1)^2, heads] gathered into the bias each head adds to its attention logits:
-// [1, heads, w*w, w*w], contiguous, on the table's device and dtype.
-inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t w) {
-    const int64_t n = w * w;
-    return table.index_select(0, relative_position_index(w).to(table.device())).view({n, n, -1}).permute({2, 0, 1})
+// The table [(2wh - 1)(2ww - 1), heads] gathered into the bias each head adds to its attention
+// logits: [1, heads, wh*ww, wh*ww], contiguous, on the table's device and dtype.
+inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t wh, int64_t ww) {
+    const int64_t n = wh * ww;
+    return table.index_select(0, relative_position_index(wh, ww).to(table.device())).view({n, n, -1}).permute({2, 0, 1})
         .contiguous()
         .unsqueeze(0);
 }
+inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t w) { return relative_position_bias(table, w, w); }
 
-// The attention mask of shifted windows (cyclic shift by `shift` up and left) on an h x wd map:
-// tokens of one window that came from different regions of the unshifted map (the last w - shift
-// and the last shift rows / columns wrap around) must not attend to each other. [nW, w*w, w*w],
-// 0 or -1e4, fp32. Swin adds -100, whose exp (3.7e-44 of the row's largest weight) is a denormal
-// that slows the CPU's arithmetic; -1e4 underflows to 0 instead, a change far below fp32's resolution.
-inline at::Tensor shifted_window_mask(int64_t h, int64_t wd, int64_t w, int64_t shift, const at::Device& device) {
+// The attention mask of shifted wh x ww windows (cyclic shift by sh rows up and sw columns left)
+// on an h x wd map: tokens of one window that came from different regions of the unshifted map
+// (the last wh - sh and the last sh rows wrap around, likewise the columns) must not attend to
+// each other. [nW, wh*ww, wh*ww], 0 or -1e4, fp32. Swin adds -100, whose exp (3.7e-44 of the row's
+// largest weight) is a denormal that slows the CPU's arithmetic; -1e4 underflows to 0 instead, a
+// change far below fp32's resolution.
+inline at::Tensor shifted_window_mask(int64_t h, int64_t wd, int64_t wh, int64_t ww, int64_t sh, int64_t sw,
+                                      const at::Device& device) {
     std::vector<int64_t> label(size_t(h * wd));
-    auto region = [&](int64_t i, int64_t extent) { return int64_t(i >= extent - w) + int64_t(i >= extent - shift); };
+    auto region = [](int64_t i, int64_t extent, int64_t w, int64_t s) { return int64_t(i >= extent - w) + int64_t(i >= extent - s); };
     for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < wd; ++x) label[size_t(y * wd + x)] = 3 * region(y, h) + region(x, wd);
-    const at::Tensor windows = window_partition(at::tensor(label, at::kLong).view({1, h, wd, 1}), w).view({-1, w * w});
+        for (int64_t x = 0; x < wd; ++x) label[size_t(y * wd + x)] = 3 * region(y, h, wh, sh) + region(x, wd, ww, sw);
+    const at::Tensor windows = window_partition(at::tensor(label, at::kLong).view({1, h, wd, 1}), wh, ww).view({-1, wh * ww});
     const at::Tensor differ = windows.unsqueeze(1).ne(windows.unsqueeze(2));
     return at::zeros(differ.sizes(), at::kFloat).masked_fill_(differ, -1e4).to(device);
+}
+inline at::Tensor shifted_window_mask(int64_t h, int64_t wd, int64_t w, int64_t shift, const at::Device& device) {
+    return shifted_window_mask(h, wd, w, w, shift, shift, device);
 }
 
 // Layer norm over the last dimension, in fp32 whatever the activations' dtype (the weights are
@@ -223,33 +236,37 @@ inline Attention prepare_attention(at::Tensor qkv_w, at::Tensor qkv_b, const at:
     return a;
 }
 
-// Multi-head self-attention within each window: x [B*nW, N, C] -> [B*nW, N, C]. `mask`
-// [nW, N, N] (fp32) or undefined; its windows are x's (B = 1) or repeat with period nW.
-inline at::Tensor window_attention_all(const at::Tensor& x, const Attention& a, const at::Tensor& mask) {
-    const int64_t bw = x.size(0), n = x.size(1), c = x.size(2), h = a.heads, d = c / h;
-    const at::Tensor qkv = linear(x, a.qkv_w, a.qkv_b).view({bw, n, 3, h, d}).permute({2, 0, 3, 1, 4});
-    const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];  // [B*nW, heads, N, d]
+// Attention within each window from its queries, keys and values q, k, v [B*nW, heads, N, d]
+// (any strides): softmax(q k^T + bias (+ mask)) v, as [B*nW, N, heads * d]. The queries carry the
+// scale (head_dim^-0.5), except on the fused path, whose default scale is that. `bias` [1, heads,
+// N, N] (fp32 on the explicit path, the dtype on the fused one, as prepare_attention places it);
+// `mask` [nW, N, N] (fp32) or undefined, its windows q's (B = 1) or repeating with period nW.
+inline at::Tensor attention_qkv(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
+                                const at::Tensor& mask, bool fused) {
+    const int64_t bw = q.size(0), h = q.size(1), n = q.size(2), d = q.size(3), c = h * d;
     const int64_t nw = mask.defined() ? mask.size(0) : 1;
     at::Tensor out;  // [B*nW, N, C] or [B*nW, heads, N, d]
 #if TORCH_VERSION_MAJOR >= 2
-    if (a.fused) {
+    if (fused) {
         at::Tensor m;
         if (mask.defined())
-            m = (a.bias + mask.to(a.bias.scalar_type()).unsqueeze(1)).unsqueeze(0).expand({bw / nw, nw, h, n, n}).reshape({bw, h, n, n});
+            m = (bias + mask.to(bias.scalar_type()).unsqueeze(1)).unsqueeze(0).expand({bw / nw, nw, h, n, n}).reshape({bw, h, n, n});
         else
-            m = a.bias.expand({bw, h, n, n});
+            m = bias.expand({bw, h, n, n});
         out = at::scaled_dot_product_attention(q, k, v, m);
     }
+#else
+    (void)fused;
 #endif
 #if UPRES_SWIN_DNNL_MATMUL
-    if (!out.defined() && use_dnnl(x.scalar_type(), x.device())) {
+    if (!out.defined() && use_dnnl(q.scalar_type(), q.device())) {
         // q, k^T, v row-major (copies of the qkv output); attn @ v written straight into the
         // [B*nW, N, heads, d] = [B*nW, N, C] layout the projection reads.
         const std::vector<int64_t> logits{bw, h, n, n}, sizes{bw, h, n, d}, strides{n * c, d, c, 1};
         const at::Tensor kt = k.transpose(-2, -1).contiguous();  // brgemm is faster on a row-major k^T
         at::Tensor attn = dnnl_matmul(q.contiguous(), kt, at::Tensor(), logits);
         if (attn.defined()) {
-            attn.add_(a.bias);
+            attn.add_(bias);
             if (mask.defined()) attn.view({bw / nw, nw, h, n, n}).add_(mask.view({1, nw, 1, n, n}));
             attn = at::softmax(attn, -1);
             const at::Tensor o = dnnl_matmul(attn, v.contiguous(), at::Tensor(), sizes, strides);
@@ -261,14 +278,22 @@ inline at::Tensor window_attention_all(const at::Tensor& x, const Attention& a, 
         at::Tensor attn = at::matmul(q, k.transpose(-2, -1));  // the queries carry the scale
         const at::ScalarType dtype = attn.scalar_type();
         if (dtype != at::kFloat) attn = attn.to(at::kFloat);
-        attn.add_(a.bias);
+        attn.add_(bias);
         if (mask.defined()) attn.view({bw / nw, nw, h, n, n}).add_(mask.view({1, nw, 1, n, n}));
         attn = at::softmax(attn, -1);
         if (dtype != at::kFloat) attn = attn.to(dtype);
         out = at::matmul(attn, v);
     }
     if (out.dim() == 4) out = out.transpose(1, 2).reshape({bw, n, c});
-    return linear(out, a.proj_w, a.proj_b);
+    return out;
+}
+
+// Multi-head self-attention within each window: x [B*nW, N, C] -> [B*nW, N, C]. `mask`
+// [nW, N, N] (fp32) or undefined; its windows are x's (B = 1) or repeat with period nW.
+inline at::Tensor window_attention_all(const at::Tensor& x, const Attention& a, const at::Tensor& mask) {
+    const int64_t bw = x.size(0), n = x.size(1), c = x.size(2), h = a.heads, d = c / h;
+    const at::Tensor qkv = linear(x, a.qkv_w, a.qkv_b).view({bw, n, 3, h, d}).permute({2, 0, 3, 1, 4});
+    return linear(attention_qkv(qkv[0], qkv[1], qkv[2], a.bias, mask, a.fused), a.proj_w, a.proj_b);
 }
 
 // Windows per pass of window_attention: the logits of a pass [windows, heads, N, N] in fp32 near
