@@ -11,31 +11,19 @@ namespace upres::nn {
 
 void ImageStatistics::begin_tile(int64_t height, int64_t width, int64_t top, int64_t bottom, int64_t left,
                                  int64_t right) {
-    // A network averages at the same layers, in the same order, in every tile.
+    // A network reduces at the same layers, in the same order, in every tile.
     if (tiles_ > 0 && next_ != layers_.size())
-        fail(Status::internal, "a tile averaged at " + std::to_string(next_) + " layers, the first at " +
+        fail(Status::internal, "a tile reduced at " + std::to_string(next_) + " layers, the first at " +
                                    std::to_string(layers_.size()));
     ++tiles_;
     next_ = 0;
     height_ = height, width_ = width, top_ = top, bottom_ = bottom, left_ = left, right_ = right;
 }
 
-at::Tensor ImageStatistics::channel_means(const at::Tensor& x, MapGrid grid, at::ScalarType dtype) {
-    if (x.dim() != 4 || x.size(0) != 1) fail(Status::internal, "channel_means needs a [1, C, H, W] map");
-    const size_t k = next_++;
-    if (k == layers_.size()) {
-        if (!first_pass_ || tiles_ > 1)
-            fail(Status::internal, "a tile averaged at more layers than the first tile did");
-        layers_.emplace_back();
-    }
-    Layer& layer = layers_[k];
-    const int64_t c = x.size(1), h = x.size(2), w = x.size(3);
-    if (!layer.sum.empty() && int64_t(layer.sum.size()) != c)
-        fail(Status::internal, "an averaging layer changed its width between tiles");
-    layer.sum.resize(size_t(c), 0.0);
+MapArea ImageStatistics::own_area(int64_t h, int64_t w, MapGrid grid) const {
     // The map's positions that fall in the tile's own area: position p belongs to the tile whose
     // rows [top, bottom) hold it, i.e. top - 1/2 <= p < bottom - 1/2. Neighbouring tiles sit on one
-    // lattice (tiles start on the size multiple), so each position of the image counts once.
+    // lattice (tiles start on the family's tile multiple), so each position of the image counts once.
     auto span = [](MapGrid g, int64_t tile, int64_t n, int64_t lo, int64_t hi) {
         if (g.step <= 0) g.step = double(tile) / double(n), g.origin = (g.step - 1) / 2;
         auto first_at = [&](double edge) {
@@ -46,35 +34,64 @@ at::Tensor ImageStatistics::channel_means(const at::Tensor& x, MapGrid grid, at:
     };
     const auto [r0, r1] = span(grid, height_, h, top_, bottom_);
     const auto [c0, c1] = span(grid, width_, w, left_, right_);
-    if (r1 > r0 && c1 > c0) {
-        const at::Tensor sums =
-            at::sum(x.slice(2, r0, r1).slice(3, c0, c1), {0, 2, 3}, false, at::kDouble).to(at::kCPU).contiguous();
-        const double* s = sums.data_ptr<double>();
-        for (int64_t i = 0; i < c; ++i) layer.sum[size_t(i)] += s[i];
-        layer.count += double(r1 - r0) * double(c1 - c0);
+    return MapArea{r0, r1, c0, c1};
+}
+
+at::Tensor ImageStatistics::gather(int64_t h, int64_t w, const SumOver& sum_over, MapGrid grid, bool mean) {
+    const size_t k = next_++;
+    if (k == layers_.size()) {
+        if (!first_pass_ || tiles_ > 1) fail(Status::internal, "a tile reduced at more layers than the first tile did");
+        layers_.emplace_back();
+        layers_.back().mean = mean;
     }
-    if (layer.used.defined()) return layer.used.to(x.device(), dtype);
-    return at::mean(x, {2, 3}, false, dtype);
+    Layer& layer = layers_[k];
+    if (layer.mean != mean) fail(Status::internal, "a layer asked for a mean where the first tile asked for a sum");
+    const MapArea own = own_area(h, w, grid);
+    const at::Tensor part = sum_over(own);
+    const at::Tensor sum = part.to(at::kCPU, at::kDouble);
+    if (!layer.sum.defined()) layer.sum = at::zeros_like(sum);
+    if (!layer.sum.sizes().equals(sum.sizes())) fail(Status::internal, "a reducing layer changed its sum's shape between tiles");
+    layer.sum.add_(sum);
+    layer.count += double(own.positions());
+    if (layer.used.defined()) return layer.used.to(part.device(), part.scalar_type());
+    const MapArea whole{0, h, 0, w};
+    const bool all = own.top == 0 && own.bottom == h && own.left == 0 && own.right == w;
+    const at::Tensor tile = all ? part : sum_over(whole);
+    return mean ? tile / double(std::max<int64_t>(1, whole.positions())) : tile;
+}
+
+at::Tensor ImageStatistics::image_sum(int64_t h, int64_t w, const SumOver& sum_over, MapGrid grid) {
+    return gather(h, w, sum_over, grid, false);
+}
+
+at::Tensor ImageStatistics::image_mean(int64_t h, int64_t w, const SumOver& sum_over, MapGrid grid) {
+    return gather(h, w, sum_over, grid, true);
+}
+
+at::Tensor ImageStatistics::channel_means(const at::Tensor& x, MapGrid grid, at::ScalarType dtype) {
+    if (x.dim() != 4 || x.size(0) != 1) fail(Status::internal, "channel_means needs a [1, C, H, W] map");
+    auto sums = [&](const MapArea& a) {
+        return at::sum(x.slice(2, a.top, a.bottom).slice(3, a.left, a.right), {0, 2, 3}, false, at::kDouble).view({1, -1});
+    };
+    return image_mean(x.size(2), x.size(3), sums, grid).to(dtype);
 }
 
 double ImageStatistics::end_pass() {
     if (tiles_ > 0 && next_ != layers_.size())
-        fail(Status::internal, "the last tile averaged at fewer layers than the first");
+        fail(Status::internal, "the last tile reduced at fewer layers than the first");
     double change = 0;
     for (Layer& layer : layers_) {
-        if (layer.count <= 0) fail(Status::internal, "an averaging layer saw no pixel of the image");
-        at::Tensor means = at::empty({1, int64_t(layer.sum.size())}, at::kDouble);
-        double* m = means.data_ptr<double>();
-        double largest = 0, diff = 0;
-        for (size_t i = 0; i < layer.sum.size(); ++i) {
-            m[i] = layer.sum[i] / layer.count;
-            largest = std::max(largest, std::abs(m[i]));
-            if (layer.used.defined()) diff = std::max(diff, std::abs(m[i] - layer.used.data_ptr<double>()[i]));
+        if (layer.count <= 0) fail(Status::internal, "a reducing layer saw no pixel of the image");
+        const at::Tensor value = layer.mean ? layer.sum / layer.count : layer.sum.clone();
+        if (layer.used.defined()) {
+            const double largest = value.abs().max().item<double>();
+            const double diff = (value - layer.used).abs().max().item<double>();
+            change = std::max(change, diff / std::max(largest, 1e-12));
+        } else {
+            change = std::numeric_limits<double>::infinity();
         }
-        change = std::max(change, layer.used.defined() ? diff / std::max(largest, 1e-12)
-                                                       : std::numeric_limits<double>::infinity());
-        layer.used = means;
-        std::fill(layer.sum.begin(), layer.sum.end(), 0.0);
+        layer.used = value;
+        layer.sum.zero_();
         layer.count = 0;
     }
     first_pass_ = false;

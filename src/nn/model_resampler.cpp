@@ -304,9 +304,11 @@ private:
         const Descriptor& d = model_.desc;
         const int m = std::max(1, d.size_multiple);
         const int s = d.at_output_size ? 1 : d.scale;
+        // Tiles, their overlap and their starts on the family's lattice (a multiple of m).
+        const int a = d.tile_multiple > 0 ? (d.tile_multiple + m - 1) / m * m : m;
         int tile = tile_ > 0 ? tile_ : d.preferred_tile;
-        tile = std::max(m, tile / m * m);
-        const int overlap = (overlap_ + m - 1) / m * m;
+        tile = std::max(a, tile / a * a);
+        const int overlap = (overlap_ + a - 1) / a * a;
         // The family's own input padding (cropped off the output), then padding to the size
         // multiple (cropped off likewise).
         const int64_t pp = d.pre_pad;
@@ -318,7 +320,7 @@ private:
         const int64_t ty = (ph + tile - 1) / tile, tx = (pw + tile - 1) / tile;
         // Tiles of (nearly) equal size, rather than full tiles and a sliver: fewer distinct tile shapes
         // (each may need its own convolution setup and weight layout) and no tiny last tile.
-        auto even = [m](int64_t extent, int64_t count) { return ((extent + count - 1) / count + m - 1) / m * m; };
+        auto even = [a](int64_t extent, int64_t count) { return ((extent + count - 1) / count + a - 1) / a * a; };
         const int64_t th = even(ph, ty), tw = even(pw, tx);
         // Layers that average over the whole image get the image's means: passes over the tiles,
         // each using what the one before gathered, until the means settle (image_statistics.hpp).

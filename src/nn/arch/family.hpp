@@ -40,6 +40,10 @@ struct Descriptor {
     // 0.7 x + 0.15, SwinIR's img_range all are such maps.
     std::vector<float> gain, offset;
     int size_multiple = 1;      // input sizes the network needs (pixel-unshuffle, windows, U-Nets)
+    // Tiles start on multiples of this (0: size_multiple), which must be a multiple of
+    // size_multiple: a network that pads its windows itself (DAT) keeps the untiled run's window
+    // lattice in every tile without its input being padded.
+    int tile_multiple = 0;
     EdgePad multiple_pad = EdgePad::replicate;
     int pre_pad = 0;            // input padding (reflect) the upstream programs add and crop off the output
     int context = 16;           // receptive radius that tiling must give each tile (the default overlap)

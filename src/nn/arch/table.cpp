@@ -3,6 +3,7 @@
 // keys include another's look-alikes comes before it (tests/unit/nn/test_detect.cpp checks the
 // pairs that need it). Adding a family: its folder, its include here, one line in the list.
 #include "nn/arch/compact/compact.hpp"
+#include "nn/arch/dat/dat.hpp"
 #include "nn/arch/drct/drct.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/hat/hat.hpp"
@@ -30,6 +31,7 @@ const std::vector<const Family*>& families() {
         &arch::srresnet::family(),
         &arch::rcan::family(),
         &arch::rgt::family(),  // before dat: both have before_RG and L-SA's position MLPs; only RGT has gamma
+        &arch::dat::family(),
         &arch::hat::family(),     // before swinir: HAT's keys include SwinIR's
         &arch::drct::family(),  // before swinir, whose claims also match its layers.0.swin1 keys
         &arch::swinir::family(),  // claims Swin2SR look-alikes (and HAT-like leftovers) only to refuse them by name

@@ -188,7 +188,7 @@ private:
             if (a.shifted) part = at::roll(part, {-sy, -sx}, {0, 1});
             const int64_t nw = (hp / hs) * (wp / ws), n = hs * ws;
             const at::Tensor win = part.view({hp / hs, hs, wp / ws, ws, 3, heads, d}).permute({4, 0, 2, 5, 1, 3, 6}).reshape({3, nw, heads, n, d});
-            const at::Tensor mask = a.shifted ? swin::shifted_rect_window_mask(hp, wp, hs, ws, sy, sx, x.device()) : at::Tensor();
+            const at::Tensor mask = a.shifted ? swin::shifted_window_mask(hp, wp, hs, ws, sy, sx, x.device()) : at::Tensor();
             at::Tensor o = at::empty({nw, n, half}, x.options());
             const int64_t step = swin::windows_per_pass(heads, n);
             for (int64_t s = 0; s < nw; s += step) {

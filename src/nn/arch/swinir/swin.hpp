@@ -1,10 +1,12 @@
 // The pieces of a Swin transformer (Liu et al. 2021) that the Swin-based restoration networks share
-// (SwinIR here; HAT and DRCT reuse them): tokens to and from images (patch embed / unembed with
-// patch size 1), window partition and its reverse, the shifted-window attention mask and the
+// (SwinIR here; HAT, DRCT and DAT reuse them): tokens to and from images (patch embed / unembed
+// with patch size 1), window partition and its reverse, the shifted-window attention mask and the
 // relative position bias, both computed for the actual (padded) input size and window, never read
 // from the stored buffers `relative_position_index` / `attn_mask` (whose sizes are the training
-// patch's), window multi-head self-attention, and HAT's overlapping cross-attention (queries from
-// w x w windows, keys and values from larger windows around them).
+// patch's), window multi-head self-attention in square or rectangular windows (wh rows x ww
+// columns, DAT's and RGT's; the square forms take one side w), HAT's overlapping cross-attention
+// (queries from w x w windows, keys and values from larger windows around them), and one attention
+// core (attend) for all of them.
 //
 // libtorch only (header-only, inline): include it from a family's network.cpp.
 // Layouts: images [B, C, H, W] (channels-last in memory, as the runner gives them), tokens
@@ -38,28 +40,34 @@ inline at::Tensor image(const at::Tensor& tokens, int64_t h, int64_t w) {
     return tokens.view({tokens.size(0), h, w, tokens.size(2)}).permute({0, 3, 1, 2});
 }
 
-// [B, H, W, C] -> [B * (H/w) * (W/w), w*w, C].
-inline at::Tensor window_partition(const at::Tensor& x, int64_t w) {
+// [B, H, W, C] -> [B * (H/wh) * (W/ww), wh*ww, C]: wh x ww windows (rows x columns).
+inline at::Tensor window_partition(const at::Tensor& x, int64_t wh, int64_t ww) {
     const int64_t b = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
-    return x.view({b, h / w, w, wd / w, w, c}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, w * w, c});
+    return x.view({b, h / wh, wh, wd / ww, ww, c}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, wh * ww, c});
 }
+inline at::Tensor window_partition(const at::Tensor& x, int64_t w) { return window_partition(x, w, w); }
 
-// [B * nW, w*w, C] -> [B, H, W, C].
+// [B * nW, wh*ww, C] -> [B, H, W, C].
+inline at::Tensor window_reverse(const at::Tensor& windows, int64_t wh, int64_t ww, int64_t h, int64_t wd) {
+    const int64_t c = windows.size(-1), b = windows.size(0) / ((h / wh) * (wd / ww));
+    return windows.reshape({b, h / wh, wd / ww, wh, ww, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b, h, wd, c});
+}
 inline at::Tensor window_reverse(const at::Tensor& windows, int64_t w, int64_t h, int64_t wd) {
-    const int64_t c = windows.size(-1), b = windows.size(0) / ((h / w) * (wd / w));
-    return windows.reshape({b, h / w, wd / w, w, w, c}).permute({0, 1, 3, 2, 4, 5}).reshape({b, h, wd, c});
+    return window_reverse(windows, w, w, h, wd);
 }
 
-// For tokens i = (yi, xi) and j = (yj, xj) of a w x w window, the row of the relative position
-// bias table: (yi - yj + w - 1) * (2w - 1) + (xi - xj + w - 1). [w^4] int64 (Swin's
+// For tokens i = (yi, xi) and j = (yj, xj) of a wh x ww window, the row of the relative position
+// bias table: (yi - yj + wh - 1) * (2ww - 1) + (xi - xj + ww - 1). [(wh*ww)^2] int64 (Swin's
 // relative_position_index, flattened).
-inline at::Tensor relative_position_index(int64_t w) {
-    std::vector<int64_t> idx(size_t(w * w * w * w));
-    size_t n = 0;
-    for (int64_t i = 0; i < w * w; ++i)
-        for (int64_t j = 0; j < w * w; ++j) idx[n++] = (i / w - j / w + w - 1) * (2 * w - 1) + (i % w - j % w + w - 1);
+inline at::Tensor relative_position_index(int64_t wh, int64_t ww) {
+    const int64_t n = wh * ww;
+    std::vector<int64_t> idx(size_t(n * n));
+    size_t k = 0;
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) idx[k++] = (i / ww - j / ww + wh - 1) * (2 * ww - 1) + (i % ww - j % ww + ww - 1);
     return at::tensor(idx, at::kLong);
 }
+inline at::Tensor relative_position_index(int64_t w) { return relative_position_index(w, w); }
 
 // For a query (yi, xi) of a w x w window and a key (yj, xj) of the ow x ow window around it
 // (overlapping cross-attention, ow >= w, centred: (ow - w) / 2 more on each side), the row of the
@@ -85,39 +93,30 @@ inline at::Tensor gathered_bias(const at::Tensor& table, const at::Tensor& index
     return table.index_select(0, index.to(table.device())).view({nq, nk, -1}).permute({2, 0, 1}).contiguous().unsqueeze(0);
 }
 
-// The table [(2w - 1)^2, heads] of a w x w window's self-attention: [1, heads, w*w, w*w].
-inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t w) {
-    return gathered_bias(table, relative_position_index(w), w * w, w * w);
+// The table [(2wh - 1)(2ww - 1), heads] of a wh x ww window's self-attention: [1, heads, wh*ww, wh*ww].
+inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t wh, int64_t ww) {
+    return gathered_bias(table, relative_position_index(wh, ww), wh * ww, wh * ww);
 }
+inline at::Tensor relative_position_bias(const at::Tensor& table, int64_t w) { return relative_position_bias(table, w, w); }
 
-// [B, H, W, C] -> [B * (H/hs) * (W/ws), hs*ws, C]: hs x ws windows, row-major, tokens row-major.
-inline at::Tensor rect_window_partition(const at::Tensor& x, int64_t hs, int64_t ws) {
-    const int64_t b = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
-    return x.view({b, h / hs, hs, wd / ws, ws, c}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, hs * ws, c});
-}
-
-// The attention mask of shifted hs x ws windows (cyclic shift by sy rows and sx columns up and
-// left) on an h x wd map: tokens of one window that came from different regions of the unshifted
-// map (the last hs - sy and the last sy rows, likewise columns, wrap around) must not attend to each
-// other. [nW, N, N], 0 or -1e4, fp32. Swin adds -100, whose exp (3.7e-44 of the row's largest
-// weight) is a denormal that slows the CPU's arithmetic; -1e4 underflows to 0 instead, a change far
-// below fp32's resolution.
-inline at::Tensor shifted_rect_window_mask(int64_t h, int64_t wd, int64_t hs, int64_t ws, int64_t sy, int64_t sx,
-                                           const at::Device& device) {
+// The attention mask of shifted wh x ww windows (cyclic shift by sh rows up and sw columns left)
+// on an h x wd map: tokens of one window that came from different regions of the unshifted map
+// (the last wh - sh and the last sh rows wrap around, likewise the columns) must not attend to
+// each other. [nW, wh*ww, wh*ww], 0 or -1e4, fp32. Swin adds -100, whose exp (3.7e-44 of the row's
+// largest weight) is a denormal that slows the CPU's arithmetic; -1e4 underflows to 0 instead, a
+// change far below fp32's resolution.
+inline at::Tensor shifted_window_mask(int64_t h, int64_t wd, int64_t wh, int64_t ww, int64_t sh, int64_t sw,
+                                      const at::Device& device) {
     std::vector<int64_t> label(size_t(h * wd));
-    auto region = [](int64_t i, int64_t extent, int64_t win, int64_t shift) {
-        return int64_t(i >= extent - win) + int64_t(i >= extent - shift);
-    };
+    auto region = [](int64_t i, int64_t extent, int64_t w, int64_t s) { return int64_t(i >= extent - w) + int64_t(i >= extent - s); };
     for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < wd; ++x) label[size_t(y * wd + x)] = 3 * region(y, h, hs, sy) + region(x, wd, ws, sx);
-    const at::Tensor windows = rect_window_partition(at::tensor(label, at::kLong).view({1, h, wd, 1}), hs, ws).view({-1, hs * ws});
+        for (int64_t x = 0; x < wd; ++x) label[size_t(y * wd + x)] = 3 * region(y, h, wh, sh) + region(x, wd, ww, sw);
+    const at::Tensor windows = window_partition(at::tensor(label, at::kLong).view({1, h, wd, 1}), wh, ww).view({-1, wh * ww});
     const at::Tensor differ = windows.unsqueeze(1).ne(windows.unsqueeze(2));
     return at::zeros(differ.sizes(), at::kFloat).masked_fill_(differ, -1e4).to(device);
 }
-
-// The square case: w x w windows shifted by `shift` both ways.
 inline at::Tensor shifted_window_mask(int64_t h, int64_t wd, int64_t w, int64_t shift, const at::Device& device) {
-    return shifted_rect_window_mask(h, wd, w, w, shift, shift, device);
+    return shifted_window_mask(h, wd, w, w, shift, shift, device);
 }
 
 // Layer norm over the last dimension, in fp32 whatever the activations' dtype (the weights are
