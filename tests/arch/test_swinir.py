@@ -313,7 +313,7 @@ def test_bad_files(ws):
     hat = dict(sd)
     hat["layers.0.residual_group.blocks.0.conv_block.cab.0.weight"] = torch.zeros(5, 16, 3, 3)
     archtest.expect_model_error(archtest.save_all(ws, "hat", hat)[0], "HAT: missing tensor",
-                                "layers.0.residual_group.blocks.0.conv_block.cab.2.weight")
+                                "layers.0.residual_group.blocks.0.conv_block.cab.")
     hat = dict(sd)
     hat["relative_position_index_SA"] = torch.zeros(64, 64, dtype=torch.long)
     archtest.expect_model_error(archtest.save_all(ws, "hat_index", hat)[0], "SwinIR", "relative_position_index_SA",

@@ -135,6 +135,11 @@ TEST_CASE("the registry: names are unique, every family can be found by name, pr
         return std::find(list.begin(), list.end(), find_family(name)) - list.begin();
     };
     CHECK(position("rrdbnet") < position("compact"));
+    // HAT's and DRCT's keys include SwinIR's names; RGT's include DAT's (before_RG, the L-SA
+    // position MLPs): the fuller scheme comes first (tests/arch/test_<family>.py detect each).
+    CHECK(position("hat") < position("swinir"));
+    CHECK(position("drct") < position("swinir"));
+    CHECK(position("rgt") < position("dat"));
 }
 
 TEST_CASE("an unknown architecture's error names the nearest families and the keys that fit none") {
