@@ -41,9 +41,9 @@ const std::vector<OptionSpec>& option_table() {
         {"tile", OptionType::integer, 0, "", 0, 16384, nullptr, "tile size in input pixels (0 = automatic)"},
         {"tile_overlap", OptionType::integer, -1, "", -1, 1024, nullptr, "tile overlap in input pixels (-1 = automatic)"},
         {"image_statistics", OptionType::integer, 8, "", 1, 16, nullptr,
-         "tiled runs of models with layers that average over the whole image (squeeze-and-excitation, "
-         "channel attention, GroupNorm): at most this many passes over the tiles, each using the image's "
-         "means gathered in the one before, until they settle (1 = each tile alone, faster)"},
+         "tiled runs of models with layers that average or sum over the whole image (squeeze-and-excitation, "
+         "channel attention, GroupNorm, DAT's channel self-attention): at most this many passes over the tiles, "
+         "each using the image's sums gathered in the one before, until they settle (1 = each tile alone, faster)"},
         {"precision", OptionType::text, kNoText, "auto", 0, 0, "auto|fp32|bf16|fp16", "arithmetic precision of models"},
         {"onednn", OptionType::integer, 1, "", 0, 1, nullptr,
          "RRDBNet on the CPU: run the trunk through oneDNN itself when the build has it (fp32 by Winograd "
