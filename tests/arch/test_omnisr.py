@@ -246,7 +246,7 @@ def state_dict(m, junk=True):
 SIZES = [(17, 23), (13, 41)]  # ESA needs 15 pixels: heights and widths pad to >= 16
 
 
-def check(ws, stem, seed, sizes=SIZES, fragments=(), **kw):
+def check(ws, stem, seed, sizes=SIZES, fragments=(), options=None, **kw):
     m = make(seed, **kw)
     scale = kw.get("scale", 4)
     paths = archtest.save_all(ws, stem, state_dict(m), wrap="params")
@@ -257,7 +257,8 @@ def check(ws, stem, seed, sizes=SIZES, fragments=(), **kw):
         x = archtest.image(h, w, kw.get("chans", 3), seed=i)
         expected[(h, w)] = archtest.reference(m, x, scale)
         for p in paths:
-            archtest.check_close("%s %dx%d" % (os.path.basename(p), w, h), archtest.run(p, x, scale), expected[(h, w)])
+            archtest.check_close("%s %dx%d" % (os.path.basename(p), w, h), archtest.run(p, x, scale, **(options or {})),
+                                expected[(h, w)])
     return m, paths
 
 
@@ -266,6 +267,9 @@ def test_tiny_variants(ws):
     check(ws, "x2", 1, scale=2, fragments=("16 features, 2 groups of 1 block, window 4",), **tiny)
     check(ws, "x3_blocks2", 2, scale=3, block_num=2, fragments=("2 groups of 2 blocks",), **tiny)
     check(ws, "x4", 3, scale=4, **tiny)
+    # Wide enough that the local parts run in bands of rows (about 16K pixels each: 12 rows here),
+    # in one tile.
+    check(ws, "x2_bands", 7, scale=2, sizes=[(30, 1101)], options=dict(tile=2048), **tiny)
     check(ws, "x2_nobias_nope", 4, scale=2, bias=False, pe=False, fragments=("no bias", "no position bias"),
           feat=24, res_num=1, w=8, sizes=[(17, 23)])
     check(ws, "gray_x2", 5, scale=2, chans=1, feat=16, res_num=1, w=4, sizes=[(13, 21)])

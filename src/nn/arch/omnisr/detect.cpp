@@ -150,7 +150,9 @@ Params params(const formats::TensorMap& t, const std::map<std::string, std::stri
             break;
         }
     }
-    if (s == 0) k.fail("tensor 'up.0.weight' has " + num(up) + " outputs, not the channels (" + num(p.in) + ", 3 or 1) x scale^2");
+    if (s == 0)
+        k.fail("tensor 'up.0.weight' has " + num(up) + " outputs, not the channels (" + (p.in == 3 || p.in == 1 ? "3 or 1" : num(p.in) + ", 3 or 1") +
+               ") x scale^2");
     p.scale = k.bounded(s, 1, 16, "the scale (from up.0.weight)");
     c.conv("up.0", up, f, 3, p.bias);
     for (const auto& kv : t)

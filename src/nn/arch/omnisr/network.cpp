@@ -95,18 +95,52 @@ private:
         return "residual_layer." + std::to_string(g) + ".residual_layer." + std::to_string(b) + ".layer.";
     }
 
-    // One OSA block: returns a fresh map (the MBConv's), which the later parts add to in place.
+    // One OSA block: returns a fresh map (the MBConv's), which the later parts add to in place. The
+    // local parts run in bands of rows (band_rows): their temporaries stay small enough to be
+    // reused by the allocator rather than fresh pages of the whole map's size (at 512x512, half the
+    // time went to page faults), and the attention's in cache.
     at::Tensor block(const at::Tensor& x, const std::string& p) const {
         at::Tensor y = mbconv(x, p + "0.");
-        spatial_(y, p + "2.", Layout::windows);
+        const int64_t step = band_rows(y.size(3));
+        for (int64_t r0 = 0; r0 < y.size(2); r0 += step)  // windows of different bands are apart
+            attend_(groups(hwc(y.slice(2, r0, std::min(y.size(2), r0 + step))), Layout::windows), p + "2.");
         ffn_(y, p + "4.");
-        channel_(y, p + "5.", Layout::windows);
+        banded_(y, 1, [&](const at::Tensor& in, int64_t top, int64_t n) {
+            return channel(qkv(in, p + "5.").narrow(2, top, n), p + "5.");
+        });
         ffn_(y, p + "6.");
-        spatial_(y, p + "8.", Layout::grid);
+        grid_(y, p + "8.");
         ffn_(y, p + "10.");
-        channel_(y, p + "11.", Layout::residues);
+        residue_channel_(y, p + "11.");
         ffn_(y, p + "12.");
         return y;
+    }
+
+    // Rows per band: about 16K pixels, a multiple of the window (windows stay whole).
+    int64_t band_rows(int64_t width) const {
+        const int64_t w = p_.window;
+        return std::max<int64_t>(w, (int64_t(1) << 14) / std::max<int64_t>(1, width) / w * w);
+    }
+
+    // y += f(in, top, n) over bands of y's rows: `in` holds the band's n rows with up to `halo` rows
+    // of context above (top of them) and below, as they were before any band was added to (f's
+    // 3x3 depthwise convs read them); f returns the band's n rows to add.
+    template <typename F>
+    void banded_(at::Tensor& y, int64_t halo, F f) const {
+        const int64_t h = y.size(2), step = band_rows(y.size(3));
+        if (step >= h) {
+            y.add_(f(y, 0, h));
+            return;
+        }
+        at::Tensor above;  // the rows above the band, saved before the band above was added to
+        for (int64_t r0 = 0; r0 < h; r0 += step) {
+            const int64_t r1 = std::min(h, r0 + step), below = std::min(halo, h - r1);
+            const at::Tensor rows = y.slice(2, r0, r1 + below);
+            const at::Tensor in = above.defined() ? at::cat({above, rows}, 2).contiguous(at::MemoryFormat::ChannelsLast) : rows;
+            const at::Tensor add = f(in, above.defined() ? above.size(2) : 0, r1 - r0);
+            if (halo && r1 < h) above = y.slice(2, r1 - halo, r1).clone(at::MemoryFormat::ChannelsLast);
+            y.slice(2, r0, r1).add_(add);
+        }
     }
 
     at::Tensor dwconv(const std::string& name, const at::Tensor& x) const {
@@ -143,8 +177,9 @@ private:
     }
 
     at::Tensor mbconv(const at::Tensor& x, const std::string& p) const {
-        at::Tensor t = at::gelu(conv(w_, p + "fn.0", x));
-        t = at::gelu(dwconv(p + "fn.2", t));
+        at::Tensor t = conv(w_, p + "fn.0", x);
+        t = dwconv(p + "fn.2", at::gelu_(t));
+        at::gelu_(t);
         // Squeeze-excitation: the map's channel means (fp32 sums) through the gate.
         const at::Tensor mean = at::mean(t, {2, 3}, false, at::kFloat).to(t.scalar_type());
         at::Tensor gate = at::silu(swin::linear(mean, get(linear_, p + "fn.4.gate.1.weight"), at::Tensor()));
@@ -153,45 +188,104 @@ private:
         return conv(w_, p + "fn.5", t).add_(x);
     }
 
-    // y += attention(norm(y)) within windows or across the grid.
-    void spatial_(at::Tensor& y, const std::string& p, Layout layout) const {
-        const int64_t w = p_.window, c = y.size(1), h = y.size(2), wd = y.size(3);
-        const at::Tensor t = hwc(norm(y, p + "norm", 1e-5));
-        const at::Tensor out = swin::window_attention(groups(t, layout).reshape({-1, w * w, c}), attn_.at(p + "fn."), at::Tensor());
-        groups(hwc(y), layout).add_(out.view({h / w, wd / w, w, w, c}));
+    // g += attention(norm(g)) for groups g [A, B, w, w, C] (a view of the map).
+    void attend_(const at::Tensor& g, const std::string& p) const {
+        const int64_t w = p_.window, c = g.size(4);
+        const at::Tensor t = swin::layer_norm(g, get(f32_, p + "norm.weight"), get(f32_, p + "norm.bias"), 1e-5);
+        const at::Tensor out = swin::window_attention(t.reshape({-1, w * w, c}), attn_.at(p + "fn."), at::Tensor());
+        g.add_(out.view(g.sizes()));
+    }
+
+    // y += grid attention(norm(y)), in chunks of the grid's groups: group (a, b) holds the pixels
+    // (i H/w + a, j W/w + b), so the groups of a few a lie in w bands of rows.
+    void grid_(at::Tensor& y, const std::string& p) const {
+        const int64_t w = p_.window, c = y.size(1), h = y.size(2), wd = y.size(3), gh = h / w, gw = wd / w;
+        const int64_t step = std::max<int64_t>(1, (int64_t(1) << 14) / (w * wd));
+        const at::Tensor rows = hwc(y).view({w, gh, wd, c});  // [i, a, column, C]
+        for (int64_t a0 = 0; a0 < gh; a0 += step) {
+            const int64_t na = std::min(step, gh - a0);
+            attend_(rows.narrow(1, a0, na).view({w, na, w, gw, c}).permute({1, 3, 0, 2, 4}), p);
+        }
     }
 
     // y += project_out(GELU(a) * b), a and b the halves of dwconv(project_in(norm(y))).
     void ffn_(at::Tensor& y, const std::string& p) const {
         const int64_t c = y.size(1);
-        const at::Tensor t = dwconv(p + "fn.dwconv", conv(w_, p + "fn.project_in", norm(y, p + "norm", 1e-6)));
-        y.add_(conv(w_, p + "fn.project_out", at::gelu(t.narrow(1, 0, c)).mul_(t.narrow(1, c, c))));
+        banded_(y, 1, [&](const at::Tensor& in, int64_t top, int64_t n) {
+            const at::Tensor t = dwconv(p + "fn.dwconv", conv(w_, p + "fn.project_in", norm(in, p + "norm", 1e-6))).narrow(2, top, n);
+            at::Tensor a = t.narrow(1, 0, c).contiguous(at::MemoryFormat::ChannelsLast);
+            return conv(w_, p + "fn.project_out", at::gelu_(a).mul_(t.narrow(1, c, c)));
+        });
     }
 
-    // y += project_out(channel attention(norm(y))): per group of pixels and head, the d x d softmax
-    // of the channels' cosine similarities (over the group's pixels) times the temperature, applied
-    // to v's channels.
-    void channel_(at::Tensor& y, const std::string& p, Layout layout) const {
-        const int64_t c = y.size(1), h = y.size(2), wd = y.size(3), d = c / kHeads;
-        const at::Tensor qkv = dwconv(p + "fn.qkv_dwconv", conv(w_, p + "fn.qkv", norm(y, p + "norm", 1e-6)));
-        const at::Tensor g = groups(hwc(qkv), layout);
-        const int64_t n = g.size(0) * g.size(1), px = g.size(2) * g.size(3);
-        const at::Tensor all = g.reshape({n, px, 3 * c});  // a copy: each group's pixels together
+    // A channel attention's q, k and v: dwconv(qkv(norm(x))), [1, 3C, H, W].
+    at::Tensor qkv(const at::Tensor& x, const std::string& p) const {
+        return dwconv(p + "fn.qkv_dwconv", conv(w_, p + "fn.qkv", norm(x, p + "norm", 1e-6)));
+    }
+
+    // Per head, q and k^T of groups [G, P, 3C] (q k v): q [G, 4, d, P] (row-major), k [G, 4, P, d]
+    // (a view).
+    static std::pair<at::Tensor, at::Tensor> queries_keys(const at::Tensor& all) {
+        const int64_t n = all.size(0), px = all.size(1), c = all.size(2) / 3, d = c / kHeads;
         auto heads = [&](int64_t part) { return all.narrow(2, part * c, c).view({n, px, kHeads, d}).permute({0, 2, 1, 3}); };
-        const at::Tensor q = heads(0).transpose(-2, -1).contiguous(), k = heads(1), v = heads(2);  // q [n, 4, d, px]
-        // q k^T over the pixels, divided by both norms: F.normalize's cosine (eps 1e-12).
-        at::Tensor s = batched_matmul(q, k, {n, kHeads, d, d}).to(at::kFloat);
-        const at::Tensor nq = at::linalg_vector_norm(q.to(at::kFloat), 2, {-1}, true).clamp_min_(1e-12);
-        const at::Tensor nk = at::linalg_vector_norm(k.to(at::kFloat), 2, {-2}, true).clamp_min_(1e-12);
-        s.div_(nq).div_(nk).mul_(get(f32_, p + "fn.temperature").view({1, kHeads, 1, 1}));
-        const at::Tensor attn = at::softmax(s, -1).to(qkv.scalar_type());
-        // out^T = v^T attn^T, written as [n, px, heads, d] = the groups' [n, px, C].
-        const at::Tensor out = batched_matmul(v, attn.transpose(-2, -1), {n, kHeads, px, d}, {px * c, d, c, 1});
-        // Back to the image layout, then the projection.
-        at::Tensor image = at::empty({1, c, h, wd}, qkv.options().memory_format(at::MemoryFormat::ChannelsLast));
+        return {heads(0).transpose(-2, -1).contiguous(), heads(1)};
+    }
+
+    // The softmax weights [G, 4, d, d] from q k^T and the squared norms of q's and k's channels
+    // (sums over the groups' pixels): F.normalize's cosine (eps 1e-12) times the temperature.
+    at::Tensor channel_weights(const at::Tensor& s, const at::Tensor& q2, const at::Tensor& k2, const std::string& p) const {
+        const at::Tensor cosine = s / q2.sqrt().clamp_min_(1e-12) / k2.sqrt().clamp_min_(1e-12);
+        return at::softmax(cosine.mul_(get(f32_, p + "fn.temperature").view({1, kHeads, 1, 1})), -1);
+    }
+
+    // project_out of the weights [G, 4, d, d] applied to v's channels, v the [1, C, H, W] map of
+    // the groups `layout` makes: a map to add.
+    at::Tensor channel_out(const at::Tensor& v, const at::Tensor& weights, const std::string& p, Layout layout) const {
+        const int64_t c = v.size(1), h = v.size(2), wd = v.size(3), d = c / kHeads;
+        const at::Tensor g = groups(hwc(v), layout);
+        const int64_t n = g.size(0) * g.size(1), px = g.size(2) * g.size(3);
+        const at::Tensor vt = g.reshape({n, px, kHeads, d}).permute({0, 2, 1, 3});  // v^T [G, 4, P, d]
+        // out^T = v^T weights^T, written as [G, P, heads, d] = the groups' [G, P, C].
+        const at::Tensor out = batched_matmul(vt, weights.to(v.scalar_type()).transpose(-2, -1), {n, kHeads, px, d}, {px * c, d, c, 1});
+        at::Tensor image = at::empty({1, c, h, wd}, v.options().memory_format(at::MemoryFormat::ChannelsLast));
         groups(hwc(image), layout).copy_(out.as_strided({g.size(0), g.size(1), g.size(2), g.size(3), c},
                                                         {g.size(1) * px * c, px * c, g.size(3) * c, c, 1}));
-        y.add_(conv(w_, p + "fn.project_out", image));
+        return conv(w_, p + "fn.project_out", image);
+    }
+
+    // The window channel attention of a [1, 3C, H, W] q k v map: a map to add.
+    at::Tensor channel(const at::Tensor& qkv, const std::string& p) const {
+        const int64_t c = qkv.size(1) / 3;
+        const at::Tensor g = groups(hwc(qkv), Layout::windows);
+        const at::Tensor all = g.reshape({g.size(0) * g.size(1), g.size(2) * g.size(3), 3 * c});  // each window's pixels together
+        const auto [q, k] = queries_keys(all);
+        const at::Tensor s = batched_matmul(q, k, {all.size(0), kHeads, q.size(2), q.size(2)}).to(at::kFloat);
+        const at::Tensor q2 = q.to(at::kFloat).square().sum(-1, true), k2 = k.to(at::kFloat).square().sum(-2, true);
+        return channel_out(qkv.narrow(1, 2 * c, c), channel_weights(s, q2, k2, p), p, Layout::windows);
+    }
+
+    // y += the grid channel attention of y: its sums run over the whole map, gathered band by band
+    // (v kept), then applied band by band.
+    void residue_channel_(at::Tensor& y, const std::string& p) const {
+        const int64_t c = y.size(1), h = y.size(2), wd = y.size(3), w = p_.window, d = c / kHeads, step = band_rows(wd);
+        at::Tensor s = at::zeros({w * w, kHeads, d, d}, y.options().dtype(at::kFloat).memory_format(at::MemoryFormat::Contiguous));
+        at::Tensor q2 = at::zeros({w * w, kHeads, d, 1}, s.options()), k2 = at::zeros({w * w, kHeads, 1, d}, s.options());
+        at::Tensor v = at::empty({1, c, h, wd}, y.options().memory_format(at::MemoryFormat::ChannelsLast));
+        for (int64_t r0 = 0; r0 < h; r0 += step) {
+            const int64_t r1 = std::min(h, r0 + step), a = std::max<int64_t>(0, r0 - 1), b = std::min(h, r1 + 1);
+            const at::Tensor band = qkv(y.slice(2, a, b), p).narrow(2, r0 - a, r1 - r0);  // the dwconv's rows around
+            const at::Tensor g = groups(hwc(band), Layout::residues);
+            const auto [q, k] = queries_keys(g.reshape({w * w, g.size(2) * g.size(3), 3 * c}));
+            s.add_(batched_matmul(q, k, {w * w, kHeads, d, d}).to(at::kFloat));
+            q2.add_(q.to(at::kFloat).square().sum(-1, true));
+            k2.add_(k.to(at::kFloat).square().sum(-2, true));
+            v.slice(2, r0, r1).copy_(band.narrow(1, 2 * c, c));
+        }
+        const at::Tensor weights = channel_weights(s, q2, k2, p);
+        for (int64_t r0 = 0; r0 < h; r0 += step) {
+            const int64_t r1 = std::min(h, r0 + step);
+            y.slice(2, r0, r1).add_(channel_out(v.slice(2, r0, r1), weights, p, Layout::residues));
+        }
     }
 
     at::Tensor esa(const at::Tensor& x, const std::string& p) const {
