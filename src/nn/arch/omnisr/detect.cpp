@@ -175,10 +175,11 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
                 (p.bias ? "" : ", no bias");
     d.size_multiple = p.window;
     d.multiple_pad = EdgePad::zero;  // OmniSR.py's check_image_size: F.pad(..., 'constant', 0)
-    // Tiling (docs/models.md): grid attention and the grid channel attention span the whole image,
-    // so no overlap makes tiles equal one run; tiles of 512 leave every image up to 512x512 whole
-    // and bound the activations (a few hundred MB); 64 pixels of context keep seams (measured on
-    // Set14 x4 with random weights of the published size) far below 40 dB's error.
+    // Tiling (docs/models.md): grid attention spans the image, and ESA's pooling lattice and
+    // bilinear upsampling depend on the map's size, so no overlap makes a split equal one run
+    // (random weights of the published size, Set14 x4 split at tile 64 or 128: 20-29 dB). Tiles
+    // of 64 windows (512) keep images up to 512x512 whole (x4 at 512x512: peak RSS 641 MB, 380 MB
+    // above the loaded model); 8 windows (64 px) of context did best on the splits measured.
     d.context = 8 * p.window;
     d.preferred_tile = 64 * p.window;
     // Multiply-adds per input pixel: the convs, linear layers and attention products.
