@@ -74,8 +74,8 @@ public:
         const int64_t least = (15 + m - 1) / m * m;
         const int64_t h = std::max(least, (h0 + m - 1) / m * m), wd = std::max(least, (w0 + m - 1) / m * m);
         at::Tensor x = input;
-        if (h != h0 || wd != w0)
-            x = at::constant_pad_nd(input, {0, wd - w0, 0, h - h0}, 0.0).contiguous(at::MemoryFormat::ChannelsLast);
+        if (h != h0 || wd != w0) x = at::constant_pad_nd(input, {0, wd - w0, 0, h - h0}, 0.0);
+        x = x.contiguous(at::MemoryFormat::ChannelsLast);  // the maps' [H, W, C] views need it (a no-op from the runner)
         const at::Tensor first = conv(w_, "input", x);
         at::Tensor y = first;
         for (int g = 0; g < p_.groups; ++g) {
