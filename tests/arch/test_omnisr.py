@@ -382,6 +382,10 @@ def test_bad_files(ws):
     # A group whose end conv is missing (block count ambiguous) and a 6-channel width.
     bad = {k: v for k, v in sd.items() if not k.startswith("residual_layer.0.residual_layer.2.")}
     archtest.expect_model_error(archtest.save_all(ws, "endconv", bad)[0], "residual_layer.0.residual_layer")
+    # Omni-SR's large-kernel ESA variant (LK_ESA: 1x17 / 17x1 grouped convs instead of the pooling).
+    lk = {k: v for k, v in sd.items() if not k.startswith(("residual_layer.0.esa.conv2.", "residual_layer.0.esa.conv3."))}
+    lk["residual_layer.0.esa.vec_conv.weight"] = torch.zeros(16, 8, 1, 17)
+    archtest.expect_model_error(archtest.save_all(ws, "lk_esa", lk)[0], "LK_ESA", "residual_layer.0.esa.vec_conv.weight")
     odd = make(42, feat=18, res_num=1, w=4, scale=2, pe=False)
     archtest.expect_model_error(archtest.save_all(ws, "width", archtest.state_dict(odd))[0], "multiple of 4")
 

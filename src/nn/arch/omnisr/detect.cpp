@@ -132,6 +132,9 @@ Params params(const formats::TensorMap& t, const std::map<std::string, std::stri
         else if (blocks != p.blocks) k.fail(gp + "residual_layer has " + num(blocks) + " OSA blocks where the first group has " + num(p.blocks));
         for (int b = 0; b < blocks; ++b) check_block(c, gp + "residual_layer." + num(b) + ".layer.", p, g == 0 && b == 0);
         c.conv(gp + "residual_layer." + num(blocks), f, f, 1, p.bias);  // the group's 1x1 conv after its blocks
+        if (k.has(gp + "esa.vec_conv.weight"))  // ops/esa.py's other attention, no published model uses it
+            k.fail("this OmniSR has a large-kernel ESA ('" + gp + "esa.vec_conv.weight': Omni-SR's LK_ESA" +
+                   (k.has(gp + "esa.norm.weight") ? "_LN" : "") + "), which upres does not support");
         c.conv(gp + "esa.conv1", e, f, 1, true);
         c.conv(gp + "esa.conv_f", e, e, 1, true);
         c.conv(gp + "esa.conv2", e, e, 3, true);
