@@ -295,8 +295,8 @@ private:
         at::Tensor low = conv(w_, p + "conv3", at::max_pool2d(c2, at::IntArrayRef(seven), at::IntArrayRef(three)));
         const std::vector<int64_t> size{x.size(2), x.size(3)};
         low = at::upsample_bilinear2d(low, at::IntArrayRef(size), false).contiguous(at::MemoryFormat::ChannelsLast);
-        const at::Tensor gate = at::sigmoid(conv(w_, p + "conv4", low.add_(conv(w_, p + "conv_f", c1))));
-        return x.mul_(gate);
+        at::Tensor gate = conv(w_, p + "conv4", low.add_(conv(w_, p + "conv_f", c1)));
+        return x.mul_(at::sigmoid_(gate));  // x: the group's fresh map
     }
 
     Params p_;
