@@ -7,6 +7,7 @@
 #include "nn/arch/drct/drct.hpp"
 #include "nn/arch/family.hpp"
 #include "nn/arch/hat/hat.hpp"
+#include "nn/arch/omnisr/omnisr.hpp"
 #include "nn/arch/plksr/plksr.hpp"
 #include "nn/arch/rcan/rcan.hpp"
 #include "nn/arch/realcugan/realcugan.hpp"
@@ -38,6 +39,7 @@ const std::vector<const Family*>& families() {
         &arch::srcnn::family(),
         &arch::spanplus::family(),  // before span: its stages hold SPAN-like block names
         &arch::span::family(),
+        &arch::omnisr::family(),
         &arch::waifu2x::family(),  // after realcugan: its cunet keys are Real-CUGAN's
         &arch::torchscript::family(),  // never claims keys: only TorchScript archives are it
     };
