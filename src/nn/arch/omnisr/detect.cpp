@@ -181,7 +181,7 @@ Descriptor describe(const formats::TensorMap& t, const std::map<std::string, std
     // Tiling (docs/models.md): grid attention spans the image, and ESA's pooling lattice and
     // bilinear upsampling depend on the map's size, so no overlap makes a split equal one run
     // (random weights of the published size, Set14 x4 split at tile 64 or 128: 20-29 dB). Tiles
-    // of 64 windows (512) keep images up to 512x512 whole (x4 at 512x512: peak RSS 641 MB, 380 MB
+    // of 64 windows (512) keep images up to 512x512 whole (x4 at 512x512: peak RSS 601 MB, 343 MB
     // above the loaded model); 8 windows (64 px) of context did best on the splits measured.
     d.context = 8 * p.window;
     d.preferred_tile = 64 * p.window;
