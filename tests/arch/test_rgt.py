@@ -318,8 +318,13 @@ def test_real_configurations(ws):
     # RGT-S (6 groups) and RGT (8 groups): embed 180, depth 6, 6 heads, split [8, 32], c_ratio 0.5.
     check(ws, "rgt_s_x4", 21, scale=4, embed=180, depths=(6,) * 6, heads=6, mlp=2.0, split=(8, 32), c_ratio=0.5,
           sizes=[(20, 36)], fragments=("RGT x4, embed 180, depths [6,6,6,6,6,6], heads 6, split [8,32], mlp 360",))
-    check(ws, "rgt_x2", 22, scale=2, embed=180, depths=(6,) * 8, heads=6, mlp=2.0, split=(8, 32), c_ratio=0.5,
-          sizes=[(18, 33)], fragments=("depths [6,6,6,6,6,6,6,6]",))
+    # RGT (8 groups) in one format: the three formats' reading is the same as RGT-S's above.
+    m = make(22, scale=2, embed=180, depths=(6,) * 8, heads=6, mlp=2.0, split=(8, 32), c_ratio=0.5)
+    path = os.path.join(ws.dir, "rgt_x2.safetensors")
+    archtest.save_safetensors(path, archtest.state_dict(m))
+    archtest.check_detected(path, "RGT x2, embed 180, depths [6,6,6,6,6,6,6,6]")
+    x = archtest.image(18, 33)
+    archtest.check_close("RGT x2 33x18", archtest.run(path, x, 2), archtest.reference(m, x, 2))
 
 
 def test_stored_buffers_ignored(ws):
