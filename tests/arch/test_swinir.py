@@ -312,6 +312,7 @@ def test_bad_files(ws):
     # what it lacks; one with only HAT's index buffer reaches this family and is refused as neither.
     hat = dict(sd)
     hat["layers.0.residual_group.blocks.0.conv_block.cab.0.weight"] = torch.zeros(5, 16, 3, 3)
+    hat["layers.0.residual_group.blocks.0.conv_block.cab.0.bias"] = torch.zeros(5)
     archtest.expect_model_error(archtest.save_all(ws, "hat", hat)[0], "HAT: missing tensor",
                                 "layers.0.residual_group.blocks.0.conv_block.cab.")
     hat = dict(sd)

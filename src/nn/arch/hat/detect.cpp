@@ -45,13 +45,12 @@ std::string num(int64_t i) { return std::to_string(i); }
 // One hybrid attention block's channel-attention branch; the widths from block 0's, then checked.
 void check_cab(const Keys& k, const std::string& p, Params& s) {
     const int64_t e = s.embed;
-    if (s.cab == 0) {
-        s.cab = k.bounded(k.need(p + "cab.0.weight", 4).shape[0], 1, e, "CAB's width (" + p + "cab.0.weight dim 0)");
-        s.squeeze = k.bounded(k.need(p + "cab.3.attention.1.weight", 4).shape[0], 1, e,
-                              "the channel attention's width (" + p + "cab.3.attention.1.weight dim 0)");
-    }
+    if (s.cab == 0) s.cab = k.bounded(k.need(p + "cab.0.weight", 4).shape[0], 1, e, "CAB's width (" + p + "cab.0.weight dim 0)");
     conv(k, p + "cab.0", s.cab, e, 3);
     conv(k, p + "cab.2", e, s.cab, 3);
+    if (s.squeeze == 0)
+        s.squeeze = k.bounded(k.need(p + "cab.3.attention.1.weight", 4).shape[0], 1, e,
+                              "the channel attention's width (" + p + "cab.3.attention.1.weight dim 0)");
     conv(k, p + "cab.3.attention.1", s.squeeze, e, 1);
     conv(k, p + "cab.3.attention.3", e, s.squeeze, 1);
 }
