@@ -230,10 +230,13 @@ Params params(const formats::TensorMap& t, const std::map<std::string, std::stri
     if (meta.first) split = meta;
     if (!split.first) split = {8, 32};
     p.split_h = split.first, p.split_w = split.second;
+    // Both sides >= 2 (dat_arch.py's mask misreads a shift of 0), at most 1024 tokens a window (the
+    // bias and logits grow with its square; the published ones have 128 and 256), the larger side a
+    // multiple of the smaller (qkv is padded to the larger).
     const int lo = std::min(p.split_h, p.split_w), hi = std::max(p.split_h, p.split_w);
-    if (lo < 2 || hi > 256 || hi % lo)
+    if (lo < 2 || lo * hi > 1024 || hi % lo)
         k.fail("split size " + num(p.split_h) + "x" + num(p.split_w) +
-               " is not supported: both sides from 2 to 256, the larger a multiple of the smaller (the windows' padding lattice)");
+               " is not supported: both sides at least 2, at most 1024 tokens a window, the larger side a multiple of the smaller");
     norm(k, "norm", e);
     if (p.three_conv) {
         if (e % 4) k.fail("the 3conv tail needs embed_dim a multiple of 4, not " + num(e));
