@@ -19,6 +19,14 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 using Dt = memory::data_type;
 
+bool blocked_kernels_available() {
+    static const bool yes = [] {
+        const auto isa = unsigned(dnnl::get_effective_cpu_isa()), core = unsigned(dnnl::cpu_isa::avx512_core);
+        return (isa & core) == core;  // ISA values are bit sets: avx512_core's bits all present
+    }();
+    return yes;
+}
+
 namespace {
 
 memory::desc blocked(int64_t c, int64_t h, int64_t w) { return memory::desc({1, c, h, w}, Dt::f32, Tag::nChw16c); }
@@ -34,7 +42,7 @@ std::string shape_key(const char* kind, int64_t c, int64_t h, int64_t w) {
 
 #if defined(__x86_64__)
 #define UPRES_AVX512F __attribute__((target("avx512f,fma")))
-const bool kAvx512 = __builtin_cpu_supports("avx512f");
+const bool kAvx512 = __builtin_cpu_supports("avx512f") && blocked_kernels_available();
 
 // e^x for x in [-87, 88] (clamped outside): 2^n e^r with |r| <= ln2 / 2, a degree-6 Taylor
 // polynomial for e^r (relative error below 2e-7, close to f32 rounding).

@@ -34,6 +34,11 @@ namespace upres::nn::onednn {
 
 constexpr int kBlock = 16;  // nChw16c: channel counts must be multiples of this
 
+// Whether oneDNN runs the blocked nChw16c f32 layout on its JIT kernels here: those need AVX-512
+// (avx512_core, as oneDNN sees the CPU, ONEDNN_MAX_CPU_ISA included). Without it oneDNN falls back
+// to its reference kernels, a hundred times slower than ATen, so callers keep to ATen instead.
+bool blocked_kernels_available();
+
 // A feature map of the chain: `c` channels of the run's size, blocked nChw16c f32.
 // In that layout channels [c0, c0 + c) of a map are one contiguous range: `slice` makes such a
 // part a map of its own, so a concatenation along channels costs nothing.

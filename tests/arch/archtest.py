@@ -178,6 +178,16 @@ def expect_model_error(path, *fragments, status="UPRES_E_MODEL"):
     raise Failure("%s was accepted" % path)
 
 
+def expect_unsupported_bf16(path, x, scale):
+    """precision=bf16 on a CPU without AVX512-BF16: refused with UPRES_E_UNSUPPORTED, naming bf16."""
+    try:
+        run(path, x, scale, precision="bf16")
+    except upres.UpresError as e:
+        check(e.status_name == "UPRES_E_UNSUPPORTED" and "bf16" in e.message, "bf16 refused oddly: %s" % e)
+        return
+    raise Failure("%s: bf16 accepted on a CPU without AVX512-BF16" % path)
+
+
 def check_detected(path, *fragments):
     text = describe(path)
     print("  detected: " + text)
@@ -223,6 +233,30 @@ def built_with_onednn():
         return None
 
 
+def cpu_flags():
+    """The CPU's feature flags (/proc/cpuinfo), an empty set where there is none."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_has_bf16():
+    """Whether the library runs bf16 on this CPU (AVX512-BF16); elsewhere it refuses precision=bf16."""
+    return "avx512_bf16" in cpu_flags()
+
+
+def onednn_blocked_kernels():
+    """Whether oneDNN has its AVX-512 kernels here (not capped by ONEDNN_MAX_CPU_ISA): only then
+    does the library run its oneDNN chains (src/nn/onednn_chain.hpp); elsewhere they are ATen's."""
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
+    return "avx512f" in cpu_flags() and (cap == "ALL" or cap.startswith("AVX512") or cap.startswith("AVX10"))
+
+
 def check_onednn_switch(path, module, x, scale, what):
     """onednn=1 (the oneDNN chain) and onednn=0 (plain ATen) both within 1e-4 of the reference, and
     different from each other where the build has oneDNN: the option really switches the arithmetic."""
@@ -234,7 +268,10 @@ def check_onednn_switch(path, module, x, scale, what):
     d = max_diff(fast, plain)
     print("  %-60s %.3g" % (what + ": onednn=1 vs onednn=0", d))
     with_dnnl = built_with_onednn()
-    if with_dnnl is True:
+    if with_dnnl is True and not onednn_blocked_kernels():
+        print("  (oneDNN has no AVX-512 kernels on this CPU: both runs are ATen's)")
+        check(d == 0, what + ": without AVX-512 onednn=1 must fall back to ATen")
+    elif with_dnnl is True:
         check(d > 0, what + ": onednn=1 and onednn=0 gave identical results (the switch does nothing)")
     elif with_dnnl is False:
         check(d == 0, what + ": a build without oneDNN gave different results for onednn=1 and onednn=0")
