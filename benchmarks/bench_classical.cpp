@@ -36,7 +36,7 @@ const Image& source(int w, int h, int channels, SampleType type) {
     auto key = std::make_tuple(w, h, channels, int(type));
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
-    Image photo = io::load_image(std::string(UPRES_SOURCE_DIR) + "/assets/sample.png");
+    Image photo = io::load_pixels(std::string(UPRES_SOURCE_DIR) + "/assets/sample.png");
     Image rgba = Image::allocate(photo.desc().width, photo.desc().height, channels, SampleType::u8);
     for (int y = 0; y < photo.desc().height; ++y)
         for (int x = 0; x < photo.desc().width; ++x)

@@ -8,13 +8,17 @@ DEPS=(
   build-essential cmake pkg-config
   # library (zlib: compressed .pth entries; nlohmann-json: safetensors headers)
   libtorch-dev libstb-dev zlib1g-dev nlohmann-json3-dev
+  # image files: libvips (libjpeg-turbo, libspng, libwebp, libtiff, libheif, libjxl, lcms2, libexif)
+  libvips-dev
   # oneDNN 2.x headers (the libdnnl Debian's libtorch links): Winograd convolutions for fp32 RRDBNet
   libdnnl-dev
   # tests: doctest, the Eigen oracle, reference implementations in Python, fuzzing with clang
   doctest-dev libeigen3-dev python3 python3-torch python3-numpy python3-pil python3-skimage
   clang libclang-rt-14-dev
+  # image-file tests: other encoders and metadata tools to compare with, an Adobe RGB profile
+  libimage-exiftool-perl webp libjxl-tools libheif-examples colord-data
   # benchmarks and peer comparisons
-  libbenchmark-dev libopencv-dev libvips-dev python3-opencv
+  libbenchmark-dev libopencv-dev libvips-tools python3-opencv
   # upscayl-bin (realesrgan-ncnn-vulkan) on the CPU through llvmpipe, for benchmarks/upscayl_compare.sh
   mesa-vulkan-drivers libvulkan1 libgomp1
   # evaluation pictures: labels in mosaics, charts

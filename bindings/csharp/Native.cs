@@ -87,6 +87,13 @@ namespace Upres
         internal static extern int upres_bitmap_create(int width, int height, int channels, int sampleType, out BitmapHandle bitmap);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_bitmap_view(BitmapHandle bitmap, ref NativeImage view);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern void upres_bitmap_destroy(IntPtr bitmap);
+        [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_bitmap_metadata(BitmapHandle bitmap, int kind, out IntPtr data, out UIntPtr size);
+        [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_bitmap_set_metadata(BitmapHandle bitmap, int kind, byte[] data, UIntPtr size);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_bitmap_orientation(BitmapHandle bitmap, out int orientation);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_bitmap_set_orientation(BitmapHandle bitmap, int orientation);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_bitmap_copy_metadata(BitmapHandle dst, BitmapHandle src);
 
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_set_max_pixels(ulong maxPixels);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern ulong upres_get_max_pixels();
@@ -101,12 +108,12 @@ namespace Upres
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_options_get_double(OptionsHandle options, byte[] name, out double value);
         [DllImport(Lib, CallingConvention = Cdecl)]
         internal static extern int upres_options_get_string(OptionsHandle options, byte[] name, byte[] buffer, UIntPtr capacity, out UIntPtr length);
-        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_option_count();
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_option_count(out int count);
         [DllImport(Lib, CallingConvention = Cdecl)]
         internal static extern int upres_option_describe(int index, out IntPtr name, out int type, out double min, out double max, out IntPtr help);
 
-        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_method_count();
-        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern IntPtr upres_method_name(int index);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_method_count(out int count);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_method_name(int index, out IntPtr name);
         [DllImport(Lib, CallingConvention = Cdecl)]
         internal static extern int upres_resampler_create(byte[] method, OptionsHandle options, out ResamplerHandle resampler);
         [DllImport(Lib, CallingConvention = Cdecl)] internal static extern void upres_resampler_destroy(IntPtr resampler);
@@ -141,11 +148,19 @@ namespace Upres
         internal static extern int upres_degrade(ref NativeImage src, byte[] pipeline, ulong seed, out BitmapHandle bitmap);
 
         [DllImport(Lib, CallingConvention = Cdecl)]
-        internal static extern int upres_image_load(byte[] path, OptionsHandle options, out BitmapHandle bitmap);
+        internal static extern int upres_file_load(byte[] path, OptionsHandle options, out BitmapHandle bitmap);
         [DllImport(Lib, CallingConvention = Cdecl)]
-        internal static extern int upres_image_load_memory(byte[] data, UIntPtr size, OptionsHandle options, out BitmapHandle bitmap);
-        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_image_probe(byte[] path, ref NativeImage info);
+        internal static extern int upres_file_load_memory(byte[] data, UIntPtr size, OptionsHandle options, out BitmapHandle bitmap);
         [DllImport(Lib, CallingConvention = Cdecl)]
-        internal static extern int upres_image_save(byte[] path, ref NativeImage image, OptionsHandle options);
+        internal static extern int upres_file_probe(byte[] path, OptionsHandle options, ref NativeImage info);
+        [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_file_check_output(byte[] path, int width, int height, int channels, OptionsHandle options);
+        [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_file_save(byte[] path, BitmapHandle bitmap, OptionsHandle options);
+        [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_file_save_image(byte[] path, ref NativeImage image, OptionsHandle options);
+        [DllImport(Lib, CallingConvention = Cdecl)] internal static extern int upres_file_format_count(out int count);
+        [DllImport(Lib, CallingConvention = Cdecl)]
+        internal static extern int upres_file_format_info(int index, out IntPtr name, out IntPtr extensions, out int flags, out IntPtr codec);
     }
 }

@@ -22,6 +22,35 @@ namespace Upres
 
     public enum Metric { Luma = 1, All = 2 }
 
+    /// <summary>The metadata blocks a Bitmap carries from file to file (UPRES_METADATA_*).</summary>
+    public enum MetadataKind
+    {
+        /// <summary>The ICC colour profile the pixels are encoded in.</summary>
+        Icc = 1,
+        /// <summary>EXIF, from its TIFF header on (no "Exif\0\0" prefix).</summary>
+        Exif = 2,
+        /// <summary>The XMP packet.</summary>
+        Xmp = 3,
+        /// <summary>IPTC-IIM records.</summary>
+        Iptc = 4,
+    }
+
+    /// <summary>What this build can do with a file format (UPRES_FORMAT_*).</summary>
+    [Flags]
+    public enum FormatFlags { None = 0, Read = 1, Write = 2 }
+
+    /// <summary>A file format this build knows (upres_file_format_info).</summary>
+    public sealed class FileFormat
+    {
+        public string Name;
+        /// <summary>The file extensions that name it, without dots ("jpg", "jpeg", ...).</summary>
+        public string[] Extensions;
+        /// <summary>The library that reads it (else writes it): "libvips" or "stb".</summary>
+        public string Codec;
+        public bool CanRead;
+        public bool CanWrite;
+    }
+
     /// <summary>A failed upres call: the C status and upres_last_error()'s message.</summary>
     public class UpresException : Exception
     {
@@ -162,7 +191,9 @@ namespace Upres
     }
 
     /// <summary>Pixels owned by upres (decoded files, results). Dispose frees them; readers may
-    /// share a bitmap between threads.</summary>
+    /// share a bitmap between threads. A bitmap loaded from a file carries its metadata (ICC
+    /// profile, EXIF, XMP, IPTC, orientation) to the file it is saved as (Library.SaveFile); a new
+    /// one has none until CopyMetadataFrom or SetMetadata.</summary>
     public sealed class Bitmap : ImageSource, IDisposable
     {
         private readonly BitmapHandle handle;
@@ -209,6 +240,49 @@ namespace Upres
             Buffer.BlockCopy(bytes, 0, image.Data, 0, bytes.Length);
             return image;
         }
+
+        /// <summary>A copy of the metadata block of one kind; empty when the bitmap has none.</summary>
+        public byte[] GetMetadata(MetadataKind kind)
+        {
+            bool added = false;
+            handle.DangerousAddRef(ref added);  // the block lives in the bitmap: keep it while copying
+            if (!added) throw new ObjectDisposedException("Bitmap");
+            try
+            {
+                IntPtr data; UIntPtr size;
+                Util.Check(Native.upres_bitmap_metadata(handle, (int)kind, out data, out size));
+                byte[] bytes = new byte[(int)size.ToUInt64()];
+                if (bytes.Length > 0) Marshal.Copy(data, bytes, 0, bytes.Length);
+                return bytes;
+            }
+            finally { handle.DangerousRelease(); }
+        }
+
+        /// <summary>Replaces the block of one kind with a copy of data (at most 64 MiB); null or
+        /// empty removes it.</summary>
+        public void SetMetadata(MetadataKind kind, byte[] data)
+        {
+            int size = data == null ? 0 : data.Length;
+            Util.Check(Native.upres_bitmap_set_metadata(handle, (int)kind, size == 0 ? null : data, new UIntPtr((uint)size)));
+        }
+
+        /// <summary>The EXIF orientation (1..8) the pixels still need to be shown upright: 1 unless
+        /// the file was loaded with "auto_orient" = 0. Setting anything outside 1..8 throws.</summary>
+        public int Orientation
+        {
+            get { int o; Util.Check(Native.upres_bitmap_orientation(handle, out o)); return o; }
+            set { Util.Check(Native.upres_bitmap_set_orientation(handle, value)); }
+        }
+
+        /// <summary>Gives this bitmap every metadata block and the orientation of source (a
+        /// resampled copy keeps the original's).</summary>
+        public void CopyMetadataFrom(Bitmap source)
+        {
+            if (source == null) throw new ArgumentNullException("source");
+            Util.Check(Native.upres_bitmap_copy_metadata(handle, source.handle));
+        }
+
+        internal BitmapHandle Handle { get { return handle; } }
 
         internal override Pin Acquire()
         {
@@ -364,11 +438,13 @@ namespace Upres
         public static string[] Methods()
         {
             List<string> names = new List<string>();
-            int n = Native.upres_method_count();
+            int n;
+            Util.Check(Native.upres_method_count(out n));
             for (int i = 0; i < n; ++i)
             {
-                string name = Util.Utf8(Native.upres_method_name(i));
-                if (name != null) names.Add(name);
+                IntPtr name;
+                Util.Check(Native.upres_method_name(i, out name));
+                names.Add(Util.Utf8(name));
             }
             return names.ToArray();
         }
@@ -376,7 +452,9 @@ namespace Upres
         public static OptionInfo[] OptionTable()
         {
             List<OptionInfo> table = new List<OptionInfo>();
-            for (int i = 0; i < Native.upres_option_count(); ++i)
+            int n;
+            Util.Check(Native.upres_option_count(out n));
+            for (int i = 0; i < n; ++i)
             {
                 IntPtr name, help; int type; double min, max;
                 Util.Check(Native.upres_option_describe(i, out name, out type, out min, out max, out help));
@@ -392,36 +470,90 @@ namespace Upres
             return n;
         }
 
-        public static Bitmap LoadImage(string path, Options options = null)
+        /// <summary>Decodes an image file into a bitmap with the file's metadata: PNG, JPEG, WebP,
+        /// TIFF, JPEG XL, AVIF, HEIC, GIF, BMP, TGA, PSD, HDR as this build reads them (FileFormats).
+        /// Options: "max_pixels", "auto_orient" (default 1: EXIF orientation applied), "to_srgb".</summary>
+        public static Bitmap LoadFile(string path, Options options = null)
         {
             BitmapHandle h;
-            Util.Check(Native.upres_image_load(Util.CString(path, "path"), Options.Of(options), out h));
+            Util.Check(Native.upres_file_load(Util.CString(path, "path"), Options.Of(options), out h));
             return new Bitmap(h);
         }
 
-        public static Bitmap LoadImage(byte[] file, Options options = null)
+        /// <summary>Decodes an image file held in memory (options as LoadFile(path)).</summary>
+        public static Bitmap LoadFile(byte[] file, Options options = null)
         {
             if (file == null) throw new ArgumentNullException("file");
             BitmapHandle h;
-            Util.Check(Native.upres_image_load_memory(file, new UIntPtr((uint)file.Length), Options.Of(options), out h));
+            Util.Check(Native.upres_file_load_memory(file, new UIntPtr((uint)file.Length), Options.Of(options), out h));
             return new Bitmap(h);
         }
 
-        /// <summary>Width, height, channels and sample type from a file's header (Data is zero).</summary>
-        public static NativeImage ProbeImage(string path)
+        /// <summary>Width, height (after the EXIF orientation unless "auto_orient" is 0), channels
+        /// and sample type from a file's header (Data is zero).</summary>
+        public static NativeImage ProbeFile(string path, Options options = null)
         {
             NativeImage info = NativeImage.Empty();
-            Util.Check(Native.upres_image_probe(Util.CString(path, "path"), ref info));
+            Util.Check(Native.upres_file_probe(Util.CString(path, "path"), Options.Of(options), ref info));
             return info;
         }
 
-        public static void SaveImage(string path, ImageSource image, Options options = null)
+        /// <summary>Throws when the format path names (by its extension) cannot hold an image of this
+        /// size and channels: Status.Limit with the format's limit in the message (WebP over 16383
+        /// pixels a side, JPEG over 65535, ...), Status.InvalidArgument for alpha into JPEG or an
+        /// unknown extension. Call it before a long upscale; saving checks the same.</summary>
+        public static void CheckOutput(string path, int width, int height, int channels, Options options = null)
         {
+            Util.Check(Native.upres_file_check_output(Util.CString(path, "path"), width, height, channels, Options.Of(options)));
+        }
+
+        /// <summary>Writes a bitmap by extension (.png, .jpg, .webp, .tif, .jxl, .avif, .bmp, .tga,
+        /// .hdr as this build can) with its metadata: the ICC profile embedded, EXIF (with the new size
+        /// and the orientation), XMP and IPTC where the format holds them, unless "strip" is 1.
+        /// Options: "quality", "lossless", "chroma_subsampling", "progressive", "tiff_compression".
+        /// Never leaves a partial file.</summary>
+        public static void SaveFile(string path, Bitmap bitmap, Options options = null)
+        {
+            if (bitmap == null) throw new ArgumentNullException("bitmap");
+            Util.Check(Native.upres_file_save(Util.CString(path, "path"), bitmap.Handle, Options.Of(options)));
+        }
+
+        /// <summary>Writes managed pixels by extension (no metadata).</summary>
+        public static void SaveFile(string path, Image image, Options options = null)
+        {
+            SaveFileImage(path, image, options);
+        }
+
+        /// <summary>Writes the pixels of any image alone (a Bitmap without its metadata).</summary>
+        public static void SaveFileImage(string path, ImageSource image, Options options = null)
+        {
+            if (image == null) throw new ArgumentNullException("image");
             byte[] p = Util.CString(path, "path");
             int status;
             using (Pin pin = image.Acquire())
-                status = Native.upres_image_save(p, ref pin.View, Options.Of(options));
+                status = Native.upres_file_save_image(p, ref pin.View, Options.Of(options));
             Util.Check(status);
+        }
+
+        /// <summary>The file formats this build knows, with what it can do with each.</summary>
+        public static FileFormat[] FileFormats()
+        {
+            int n;
+            Util.Check(Native.upres_file_format_count(out n));
+            FileFormat[] formats = new FileFormat[n];
+            for (int i = 0; i < n; ++i)
+            {
+                IntPtr name, extensions, codec; int flags;
+                Util.Check(Native.upres_file_format_info(i, out name, out extensions, out flags, out codec));
+                formats[i] = new FileFormat {
+                    Name = Util.Utf8(name),
+                    Extensions = (Util.Utf8(extensions) ?? "").Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries),
+                    Codec = Util.Utf8(codec) ?? "",
+                    CanRead = (flags & (int)FormatFlags.Read) != 0,
+                    CanWrite = (flags & (int)FormatFlags.Write) != 0,
+                };
+            }
+            return formats;
         }
 
         public static double Psnr(ImageSource a, ImageSource b, int border = 0, Metric metric = Metric.Luma)

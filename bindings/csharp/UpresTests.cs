@@ -66,10 +66,28 @@ static class UpresTests
             { "UPRES_SAMPLE_U8", (long)SampleType.U8 }, { "UPRES_SAMPLE_U16", (long)SampleType.U16 }, { "UPRES_SAMPLE_F32", (long)SampleType.F32 },
             { "UPRES_IMAGE_PREMULTIPLIED", (long)ImageFlags.Premultiplied }, { "UPRES_IMAGE_SRGB", (long)ImageFlags.Srgb },
             { "UPRES_METRIC_LUMA", (long)Metric.Luma }, { "UPRES_METRIC_ALL", (long)Metric.All },
-            { "UPRES_OPTION_INT", 1 }, { "UPRES_OPTION_DOUBLE", 2 }, { "UPRES_OPTION_STRING", 3 } };
+            { "UPRES_OPTION_INT", 1 }, { "UPRES_OPTION_DOUBLE", 2 }, { "UPRES_OPTION_STRING", 3 },
+            { "UPRES_METADATA_ICC", (long)MetadataKind.Icc }, { "UPRES_METADATA_EXIF", (long)MetadataKind.Exif },
+            { "UPRES_METADATA_XMP", (long)MetadataKind.Xmp }, { "UPRES_METADATA_IPTC", (long)MetadataKind.Iptc },
+            { "UPRES_FORMAT_READ", (long)FormatFlags.Read }, { "UPRES_FORMAT_WRITE", (long)FormatFlags.Write } };
         foreach (var kv in constants) Equal(c["const." + kv.Key], kv.Value.ToString(), kv.Key);
+        Equal(constants.Count, c.Keys.Count(k => k.StartsWith("const.")), "every C constant is checked");
 
-        using (Bitmap src = Library.LoadImage(sample))
+        Dictionary<string, string> f = Pairs("formats.txt");
+        FileFormat[] formats = Library.FileFormats();
+        Equal(f["format.count"], formats.Length.ToString(), "format count as in C");
+        foreach (FileFormat format in formats)
+        {
+            string line;
+            if (!f.TryGetValue("format." + format.Name, out line)) { Check(false, "formats.txt lacks " + format.Name); continue; }
+            string[] parts = line.Split(new[] { ' ' }, 3);
+            int flags = (format.CanRead ? (int)FormatFlags.Read : 0) | (format.CanWrite ? (int)FormatFlags.Write : 0);
+            Equal(parts[0], flags.ToString(), format.Name + " flags as in C");
+            Equal(parts[1], format.Codec, format.Name + " codec as in C");
+            Equal(parts[2], string.Join(" ", format.Extensions), format.Name + " extensions as in C");
+        }
+
+        using (Bitmap src = Library.LoadFile(sample))
         using (Resampler lanczos = new Resampler("lanczos3"))
         using (Bitmap big = lanczos.Resample(src, src.Width * 4, src.Height * 4))
         {
@@ -77,7 +95,7 @@ static class UpresTests
             Check(SameBytes(File.ReadAllBytes(Path.Combine(referenceDir, "lanczos3_x4.raw")), big.ToBytes()), "lanczos3 x4 byte-identical to C");
         }
 
-        using (Bitmap src = Library.LoadImage(sample))
+        using (Bitmap src = Library.LoadFile(sample))
         using (Options options = BicubicOptions())
         using (Resampler bicubic = new Resampler("bicubic", options))
         {
@@ -112,13 +130,13 @@ static class UpresTests
 
     static void Errors()
     {
-        UpresException e = Throws(() => Library.LoadImage("/nonexistent/missing-image.png"), "load missing file");
+        UpresException e = Throws(() => Library.LoadFile("/nonexistent/missing-image.png"), "load missing file");
         if (e != null)
         {
             Equal(Status.Io, e.Status, "missing file status");
             Check(e.NativeMessage.Contains("missing-image.png"), "message names the file: " + e.NativeMessage);
         }
-        e = Throws(() => Library.LoadImage(new byte[] { 1, 2, 3, 4 }), "load garbage bytes");
+        e = Throws(() => Library.LoadFile(new byte[] { 1, 2, 3, 4 }), "load garbage bytes");
         if (e != null) Equal(Status.Format, e.Status, "garbage status");
         e = Throws(() => new Options().Set("threads", -3), "bad option value");
         if (e != null) Check(e.Status == Status.InvalidArgument && e.NativeMessage.Contains("threads"), "bad option: " + e.Message);
@@ -136,7 +154,7 @@ static class UpresTests
 
     static void Cancellation()
     {
-        using (Bitmap src = Library.LoadImage(sample))
+        using (Bitmap src = Library.LoadFile(sample))
         using (Resampler lanczos = new Resampler("lanczos3"))
         using (CancelToken token = new CancelToken())
         {
@@ -185,20 +203,45 @@ static class UpresTests
         string path = Path.Combine(Path.GetTempPath(), "upres-cs-" + System.Diagnostics.Process.GetCurrentProcess().Id + ".png");
         try
         {
-            Library.SaveImage(path, new Image(pixels, 6, 5, 4));
-            NativeImage info = Library.ProbeImage(path);
+            Library.SaveFile(path, new Image(pixels, 6, 5, 4));
+            NativeImage info = Library.ProbeFile(path);
             Check(info.Width == 6 && info.Height == 5 && info.Channels == 4 && info.SampleType == (int)SampleType.U16, "probe");
-            using (Bitmap back = Library.LoadImage(path))
+            using (Bitmap back = Library.LoadFile(path))
             {
                 Check(((ushort[])back.ToImage().Data).SequenceEqual(pixels), "u16 PNG round trip");
-                using (Bitmap fromMemory = Library.LoadImage(File.ReadAllBytes(path)))
+                using (Bitmap fromMemory = Library.LoadFile(File.ReadAllBytes(path)))
                     Check(SameBytes(back.ToBytes(), fromMemory.ToBytes()), "load from memory");
+                // A bitmap with its metadata (upres_file_save), and the pixels alone (upres_file_save_image).
+                Library.SaveFile(path, back);
+                using (Bitmap again = Library.LoadFile(path)) Check(SameBytes(back.ToBytes(), again.ToBytes()), "bitmap round trip");
+                Library.SaveFileImage(path, back);
+                using (Bitmap again = Library.LoadFile(path)) Check(SameBytes(back.ToBytes(), again.ToBytes()), "pixels-only round trip");
             }
         }
         finally { File.Delete(path); }
 
+        string jpeg = Path.Combine(Path.GetTempPath(), "upres-cs-" + System.Diagnostics.Process.GetCurrentProcess().Id + ".jpg");
+        try
+        {
+            using (Bitmap src = Library.LoadFile(sample))
+            using (Options o = new Options().Set("quality", 80).Set("chroma_subsampling", "444"))
+            {
+                Library.SaveFile(jpeg, src, o);
+                Equal(src.Width, Library.ProbeFile(jpeg).Width, "JPEG with quality 80 written");
+            }
+            UpresException bad = Throws(() => new Options().Set("jpeg_quality", 80), "jpeg_quality is gone");
+            if (bad != null) Equal(Status.InvalidArgument, bad.Status, "jpeg_quality refused");
+        }
+        finally { File.Delete(jpeg); }
+
         Check(Library.Methods().Contains("lanczos3"), "methods list lanczos3");
         Check(Library.OptionTable().Any(o => o.Name == "threads" && o.Type == 1), "option table has threads (int)");
+        Check(Library.OptionTable().Any(o => o.Name == "quality" && o.Type == 1 && o.Min == 0 && o.Max == 100), "option table has quality (int 0..100)");
+        using (Options o = new Options())
+        {
+            Equal(1L, o.GetInt("auto_orient"), "auto_orient default");
+            Equal("deflate", o.GetString("tiff_compression"), "tiff_compression default");
+        }
         using (Options o = new Options().Set("edge", "wrap"))
         using (Options copy = o.Clone())
             Equal("wrap", copy.GetString("edge"), "clone keeps values");
@@ -207,6 +250,75 @@ static class UpresTests
         Equal((uint)(int.Parse(v[0]) * 10000 + int.Parse(v[1]) * 100 + int.Parse(v[2])), Library.VersionNumber, "version number");
         Equal((ulong)(5 * 3 * 4 * 4), Library.RequiredBytes(5, 3, 4, SampleType.F32), "required bytes");
         Check(Library.CudaDeviceCount >= 0, "CUDA device count");
+    }
+
+    static void Metadata()
+    {
+        using (Bitmap a = Bitmap.Create(4, 3, 3, SampleType.U8))
+        using (Bitmap b = Bitmap.Create(2, 2, 1, SampleType.U16))
+        {
+            foreach (MetadataKind kind in Enum.GetValues(typeof(MetadataKind)))
+                Equal(0, a.GetMetadata(kind).Length, "a new bitmap has no " + kind);
+            Equal(1, a.Orientation, "a new bitmap's orientation");
+            byte[] icc = { 1, 2, 0, 3 };
+            a.SetMetadata(MetadataKind.Icc, icc);
+            a.SetMetadata(MetadataKind.Xmp, System.Text.Encoding.UTF8.GetBytes("<x:xmpmeta/>"));
+            a.Orientation = 6;
+            Check(SameBytes(icc, a.GetMetadata(MetadataKind.Icc)), "ICC block read back");
+            icc[0] = 99;
+            Equal((byte)1, a.GetMetadata(MetadataKind.Icc)[0], "the block is a copy");
+            b.CopyMetadataFrom(a);
+            Check(SameBytes(a.GetMetadata(MetadataKind.Icc), b.GetMetadata(MetadataKind.Icc)), "copied ICC");
+            Equal("<x:xmpmeta/>", System.Text.Encoding.UTF8.GetString(b.GetMetadata(MetadataKind.Xmp)), "copied XMP");
+            Equal(6, b.Orientation, "copied orientation");
+            b.SetMetadata(MetadataKind.Icc, new byte[0]);
+            Equal(0, b.GetMetadata(MetadataKind.Icc).Length, "an empty block removes");
+            b.SetMetadata(MetadataKind.Xmp, null);
+            Equal(0, b.GetMetadata(MetadataKind.Xmp).Length, "null removes");
+            Equal(4, a.GetMetadata(MetadataKind.Icc).Length, "the source keeps its block");
+            UpresException e = Throws(() => a.GetMetadata((MetadataKind)5), "unknown metadata kind");
+            if (e != null) Equal(Status.InvalidArgument, e.Status, "unknown kind refused");
+            e = Throws(() => a.SetMetadata((MetadataKind)0, icc), "metadata kind 0");
+            if (e != null) Equal(Status.InvalidArgument, e.Status, "kind 0 refused");
+            e = Throws(() => { a.Orientation = 0; }, "orientation 0");
+            if (e != null) Equal(Status.InvalidArgument, e.Status, "orientation 0 refused");
+            e = Throws(() => { a.Orientation = 9; }, "orientation 9");
+            if (e != null) Equal(Status.InvalidArgument, e.Status, "orientation 9 refused");
+            Equal(6, a.Orientation, "orientation unchanged by refused values");
+        }
+
+        using (Bitmap src = Library.LoadFile(sample))
+        using (Resampler bilinear = new Resampler("bilinear"))
+        using (Bitmap big = bilinear.Resample(src, 300, 300))
+        {
+            Equal(1, src.Orientation, "loaded with auto_orient: nothing left to do");
+            using (Options o = new Options().Set("auto_orient", 0))
+                Equal(200, Library.ProbeFile(sample, o).Width, "probe with options");
+            big.CopyMetadataFrom(src);
+            string path = Path.Combine(Path.GetTempPath(), "upres-cs-meta-" + System.Diagnostics.Process.GetCurrentProcess().Id + ".png");
+            try
+            {
+                Library.SaveFile(path, big);
+                using (Bitmap back = Library.LoadFile(path)) Check(SameBytes(big.ToBytes(), back.ToBytes()), "load -> resample -> copy metadata -> save");
+            }
+            finally { File.Delete(path); }
+        }
+
+        bool webp = Library.FileFormats().Any(f => f.Name == "webp" && f.CanWrite);
+        Library.CheckOutput("out.png", 20000, 10, 4);
+        UpresException x = Throws(() => Library.CheckOutput("out.webp", 20000, 10, 3), "WebP over 16383 pixels");
+        if (x != null && webp) Check(x.Status == Status.Limit && x.NativeMessage.Contains("16383"), "WebP limit: " + x.Message);
+        if (x != null && !webp) Equal(Status.Unsupported, x.Status, "WebP not writable in this build");
+        x = Throws(() => Library.CheckOutput("out.jpg", 70000, 10, 3), "JPEG over 65535 pixels");
+        if (x != null) Check(x.Status == Status.Limit && x.NativeMessage.Contains("65535"), "JPEG limit: " + x.Message);
+        x = Throws(() => Library.CheckOutput("out.jpg", 10, 10, 4), "alpha into JPEG");
+        if (x != null) Equal(Status.InvalidArgument, x.Status, "alpha into JPEG refused");
+        x = Throws(() => Library.CheckOutput("out.xyz", 10, 10, 3), "unknown extension");
+        if (x != null) Equal(Status.InvalidArgument, x.Status, "unknown extension refused");
+
+        FileFormat png = Library.FileFormats().FirstOrDefault(f => f.Name == "png");
+        Check(png != null && png.CanRead && png.CanWrite && png.Extensions.Contains("png"), "png reads and writes");
+        Check(Library.FileFormats().All(f => f.Codec == "libvips" || f.Codec == "stb"), "codecs are libvips or stb");
     }
 
     static void MethodDescriptions()
@@ -248,6 +360,7 @@ static class UpresTests
         Errors();
         Cancellation();
         FilesAndLibrary();
+        Metadata();
         MethodDescriptions();
         PackedDescriptor();
         GC.Collect();

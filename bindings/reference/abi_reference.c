@@ -7,6 +7,8 @@
  *   OUT_DIR/metrics.txt     PSNR/SSIM of SAMPLE against the degraded image brought back by bicubic
  *   OUT_DIR/describe.txt    upres_method_describe of DESCRIBED_METHODS ("NAME TEXT" lines), and the
  *                           status of an unknown method ("unknown.status N")
+ *   OUT_DIR/formats.txt     upres_file_format_info of every format: "format.count N", then
+ *                           "format.NAME FLAGS CODEC EXTENSIONS..." lines
  * Each binding repeats these operations and compares bytes (and doubles) exactly. */
 #include <stddef.h>
 #include <stdint.h>
@@ -105,6 +107,12 @@ static void write_layout(FILE* f) {
     CONST(UPRES_OPTION_STRING);
     CONST(UPRES_METRIC_LUMA);
     CONST(UPRES_METRIC_ALL);
+    CONST(UPRES_METADATA_ICC);
+    CONST(UPRES_METADATA_EXIF);
+    CONST(UPRES_METADATA_XMP);
+    CONST(UPRES_METADATA_IPTC);
+    CONST(UPRES_FORMAT_READ);
+    CONST(UPRES_FORMAT_WRITE);
 #undef CONST
 }
 
@@ -124,6 +132,26 @@ static int write_descriptions(const char* dir) {
         fprintf(f, "%s %s\n", DESCRIBED_METHODS[i], text);
     }
     fprintf(f, "unknown.status %d\n", (int)upres_method_describe(UNKNOWN_METHOD, NULL, text, sizeof text, &length));
+    return fclose(f) != 0;
+}
+
+static int write_formats(const char* dir) {
+    char path[4096];
+    int32_t n = 0, i, flags = 0;
+    const char *name = NULL, *extensions = NULL, *codec = NULL;
+    FILE* f;
+    if (upres_file_format_count(&n) != UPRES_OK) return fail("upres_file_format_count");
+    snprintf(path, sizeof path, "%s/formats.txt", dir);
+    f = fopen(path, "w");
+    if (!f) return 1;
+    fprintf(f, "format.count %d\n", (int)n);
+    for (i = 0; i < n; ++i) {
+        if (upres_file_format_info(i, &name, &extensions, &flags, &codec) != UPRES_OK) {
+            fclose(f);
+            return fail("upres_file_format_info");
+        }
+        fprintf(f, "format.%s %d %s %s\n", name, (int)flags, codec, extensions);
+    }
     return fclose(f) != 0;
 }
 
@@ -157,8 +185,9 @@ int main(int argc, char** argv) {
     write_layout(layout);
     if (fclose(layout) != 0) return 1;
     if (write_descriptions(dir)) return 1;
+    if (write_formats(dir)) return 1;
 
-    if (upres_image_load(argv[1], NULL, &sample) != UPRES_OK) return fail("upres_image_load");
+    if (upres_file_load(argv[1], NULL, &sample) != UPRES_OK) return fail("upres_file_load");
     if (upres_bitmap_view(sample, &src) != UPRES_OK) { fail("upres_bitmap_view"); goto done; }
 
     /* 1. the examples' task: lanczos3 x4 into a new bitmap */

@@ -1,6 +1,7 @@
 // The example every language repeats: load an image, upscale it x4 with lanczos3 and, when
 // $UPRES_EXAMPLE_MODEL names a model file, with that model; write PNGs.
 // Usage: Upscale.exe INPUT OUTPUT_PREFIX  (writes OUTPUT_PREFIX-lanczos3-x4.png, OUTPUT_PREFIX-model-x4.png)
+// The input's metadata (colour profile, EXIF, XMP, IPTC) goes into the outputs.
 using System;
 using Upres;
 
@@ -8,9 +9,11 @@ static class Upscale
 {
     static void Run(Resampler resampler, Bitmap image, string output)
     {
+        Library.CheckOutput(output, image.Width * 4, image.Height * 4, image.Channels);
         using (Bitmap big = resampler.Resample(image, image.Width * 4, image.Height * 4))
         {
-            Library.SaveImage(output, big);
+            big.CopyMetadataFrom(image);
+            Library.SaveFile(output, big);
             Console.WriteLine("wrote " + output + " (" + big.Width + "x" + big.Height + ")");
         }
     }
@@ -24,7 +27,7 @@ static class Upscale
         }
         try
         {
-            using (Bitmap image = Library.LoadImage(args[0]))
+            using (Bitmap image = Library.LoadFile(args[0]))
             {
                 using (Resampler lanczos = new Resampler("lanczos3"))
                     Run(lanczos, image, args[1] + "-lanczos3-x4.png");

@@ -2,6 +2,7 @@
 """The example every language repeats: load an image, upscale it x4 with lanczos3 and, when
 $UPRES_EXAMPLE_MODEL names a model file, with that model; write PNGs.
 Usage: upscale.py INPUT OUTPUT_PREFIX  (writes OUTPUT_PREFIX-lanczos3-x4.png, OUTPUT_PREFIX-model-x4.png)
+The input's metadata (colour profile, EXIF, XMP, IPTC) goes into the outputs.
 Needs bindings/python on PYTHONPATH (or the package installed).
 """
 import os
@@ -11,8 +12,9 @@ import upres
 
 
 def upscale(resampler, image, output):
+    upres.check_output(output, image.shape[1] * 4, image.shape[0] * 4, image.shape[2])
     big = resampler.upscale(image, 4)
-    upres.save_image(output, big)
+    upres.save_file(output, big, metadata=image)  # the result keeps the input's metadata
     print(f"wrote {output} ({big.shape[1]}x{big.shape[0]})")
 
 
@@ -22,7 +24,7 @@ def main(argv):
         return 2
     _, path, prefix = argv
     try:
-        image = upres.load_image(path)
+        image = upres.load_file(path)
         upscale(upres.Resampler("lanczos3"), image, f"{prefix}-lanczos3-x4.png")
         model = os.environ.get("UPRES_EXAMPLE_MODEL")
         if not model:

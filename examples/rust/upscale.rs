@@ -1,17 +1,26 @@
 //! The example every language repeats: load an image, upscale it x4 with lanczos3 and, when
 //! $UPRES_EXAMPLE_MODEL names a model file, with that model; write PNGs.
 //! Usage: upscale INPUT OUTPUT_PREFIX  (writes OUTPUT_PREFIX-lanczos3-x4.png, OUTPUT_PREFIX-model-x4.png)
+//! The input's metadata (colour profile, EXIF, XMP, IPTC) goes into the outputs.
 use upres::{ErrorKind, Options, Resampler};
 
 fn upscale(resampler: &Resampler, input: &upres::Bitmap, output: &str) -> upres::Result<()> {
-    let big = resampler.resample(input, input.width() * 4, input.height() * 4)?;
-    upres::save_image(output, &big, None)?;
+    upres::check_output(
+        output,
+        input.width() * 4,
+        input.height() * 4,
+        input.channels(),
+        None,
+    )?;
+    let mut big = resampler.resample(input, input.width() * 4, input.height() * 4)?;
+    big.copy_metadata_from(input)?;
+    upres::save_file(output, &big, None)?;
     println!("wrote {output} ({}x{})", big.width(), big.height());
     Ok(())
 }
 
 fn run(input: &str, prefix: &str) -> upres::Result<()> {
-    let image = upres::load_image(input, None)?;
+    let image = upres::load_file(input, None)?;
     upscale(
         &Resampler::new("lanczos3", None)?,
         &image,

@@ -116,6 +116,28 @@ UPRES_API int32_t upres_bitmap_create(int32_t width, int32_t height, int32_t cha
 UPRES_API int32_t upres_bitmap_view(const upres_bitmap* bitmap, upres_image* out_view);
 UPRES_API void    upres_bitmap_destroy(upres_bitmap* bitmap);
 
+/* What a bitmap read from a file carries to the file it is saved as (upres_file_save): blocks of
+ * bytes, each empty when absent. A new bitmap (upres_bitmap_create, upres_resample_new) has none;
+ * upres_bitmap_copy_metadata gives a result its source's. */
+#define UPRES_METADATA_ICC   1  /* ICC colour profile the pixels are encoded in */
+#define UPRES_METADATA_EXIF  2  /* EXIF, from its TIFF header on (no "Exif\0\0" prefix) */
+#define UPRES_METADATA_XMP   3  /* XMP packet */
+#define UPRES_METADATA_IPTC  4  /* IPTC-IIM records */
+
+/* *out_data points into the bitmap (valid until it changes or is destroyed), NULL with
+ * *out_size 0 when the bitmap has no such block. */
+UPRES_API int32_t upres_bitmap_metadata(const upres_bitmap* bitmap, int32_t kind, const void** out_data,
+                                        size_t* out_size);
+/* Copies size bytes in (at most 64 MiB); size 0 removes the block. */
+UPRES_API int32_t upres_bitmap_set_metadata(upres_bitmap* bitmap, int32_t kind, const void* data, size_t size);
+/* The EXIF orientation (1..8) the bitmap's pixels still need to be shown upright: 1 when the file
+ * was loaded with "auto_orient" (the default), the file's value when loaded with auto_orient = 0.
+ * upres_file_save writes it into the output's EXIF. */
+UPRES_API int32_t upres_bitmap_orientation(const upres_bitmap* bitmap, int32_t* out_orientation);
+UPRES_API int32_t upres_bitmap_set_orientation(upres_bitmap* bitmap, int32_t orientation);
+/* Every block and the orientation of src into dst (a resampled copy keeps the original's). */
+UPRES_API int32_t upres_bitmap_copy_metadata(upres_bitmap* dst, const upres_bitmap* src);
+
 /* Process-wide default limit on width * height for every image upres allocates or accepts
  * (default 2^28 = 268 435 456 pixels). The option "max_pixels" overrides it per call. */
 UPRES_API int32_t upres_set_max_pixels(uint64_t max_pixels);
@@ -146,9 +168,9 @@ UPRES_API int32_t upres_options_get_double(const upres_options* options, const c
 UPRES_API int32_t upres_options_get_string(const upres_options* options, const char* name,
                                            char* buffer, size_t capacity, size_t* out_length);
 
-/* Describes option number index (0 .. upres_option_count()-1): its name, type (UPRES_OPTION_*),
- * and bounds (numeric options; both 0 for strings). Any out pointer may be NULL. */
-UPRES_API int32_t upres_option_count(void);
+/* Describes option number index (0 .. count-1): its name, type (UPRES_OPTION_*), and bounds
+ * (numeric options; both 0 for strings). Any out pointer may be NULL. */
+UPRES_API int32_t upres_option_count(int32_t* out_count);
 UPRES_API int32_t upres_option_describe(int32_t index, const char** out_name, int32_t* out_type,
                                         double* out_min, double* out_max, const char** out_help);
 
@@ -166,9 +188,9 @@ typedef struct upres_cancel_token upres_cancel_token;
  * (rows, tiles). Return 0 to go on, anything else to cancel the run. */
 typedef int32_t (*upres_progress_fn)(uint64_t done, uint64_t total, void* user_data);
 
-/* Method names known to this build (index 0 .. upres_method_count()-1), static strings. */
-UPRES_API int32_t upres_method_count(void);
-UPRES_API const char* upres_method_name(int32_t index);
+/* Method names known to this build (index 0 .. count-1): *out_name is a static string. */
+UPRES_API int32_t upres_method_count(int32_t* out_count);
+UPRES_API int32_t upres_method_name(int32_t index, const char** out_name);
 
 /* options may be NULL (defaults). The options are copied; the caller keeps ownership. */
 UPRES_API int32_t upres_resampler_create(const char* method, const upres_options* options,
@@ -253,19 +275,54 @@ UPRES_API int32_t upres_degrade(const upres_image* src, const char* pipeline, ui
                                 upres_bitmap** out);
 
 /* ------------------------------------------------------------ image files */
-/* A convenience layer over stb_image; the core never touches files. */
+/* A layer beside the core (which never touches files), under its own prefix. Codecs come from
+ * libvips where the build has it (libjpeg-turbo, libspng, libwebp, libtiff, libheif, libjxl, lcms2;
+ * only those loaders are enabled), stb_image otherwise; upres_file_format_info says which.
+ * Files are untrusted input: the header's size is checked against "max_pixels" before any pixel
+ * is decoded, a truncated or malformed file is UPRES_E_FORMAT naming it (never a partial image).
+ *
+ * Loading options (options may be NULL):
+ *   "max_pixels"   largest width * height decoded (0 = the process default)
+ *   "auto_orient"  1 (default): EXIF orientation applied, all 8 values; 0: pixels as stored
+ *   "to_srgb"      0 (default): pixels kept in the file's colour space, its ICC profile carried
+ *                  along; 1: converted to sRGB through lcms2 (the profile becomes sRGB's).
+ *                  CMYK files are always converted to RGB through their profile.
+ * Samples: 8-bit formats give u8, 16-bit PNG / TIFF / JPEG XL give u16, float TIFF / JPEG XL and
+ * HDR give f32; channels as stored (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA). */
+UPRES_API int32_t upres_file_load(const char* path, const upres_options* options, upres_bitmap** out);
+UPRES_API int32_t upres_file_load_memory(const void* data, size_t size, const upres_options* options,
+                                         upres_bitmap** out);
+/* Reads only the header: width, height (after orientation unless "auto_orient" is 0), channels and
+ * sample type; data is set to NULL. options may be NULL. */
+UPRES_API int32_t upres_file_probe(const char* path, const upres_options* options, upres_image* out_info);
 
-/* Reads PNG (8/16-bit), JPEG, BMP, TGA, GIF (first frame), PSD or HDR. 16-bit PNG gives u16,
- * HDR gives f32, others u8; channels as stored. options may be NULL ("max_pixels"). */
-UPRES_API int32_t upres_image_load(const char* path, const upres_options* options, upres_bitmap** out);
-UPRES_API int32_t upres_image_load_memory(const void* data, size_t size, const upres_options* options,
-                                          upres_bitmap** out);
-/* Reads only the header: fills width, height, channels and sample type; data is set to NULL. */
-UPRES_API int32_t upres_image_probe(const char* path, upres_image* out_info);
-/* Writes by extension: .png (u8 or u16), .jpg/.jpeg ("jpeg_quality"), .bmp, .tga, .hdr (f32).
- * Samples are converted when the format needs it. The file is written under a temporary name and
- * renamed, so a failure never leaves a partial file. options may be NULL. */
-UPRES_API int32_t upres_image_save(const char* path, const upres_image* image, const upres_options* options);
+/* Whether the format `path` names (by its extension) can hold an image of this size and these
+ * channels: UPRES_E_LIMIT with the format's limit in the message when it cannot (WebP over 16383
+ * pixels a side, JPEG over 65535, ...), UPRES_E_INVALID_ARGUMENT for alpha into JPEG or an unknown
+ * extension. Call it before a long upscale; upres_file_save checks the same. */
+UPRES_API int32_t upres_file_check_output(const char* path, int32_t width, int32_t height, int32_t channels,
+                                          const upres_options* options);
+/* Writes by extension: .png (8/16-bit), .jpg/.jpeg, .webp, .tif/.tiff (8/16-bit, float), .jxl,
+ * .avif, .bmp, .tga, .hdr, as this build can (upres_file_format_info). Samples are converted when
+ * the format needs it. The bitmap's ICC profile is embedded and its EXIF / XMP / IPTC copied where
+ * the format holds them (EXIF with the new pixel size and the bitmap's orientation), unless "strip"
+ * is 1 (the profile stays). Saving options:
+ *   "quality" 1..100 (0 = the format's default: JPEG 90, WebP 90, AVIF 60, JPEG XL 90);
+ *   "lossless" (WebP, JPEG XL, AVIF); "chroma_subsampling" auto|420|444 (JPEG, AVIF);
+ *   "progressive" (JPEG progressive, PNG interlaced); "tiff_compression" none|lzw|deflate.
+ * The file is written under a temporary name and renamed, so a failure never leaves a file. */
+UPRES_API int32_t upres_file_save(const char* path, const upres_bitmap* bitmap, const upres_options* options);
+/* The same for pixels alone (no metadata). */
+UPRES_API int32_t upres_file_save_image(const char* path, const upres_image* image, const upres_options* options);
+
+#define UPRES_FORMAT_READ   1
+#define UPRES_FORMAT_WRITE  2
+/* The file formats this build knows (index 0 .. count-1): *out_name ("webp"), *out_extensions
+ * ("webp", or "jpg jpeg"), *out_flags (UPRES_FORMAT_* this build can do), *out_codec (the library
+ * that does it, "libvips" or "stb"). Static strings; any out pointer may be NULL. */
+UPRES_API int32_t upres_file_format_count(int32_t* out_count);
+UPRES_API int32_t upres_file_format_info(int32_t index, const char** out_name, const char** out_extensions,
+                                         int32_t* out_flags, const char** out_codec);
 
 #ifdef __cplusplus
 } /* extern "C" */

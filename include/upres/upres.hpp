@@ -101,6 +101,26 @@ public:
     upres_bitmap* get() const noexcept { return h_.get(); }
     explicit operator bool() const noexcept { return bool(h_); }
 
+    // Metadata carried from file to file (UPRES_METADATA_ICC, _EXIF, _XMP, _IPTC): empty when absent.
+    std::string metadata(int32_t kind) const {
+        const void* data = nullptr;
+        size_t size = 0;
+        detail::check(upres_bitmap_metadata(h_.get(), kind, &data, &size));
+        return size ? std::string(static_cast<const char*>(data), size) : std::string();
+    }
+    void set_metadata(int32_t kind, const std::string& bytes) {
+        detail::check(upres_bitmap_set_metadata(h_.get(), kind, bytes.data(), bytes.size()));
+    }
+    // The EXIF orientation the pixels still need (1 unless loaded with auto_orient = 0).
+    int32_t orientation() const {
+        int32_t o = 1;
+        detail::check(upres_bitmap_orientation(h_.get(), &o));
+        return o;
+    }
+    void set_orientation(int32_t orientation) { detail::check(upres_bitmap_set_orientation(h_.get(), orientation)); }
+    // This bitmap gets every metadata block and the orientation of `source`.
+    void copy_metadata_from(const Bitmap& source) { detail::check(upres_bitmap_copy_metadata(h_.get(), source.get())); }
+
 private:
     detail::Handle<upres_bitmap, upres_bitmap_destroy> h_;
 };
@@ -254,9 +274,13 @@ private:
 
 inline std::vector<std::string> methods() {
     std::vector<std::string> names;
-    const int32_t n = upres_method_count();
-    for (int32_t i = 0; i < n; ++i)
-        if (const char* name = upres_method_name(i)) names.emplace_back(name);
+    int32_t n = 0;
+    detail::check(upres_method_count(&n));
+    for (int32_t i = 0; i < n; ++i) {
+        const char* name = nullptr;
+        detail::check(upres_method_name(i, &name));
+        names.emplace_back(name);
+    }
     return names;
 }
 
@@ -283,33 +307,70 @@ inline int32_t cuda_device_count() {
     return n;
 }
 
-inline Bitmap load_image(const std::string& path) {
+// Image files (upres_file_*): metadata travels in the Bitmap.
+inline Bitmap load_file(const std::string& path) {
     upres_bitmap* b = nullptr;
-    detail::check(upres_image_load(path.c_str(), nullptr, &b));
+    detail::check(upres_file_load(path.c_str(), nullptr, &b));
     return Bitmap(b);
 }
 
-inline Bitmap load_image(const std::string& path, const Options& options) {
+inline Bitmap load_file(const std::string& path, const Options& options) {
     upres_bitmap* b = nullptr;
-    detail::check(upres_image_load(path.c_str(), options.get(), &b));
+    detail::check(upres_file_load(path.c_str(), options.get(), &b));
     return Bitmap(b);
 }
 
-inline Image probe_image(const std::string& path) {
+inline Bitmap load_file_memory(const void* data, size_t size, const Options* options = nullptr) {
+    upres_bitmap* b = nullptr;
+    detail::check(upres_file_load_memory(data, size, options ? options->get() : nullptr, &b));
+    return Bitmap(b);
+}
+
+inline Image probe_file(const std::string& path, const Options* options = nullptr) {
     Image info;
-    detail::check(upres_image_probe(path.c_str(), &info));
+    detail::check(upres_file_probe(path.c_str(), options ? options->get() : nullptr, &info));
     return info;
 }
 
-inline void save_image(const std::string& path, const upres_image& image) {
-    detail::check(upres_image_save(path.c_str(), &image, nullptr));
+// Throws when the format `path` names cannot hold width x height x channels (before a long run).
+inline void check_output(const std::string& path, int32_t width, int32_t height, int32_t channels,
+                         const Options* options = nullptr) {
+    detail::check(upres_file_check_output(path.c_str(), width, height, channels, options ? options->get() : nullptr));
 }
 
-inline void save_image(const std::string& path, const upres_image& image, const Options& options) {
-    detail::check(upres_image_save(path.c_str(), &image, options.get()));
+inline void save_file(const std::string& path, const Bitmap& bitmap) {
+    detail::check(upres_file_save(path.c_str(), bitmap.get(), nullptr));
 }
 
-inline void save_image(const std::string& path, const Bitmap& bitmap) { save_image(path, bitmap.view()); }
+inline void save_file(const std::string& path, const Bitmap& bitmap, const Options& options) {
+    detail::check(upres_file_save(path.c_str(), bitmap.get(), options.get()));
+}
+
+// Pixels alone (no metadata).
+inline void save_file(const std::string& path, const upres_image& image) {
+    detail::check(upres_file_save_image(path.c_str(), &image, nullptr));
+}
+
+inline void save_file(const std::string& path, const upres_image& image, const Options& options) {
+    detail::check(upres_file_save_image(path.c_str(), &image, options.get()));
+}
+
+struct FileFormat {
+    std::string name, extensions, codec;
+    bool read = false, write = false;
+};
+inline std::vector<FileFormat> file_formats() {
+    int32_t n = 0;
+    detail::check(upres_file_format_count(&n));
+    std::vector<FileFormat> list;
+    for (int32_t i = 0; i < n; ++i) {
+        const char *name = nullptr, *extensions = nullptr, *codec = nullptr;
+        int32_t flags = 0;
+        detail::check(upres_file_format_info(i, &name, &extensions, &flags, &codec));
+        list.push_back({name, extensions, codec, (flags & UPRES_FORMAT_READ) != 0, (flags & UPRES_FORMAT_WRITE) != 0});
+    }
+    return list;
+}
 
 }  // namespace upres
 

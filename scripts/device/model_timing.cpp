@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
         for (const auto& p : precisions) resamplers.emplace_back("model", base.clone().set("precision", p));
         const int scale = resamplers.front().native_scale();
         for (int i = 5; i < argc; ++i) {
-            const upres::Bitmap image = upres::load_image(argv[i]);
+            const upres::Bitmap image = upres::load_file(argv[i]);
             const int w = image.width() * scale, h = image.height() * scale;
             upres::Bitmap reference;
             for (size_t k = 0; k < precisions.size(); ++k) {

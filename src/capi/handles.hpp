@@ -4,11 +4,13 @@
 #include <memory>
 
 #include "core/image.hpp"
+#include "core/metadata.hpp"
 #include "core/options.hpp"
 #include "core/resampler.hpp"
 
 struct upres_bitmap {
     upres::Image image;
+    upres::ImageMetadata metadata;  // from the file it was loaded from; saved with it
 };
 
 struct upres_options {

@@ -95,6 +95,63 @@ UPRES_API int32_t upres_bitmap_view(const upres_bitmap* bitmap, upres_image* out
 
 UPRES_API void upres_bitmap_destroy(upres_bitmap* bitmap) { delete bitmap; }
 
+namespace {
+constexpr size_t kMaxMetadataBytes = size_t(64) << 20;
+
+std::string* metadata_block(const upres_bitmap* bitmap, int32_t kind) {
+    if (kind < UPRES_METADATA_ICC || kind > UPRES_METADATA_IPTC)
+        fail(Status::invalid_argument, "metadata kind " + std::to_string(kind) + " is not one of UPRES_METADATA_*");
+    return const_cast<upres_bitmap*>(bitmap)->metadata.blob(MetadataKind(kind));
+}
+}  // namespace
+
+UPRES_API int32_t upres_bitmap_metadata(const upres_bitmap* bitmap, int32_t kind, const void** out_data, size_t* out_size) {
+    return UPRES_BOUNDARY({
+        require(bitmap, "bitmap");
+        require(out_data, "out_data");
+        require(out_size, "out_size");
+        const std::string* b = metadata_block(bitmap, kind);
+        *out_data = b->empty() ? nullptr : b->data();
+        *out_size = b->size();
+    });
+}
+
+UPRES_API int32_t upres_bitmap_set_metadata(upres_bitmap* bitmap, int32_t kind, const void* data, size_t size) {
+    return UPRES_BOUNDARY({
+        require(bitmap, "bitmap");
+        if (size) require(data, "data");
+        if (size > kMaxMetadataBytes)
+            fail(Status::limit, "metadata block of " + std::to_string(size) + " bytes (at most 64 MiB)");
+        std::string* b = metadata_block(bitmap, kind);
+        b->assign(static_cast<const char*>(data), size);
+    });
+}
+
+UPRES_API int32_t upres_bitmap_orientation(const upres_bitmap* bitmap, int32_t* out_orientation) {
+    return UPRES_BOUNDARY({
+        require(bitmap, "bitmap");
+        require(out_orientation, "out_orientation");
+        *out_orientation = bitmap->metadata.orientation;
+    });
+}
+
+UPRES_API int32_t upres_bitmap_set_orientation(upres_bitmap* bitmap, int32_t orientation) {
+    return UPRES_BOUNDARY({
+        require(bitmap, "bitmap");
+        if (orientation < 1 || orientation > 8)
+            fail(Status::invalid_argument, "EXIF orientation " + std::to_string(orientation) + " (1..8)");
+        bitmap->metadata.orientation = orientation;
+    });
+}
+
+UPRES_API int32_t upres_bitmap_copy_metadata(upres_bitmap* dst, const upres_bitmap* src) {
+    return UPRES_BOUNDARY({
+        require(dst, "dst");
+        require(src, "src");
+        dst->metadata = src->metadata;
+    });
+}
+
 UPRES_API int32_t upres_set_max_pixels(uint64_t max_pixels) {
     return UPRES_BOUNDARY({
         if (max_pixels == 0) fail(Status::invalid_argument, "max_pixels must be positive");

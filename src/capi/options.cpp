@@ -85,7 +85,12 @@ UPRES_API int32_t upres_options_get_string(const upres_options* options, const c
     });
 }
 
-UPRES_API int32_t upres_option_count(void) { return int32_t(option_table().size()); }
+UPRES_API int32_t upres_option_count(int32_t* out_count) {
+    return UPRES_BOUNDARY({
+        require(out_count, "out_count");
+        *out_count = int32_t(option_table().size());
+    });
+}
 
 UPRES_API int32_t upres_option_describe(int32_t index, const char** out_name, int32_t* out_type, double* out_min,
                                         double* out_max, const char** out_help) {

@@ -26,15 +26,21 @@ void run(const upres_resampler* resampler, const ImageView& src, const ImageView
 
 extern "C" {
 
-UPRES_API int32_t upres_method_count(void) { return int32_t(methods().size()); }
+UPRES_API int32_t upres_method_count(int32_t* out_count) {
+    return UPRES_BOUNDARY({
+        require(out_count, "out_count");
+        *out_count = int32_t(methods().size());
+    });
+}
 
-UPRES_API const char* upres_method_name(int32_t index) {
-    const auto& m = methods();
-    if (index < 0 || size_t(index) >= m.size()) {
-        set_error(Status::invalid_argument, "upres_method_name: index " + std::to_string(index) + " out of range");
-        return nullptr;
-    }
-    return m[size_t(index)].name.c_str();
+UPRES_API int32_t upres_method_name(int32_t index, const char** out_name) {
+    return UPRES_BOUNDARY({
+        require(out_name, "out_name");
+        const auto& m = methods();
+        if (index < 0 || size_t(index) >= m.size())
+            fail(Status::invalid_argument, "upres_method_name: index " + std::to_string(index) + " out of range");
+        *out_name = m[size_t(index)].name.c_str();
+    });
 }
 
 UPRES_API int32_t upres_resampler_create(const char* method, const upres_options* options, upres_resampler** out) {

@@ -46,8 +46,20 @@ std::string base_name(const std::string& path) {
     return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
+bool is_image_extension(const std::string& ext) {
+    static const std::vector<std::string> known = [] {
+        std::vector<std::string> list;
+        for (const auto& f : upres::file_formats()) {
+            if (!f.read) continue;
+            std::istringstream words(f.extensions);
+            for (std::string w; words >> w;) list.push_back(w);
+        }
+        return list;
+    }();
+    return std::find(known.begin(), known.end(), ext) != known.end();
+}
+
 std::vector<std::string> images_in(const std::string& dir) {
-    static const char* kExtensions[] = {"png", "jpg", "jpeg", "bmp", "tga", "gif", "psd", "hdr"};
     std::vector<std::string> out;
     if (DIR* d = opendir(dir.c_str())) {
         while (dirent* e = readdir(d)) {
@@ -55,8 +67,7 @@ std::vector<std::string> images_in(const std::string& dir) {
             if (name.empty() || name[0] == '.') continue;
             const std::string ext = extension_of(name);
             const std::string full = dir + (dir.back() == '/' ? "" : "/") + name;
-            if (std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions) &&
-                is_regular_file(full))
+            if (is_image_extension(ext) && is_regular_file(full))
                 out.push_back(full);
         }
         closedir(d);

@@ -17,6 +17,8 @@ void print_error(const std::string& message);
 bool is_directory(const std::string& path);
 bool is_regular_file(const std::string& path);
 // Image files directly inside a folder, sorted by name.
+// Whether files with this extension (lower case, no dot) are images this build reads.
+bool is_image_extension(const std::string& ext);
 std::vector<std::string> images_in(const std::string& dir);
 std::string base_name(const std::string& path);       // "a/b/photo.jpg" -> "photo"
 std::string extension_of(const std::string& path);     // "photo.JPG" -> "jpg"

@@ -101,10 +101,10 @@ int compare_command(int argc, char** argv) {
     }
     try {
         TextRenderer text;
-        upres::Bitmap hr = upres::load_image(hr_path);
+        upres::Bitmap hr = upres::load_file(hr_path);
         upres::Bitmap lr;
         if (!lr_path.empty()) {
-            lr = upres::load_image(lr_path);
+            lr = upres::load_file(lr_path);
         } else {
             upres_bitmap* out = nullptr;
             const upres::Image hv = hr.view();
@@ -160,7 +160,7 @@ int compare_command(int argc, char** argv) {
             while (size > 10.0f && text.measure(size, tiles[t].label) > tw) size -= 1.0f;
             text.draw(px, mw, mh, mv.stride_bytes, ox, oy + th + 4, size, tiles[t].label, black);
         }
-        upres::save_image(out_path, mosaic);
+        upres::save_file(out_path, mosaic);
         std::printf("%s: %zu methods, crop %d,%d %dx%d, zoom %d\n", out_path.c_str(), methods.size(), crop[0], crop[1],
                     crop[2], crop[3], zoom);
     } catch (const upres::Error& e) {

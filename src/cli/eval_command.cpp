@@ -113,10 +113,10 @@ int eval_command(int argc, char** argv) {
         std::vector<upres::Resampler> resamplers;
         for (const auto& m : methods) resamplers.push_back(resampler_for(m));
         for (const auto& name : names) {
-            upres::Bitmap hr = upres::load_image(hr_dir + "/" + name);
+            upres::Bitmap hr = upres::load_file(hr_dir + "/" + name);
             upres::Bitmap lr;
             if (have_lr) {
-                lr = upres::load_image(lr_dir + "/" + name);
+                lr = upres::load_file(lr_dir + "/" + name);
             } else {
                 upres_bitmap* out = nullptr;
                 const upres::Image hv = hr.view();

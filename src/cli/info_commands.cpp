@@ -9,6 +9,18 @@
 
 namespace upres_cli {
 
+int formats_command(int argc, char**) {
+    if (argc > 1) {
+        print_error("formats: takes no arguments");
+        return kExitUsage;
+    }
+    std::printf("%-6s %-20s %-6s %-6s %s\n", "format", "extensions", "read", "write", "codec");
+    for (const auto& f : upres::file_formats())
+        std::printf("%-6s %-20s %-6s %-6s %s\n", f.name.c_str(), f.extensions.c_str(), f.read ? "yes" : "-",
+                    f.write ? "yes" : "-", f.codec.c_str());
+    return kExitOk;
+}
+
 int methods_command(int argc, char**) {
     if (argc > 1) {
         print_error("methods: takes no arguments");
@@ -55,7 +67,7 @@ int info_command(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string path = argv[i];
         try {
-            const upres::Image im = upres::probe_image(path);
+            const upres::Image im = upres::probe_file(path);
             std::printf("%s: image %dx%d, %s, %s samples\n", path.c_str(), im.width, im.height,
                         layout_name(im.channels), sample_name(im.sample_type));
             continue;
@@ -66,10 +78,7 @@ int info_command(int argc, char** argv) {
                 continue;
             }
             // Not an image: perhaps a model file (a file named like an image keeps the image error).
-            static const char* kImageExtensions[] = {"png", "jpg", "jpeg", "bmp", "tga", "gif", "psd", "hdr"};
-            const std::string ext = extension_of(path);
-            bool image_name = false;
-            for (const char* x : kImageExtensions) image_name |= ext == x;
+            const bool image_name = is_image_extension(extension_of(path));
             size_t n = 0;
             if (!image_name && upres_model_describe(path.c_str(), nullptr, 0, &n) == UPRES_OK) {
                 std::string text(n + 1, '\0');

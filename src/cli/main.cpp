@@ -20,6 +20,7 @@ const char* kHelp =
     "usage: upres COMMAND [ARGS]\n"
     "  upscale INPUT... -o OUT [options]   upscale images (upres upscale --help)\n"
     "  methods                             list the resamplers\n"
+    "  formats                             list the image file formats read and written\n"
     "  info FILE...                        describe images or model files\n"
     "  eval DATASET [--methods a,b]        Y-PSNR / SSIM / time over a dataset\n"
     "  compare HR [--methods a,b] -o OUT   mosaic of zoomed crops per method\n"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
         if (command == "upscale") return upscale_command(argc - 1, argv + 1);
         if (command == "methods") return methods_command(argc - 1, argv + 1);
         if (command == "info") return info_command(argc - 1, argv + 1);
+        if (command == "formats") return formats_command(argc - 1, argv + 1);
         if (command == "eval") return eval_command(argc - 1, argv + 1);
         if (command == "compare") return compare_command(argc - 1, argv + 1);
         if (command == "convert") return convert_command(argc - 1, argv + 1);

@@ -1,5 +1,6 @@
 // `upres upscale INPUT... -o OUT [--method NAME] [--scale S | --width W --height H] [--model FILE]
-//                [--tile N] [--threads N] [--precision P] [--device D] [--set NAME=VALUE]...`
+//                [--tile N] [--threads N] [--precision P] [--device D] [--quality Q] [--lossless]
+//                [--no-auto-orient] [--to-srgb] [--strip] [--set NAME=VALUE]...`
 #include "upscale_command.hpp"
 
 #include <cmath>
@@ -29,7 +30,12 @@ const char* kUsage =
     "  --tile N          model tile size in input pixels (0 = automatic)\n"
     "  --threads N       worker threads (0 = all)\n"
     "  --precision P     auto|fp32|bf16|fp16       --device D   cpu|cuda[:N]\n"
-    "  --set NAME=VALUE  any library option (see docs/c-abi.md)\n";
+    "  --quality Q       JPEG / WebP / AVIF / JPEG XL quality 1..100   --lossless   WebP, JPEG XL, AVIF\n"
+    "  --no-auto-orient  keep the pixels as stored (the EXIF orientation stays in the output)\n"
+    "  --to-srgb         convert to sRGB through the embedded colour profile (default: keep it)\n"
+    "  --strip           leave EXIF, XMP and IPTC metadata out of the output\n"
+    "  --set NAME=VALUE  any library option (see docs/c-abi.md)\n"
+    "The output format comes from -o's extension (folder outputs: PNG); `upres formats` lists them.\n";
 
 struct Request {
     std::vector<std::string> inputs;
@@ -86,6 +92,20 @@ bool parse(int argc, char** argv, Request& r, bool& help) {
         } else if (a == "--tile" || a == "--threads" || a == "--precision" || a == "--device") {
             if (!value(v)) return false;
             r.options.emplace_back(a.substr(2), v);
+        } else if (a == "--quality") {
+            if (!value(v)) return false;
+            r.options.emplace_back("quality", v);
+        } else if (a == "--jpeg-quality") {  // the name before other formats had a quality
+            if (!value(v)) return false;
+            r.options.emplace_back("quality", v);
+        } else if (a == "--lossless") {
+            r.options.emplace_back("lossless", "1");
+        } else if (a == "--no-auto-orient") {
+            r.options.emplace_back("auto_orient", "0");
+        } else if (a == "--to-srgb") {
+            r.options.emplace_back("to_srgb", "1");
+        } else if (a == "--strip") {
+            r.options.emplace_back("strip", "1");
         } else if (a == "--set") {
             if (!value(v)) return false;
             const size_t eq = v.find('=');
@@ -118,7 +138,8 @@ bool parse(int argc, char** argv, Request& r, bool& help) {
 
 // Sets an option from text by its declared type.
 void set_option(upres::Options& o, const std::string& name, const std::string& text) {
-    const int32_t n = upres_option_count();
+    int32_t n = 0;
+    upres::detail::check(upres_option_count(&n));
     for (int32_t i = 0; i < n; ++i) {
         const char* oname = nullptr;
         int32_t type = 0;
@@ -186,7 +207,7 @@ int upscale_command(int argc, char** argv) {
     }
     const bool to_folder = folder_input || files.size() > 1 || r.output.back() == '/' || is_directory(r.output);
     if (!to_folder && extension_of(r.output).empty()) {
-        print_error(r.output + ": give the output an image extension (.png, .jpg, .bmp, .tga, .hdr)");
+        print_error(r.output + ": give the output an image extension (.png, .jpg, .webp, .tif, .avif, .jxl, ...)");
         return kExitUsage;
     }
 
@@ -211,13 +232,15 @@ int upscale_command(int argc, char** argv) {
     for (const auto& in : files) {
         const std::string out = to_folder ? r.output + (r.output.back() == '/' ? "" : "/") + base_name(in) + ".png" : r.output;
         try {
-            upres::Bitmap src = upres::load_image(in);
+            upres::Bitmap src = upres::load_file(in, options);
             int ow = 0, oh = 0;
             output_size(r, native, src.width(), src.height(), ow, oh);
+            upres::check_output(out, ow, oh, src.channels(), &options);  // before the (long) run
             ProgressBar bar(base_name(in));
             upres::Bitmap dst = resampler->run(src, ow, oh, [&](uint64_t d, uint64_t t) { return bar.update(d, t); });
             bar.finish();
-            upres::save_image(out, dst.view(), options);
+            dst.copy_metadata_from(src);
+            upres::save_file(out, dst, options);
             if (files.size() > 1) std::printf("%s -> %s (%dx%d)\n", in.c_str(), out.c_str(), ow, oh);
         } catch (const upres::Error& e) {
             print_error(e.what());

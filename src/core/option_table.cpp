@@ -57,7 +57,20 @@ const std::vector<OptionSpec>& option_table() {
         {"final_method", OptionType::text, kNoText, "bicubic", 0, 0, nullptr,
          "classical resampler that brings a model's output to the exact size asked for"},
         // Image files
-        {"jpeg_quality", OptionType::integer, 90, "", 1, 100, nullptr, "JPEG quality when saving"},
+        {"auto_orient", OptionType::integer, 1, "", 0, 1, nullptr,
+         "loading: apply the EXIF orientation to the pixels (0 = keep them as stored)"},
+        {"to_srgb", OptionType::integer, 0, "", 0, 1, nullptr,
+         "loading: convert to sRGB through the embedded ICC profile (0 = keep the file's colour space and carry "
+         "its profile to the output)"},
+        {"quality", OptionType::integer, 0, "", 0, 100, nullptr,
+         "saving JPEG, WebP, AVIF, JPEG XL: quality 1..100 (0 = the format's default: 90, AVIF 60)"},
+        {"lossless", OptionType::integer, 0, "", 0, 1, nullptr, "saving WebP, JPEG XL, AVIF: lossless"},
+        {"chroma_subsampling", OptionType::text, kNoText, "auto", 0, 0, "auto|420|444",
+         "saving JPEG, AVIF: chroma subsampling (auto = 4:4:4 from quality 90)"},
+        {"progressive", OptionType::integer, 0, "", 0, 1, nullptr, "saving JPEG: progressive; PNG: interlaced"},
+        {"tiff_compression", OptionType::text, kNoText, "deflate", 0, 0, "none|lzw|deflate", "saving TIFF: compression"},
+        {"strip", OptionType::integer, 0, "", 0, 1, nullptr,
+         "saving: leave out EXIF, XMP and IPTC metadata (the ICC profile stays)"},
     };
     return table;
 }

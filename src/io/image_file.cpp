@@ -1,333 +1,107 @@
+// Which codec reads or writes a file: the format comes from the bytes when reading (never from
+// the name: a .png that is a JPEG still reads) and from the extension when writing.
 #include "io/image_file.hpp"
 
-#include <stb_image.h>
-#include <stb_image_write.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <random>
-#include <vector>
-
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "core/checked_math.hpp"
-#include "io/header_bytes.hpp"
-#include "io/stb_guard.hpp"
+#include "io/file_bytes.hpp"
+#include "io/formats.hpp"
+#include "io/stb_codec.hpp"
+#if UPRES_WITH_VIPS
+#include "io/vips/vips_codec.hpp"
+#endif
 
 namespace upres::io {
 
 namespace {
 
-// Largest file read into memory (a decoded image is bounded by max_pixels separately).
-constexpr uint64_t kMaxFileBytes = uint64_t(2) << 30;
-
-[[noreturn]] void file_error(Status s, const std::string& name, const std::string& problem) {
-    fail(s, name + ": " + problem);
-}
-
-std::vector<uint8_t> read_file(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) file_error(Status::io, path, std::strerror(errno));
-    struct stat st {};
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        std::fclose(f);
-        file_error(Status::io, path, "not a regular file");
-    }
-    if (uint64_t(st.st_size) > kMaxFileBytes) {
-        std::fclose(f);
-        file_error(Status::limit, path, "file larger than 2 GiB");
-    }
-    std::vector<uint8_t> bytes(size_t(st.st_size));
-    const size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
-    const bool bad = std::ferror(f);
-    std::fclose(f);
-    if (bad || got != bytes.size()) file_error(Status::io, path, "read failed");
-    return bytes;
-}
-
-std::string reason() {
-    const char* r = stbi_failure_reason();
-    return r ? r : "unknown decoding error";
-}
-
-// The dimensions a header declares, read without stb so that an absurd size is reported as
-// exceeding the limit (stb refuses it as "corrupt" without saying why). False when unknown.
-bool declared_size(const uint8_t* d, size_t n, int64_t& w, int64_t& h) {
-    if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
-        w = be32(d + 16);
-        h = be32(d + 20);
-        return true;
-    }
-    if (n >= 10 && (std::memcmp(d, "GIF87a", 6) == 0 || std::memcmp(d, "GIF89a", 6) == 0)) {
-        w = le16(d + 6);
-        h = le16(d + 8);
-        return true;
-    }
-    if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
-        w = le32s(d + 18);
-        h = le32s(d + 22);
-        if (h < 0) h = -h;  // top-down bitmaps
-        return true;
-    }
-    if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {  // JPEG: find the first start-of-frame marker
-        size_t i = 2;
-        while (i + 9 < n) {
-            if (d[i] != 0xFF) return false;
-            const uint8_t m = d[i + 1];
-            if (m == 0xFF) { ++i; continue; }
-            const size_t len = size_t(d[i + 2]) << 8 | d[i + 3];
-            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-                h = int64_t(d[i + 5]) << 8 | d[i + 6];
-                w = int64_t(d[i + 7]) << 8 | d[i + 8];
-                return true;
-            }
-            i += 2 + len;
-        }
-    }
-    return false;
-}
-
-// Header facts without decoding pixels.
-ImageDesc probe_memory(const uint8_t* data, size_t size, const std::string& name, uint64_t max_pixels = 0) {
-    if (size == 0) file_error(Status::format, name, "empty file");
-    if (size > size_t(INT32_MAX)) file_error(Status::limit, name, "file too large to decode");
-    int64_t dw = 0, dh = 0;
-    if (declared_size(data, size, dw, dh)) {
-        if (dw <= 0 || dh <= 0)
-            file_error(Status::format, name, "the header declares an empty image (" + std::to_string(dw) + "x" +
-                                                 std::to_string(dh) + ")");
-        const uint64_t limit = max_pixels ? max_pixels : default_max_pixels();
-        if (dw > kMaxSide || dh > kMaxSide || uint64_t(dw) * uint64_t(dh) > limit)
-            file_error(Status::limit, name, "the header declares " + std::to_string(dw) + "x" + std::to_string(dh) +
-                                                " pixels, over the limit of " + std::to_string(limit) + " pixels");
-    }
-    // Before stb reads anything: its header readers already build JPEG Huffman tables. (A file whose
-    // data is shorter than its header's huge size is refused as cut short, not as too large.)
-    check_before_stb(data, size, name);
-    int w = 0, h = 0, c = 0;
-    if (!stbi_info_from_memory(data, int(size), &w, &h, &c))
-        file_error(Status::format, name, "not a readable image (" + reason() + ")");
-    ImageDesc d;
-    d.width = w;
-    d.height = h;
-    d.channels = c;
-    if (stbi_is_hdr_from_memory(data, int(size)))
-        d.type = SampleType::f32;
-    else if (stbi_is_16_bit_from_memory(data, int(size)))
-        d.type = SampleType::u16;
-    else
-        d.type = SampleType::u8;
-    d.stride = int64_t(d.width) * d.channels * int64_t(sample_bytes(d.type));
-    return d;
-}
-
-}  // namespace
-
-Image decode_image(const uint8_t* data, size_t size, const std::string& name, uint64_t max_pixels) {
-    const ImageDesc d = probe_memory(data, size, name, max_pixels);
-    // Checked before stb allocates anything for the pixels.
-    try {
-        validate_shape(d.width, d.height, d.channels, int32_t(d.type), name.c_str(), max_pixels);
-    } catch (const Error& e) {
-        throw Error(e.status(), std::string(e.what()) + " (from the file header)");
-    }
-    Image img = Image::allocate(d.width, d.height, d.channels, d.type, max_pixels);
-    int w = 0, h = 0, c = 0;
-    void* pixels = nullptr;
-    // No buffer of stb's may be much larger than the image: 16 bytes per pixel (f32 RGBA) is the
-    // most any decoder's output needs, doubled, with JPEG's padding to whole blocks and room for a
-    // PNG's compressed data.
-    const uint64_t ceiling_bytes = 32 * uint64_t(d.width + 32) * uint64_t(d.height + 32) + 2 * uint64_t(size) + (16u << 20);
-    StbCeiling ceiling(ceiling_bytes);
-    if (d.type == SampleType::f32)
-        pixels = stbi_loadf_from_memory(data, int(size), &w, &h, &c, d.channels);
-    else if (d.type == SampleType::u16)
-        pixels = stbi_load_16_from_memory(data, int(size), &w, &h, &c, d.channels);
-    else
-        pixels = stbi_load_from_memory(data, int(size), &w, &h, &c, d.channels);
-    if (!pixels && ceiling.refused())
-        file_error(Status::format, name, "decoding would need a buffer of over " + std::to_string(ceiling_bytes >> 20) +
-                                             " MiB for " + std::to_string(d.width) + "x" + std::to_string(d.height) +
-                                             " pixels (compressed data that expands far past the image?)");
-    if (!pixels) file_error(Status::format, name, "cannot decode (" + reason() + ")");
-    if (w != d.width || h != d.height) {
-        stbi_image_free(pixels);
-        file_error(Status::format, name, "decoded size differs from the header");
-    }
-    std::memcpy(img.data(), pixels, size_t(img.desc().stride) * size_t(d.height));
-    stbi_image_free(pixels);
-    // stb returns sRGB-encoded samples for everything but HDR.
-    if (d.type != SampleType::f32) img.set_flags(kSrgb);
-    return img;
-}
-
-Image load_image(const std::string& path, uint64_t max_pixels) {
-    const std::vector<uint8_t> bytes = read_file(path);
-    return decode_image(bytes.data(), bytes.size(), path, max_pixels);
-}
-
-ImageDesc probe_image(const std::string& path) {
-    const std::vector<uint8_t> bytes = read_file(path);
-    return probe_memory(bytes.data(), bytes.size(), path);
-}
-
-namespace {
-
-std::string lower_extension(const std::string& path) {
-    const size_t slash = path.find_last_of('/');
-    const size_t dot = path.find_last_of('.');
-    if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-    std::string ext = path.substr(dot + 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
-    return ext;
-}
-
-void append_bytes(void* context, void* data, int size) {
-    auto* out = static_cast<std::vector<uint8_t>*>(context);
-    const auto* p = static_cast<const uint8_t*>(data);
-    out->insert(out->end(), p, p + size);
-}
-
-// Packed copy in the sample type a format needs.
-Image packed_as(const ImageView& image, SampleType type) {
-    Image out = Image::allocate(image.desc.width, image.desc.height, image.desc.channels, type, UINT64_MAX);
-    convert_samples(image, out.view());
+std::string readable_list() {
+    std::string out;
+    for (const auto& f : file_formats())
+        if (f.reads != Codec::none) out += (out.empty() ? "" : ", ") + std::string(f.name);
     return out;
 }
 
-// stb's PNG writer takes 8-bit samples only; 16-bit PNG is written here (stored zlib blocks are
-// valid deflate and keep the writer small; stb_image and every decoder read them).
-std::vector<uint8_t> encode_png16(const ImageView& img);
-
-void write_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-    std::random_device rd;
-    const std::string tmp = path + ".tmp-upres-" + std::to_string(rd());
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) file_error(Status::io, path, std::string("cannot create: ") + std::strerror(errno));
-    bool ok = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-    ok = (std::fflush(f) == 0) && ok;
-    ok = (std::fclose(f) == 0) && ok;
-    if (!ok) {
-        const int err = errno;
-        std::remove(tmp.c_str());
-        file_error(Status::io, path, std::string("write failed: ") + std::strerror(err));
+// The format the bytes are in, when a codec of this build reads it; null for stb to try (TGA
+// has no signature, and stb names what it cannot read).
+const FileFormat* reader_for(const uint8_t* data, size_t size, const std::string& name, uint64_t max_pixels) {
+    if (size == 0) file_error(Status::format, name, "empty file");
+    const FileFormat* f = format_of_bytes(data, size);
+    int64_t w = 0, h = 0;
+    if (declared_size(data, size, w, h)) {
+        if (w <= 0 || h <= 0)
+            file_error(Status::format, name, "the header declares an empty image (" + std::to_string(w) + "x" + std::to_string(h) + ")");
+        const uint64_t limit = max_pixels ? max_pixels : default_max_pixels();
+        if (w > kMaxSide || h > kMaxSide || uint64_t(w) * uint64_t(h) > limit)
+            file_error(Status::limit, name, "the header declares " + std::to_string(w) + "x" + std::to_string(h) +
+                                                " pixels, over the limit of " + std::to_string(limit) + " pixels");
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        std::remove(tmp.c_str());
-        file_error(Status::io, path, std::string("cannot rename into place: ") + std::strerror(err));
-    }
-}
-
-uint32_t crc32(const uint8_t* p, size_t n, uint32_t crc = 0) {
-    static uint32_t table[256];
-    static const bool init = [] {
-        for (uint32_t i = 0; i < 256; ++i) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        return true;
-    }();
-    (void)init;
-    crc = ~crc;
-    for (size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
-
-void put32(std::vector<uint8_t>& v, uint32_t x) {
-    for (int s = 24; s >= 0; s -= 8) v.push_back(uint8_t(x >> s));
-}
-
-void chunk(std::vector<uint8_t>& png, const char* type, const std::vector<uint8_t>& body) {
-    put32(png, uint32_t(body.size()));
-    const size_t start = png.size();
-    png.insert(png.end(), type, type + 4);
-    png.insert(png.end(), body.begin(), body.end());
-    put32(png, crc32(png.data() + start, png.size() - start));
-}
-
-std::vector<uint8_t> encode_png16(const ImageView& img) {
-    const ImageDesc& d = img.desc;
-    static const uint8_t color_type[5] = {0, 0, 4, 2, 6};
-    std::vector<uint8_t> raw;
-    const size_t row = size_t(d.width) * d.channels * 2;
-    raw.reserve((row + 1) * size_t(d.height));
-    for (int32_t y = 0; y < d.height; ++y) {
-        raw.push_back(0);  // filter: none
-        const uint16_t* s = img.row_as<uint16_t>(y);
-        for (size_t i = 0; i < size_t(d.width) * d.channels; ++i) {
-            raw.push_back(uint8_t(s[i] >> 8));
-            raw.push_back(uint8_t(s[i] & 0xFF));
-        }
-    }
-    std::vector<uint8_t> z = {0x78, 0x01};
-    uint32_t a = 1, b = 0;
-    for (uint8_t v : raw) {
-        a = (a + v) % 65521;
-        b = (b + a) % 65521;
-    }
-    size_t pos = 0;
-    do {
-        const size_t n = std::min<size_t>(65535, raw.size() - pos);
-        z.push_back(pos + n == raw.size() ? 1 : 0);
-        z.push_back(uint8_t(n & 0xFF));
-        z.push_back(uint8_t(n >> 8));
-        z.push_back(uint8_t(~n & 0xFF));
-        z.push_back(uint8_t((~n >> 8) & 0xFF));
-        z.insert(z.end(), raw.begin() + long(pos), raw.begin() + long(pos + n));
-        pos += n;
-    } while (pos < raw.size());
-    put32(z, (b << 16) | a);
-    std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    std::vector<uint8_t> ihdr;
-    put32(ihdr, uint32_t(d.width));
-    put32(ihdr, uint32_t(d.height));
-    ihdr.insert(ihdr.end(), {16, color_type[d.channels], 0, 0, 0});
-    chunk(png, "IHDR", ihdr);
-    chunk(png, "IDAT", z);
-    chunk(png, "IEND", {});
-    return png;
+    if (f && f->reads == Codec::none)
+        file_error(Status::unsupported, name, std::string("a ") + f->name + " file, which this build cannot read (it reads " +
+                                                  readable_list() + "; " + f->name + " needs the libvips build)");
+    return f;
 }
 
 }  // namespace
 
-void save_image(const std::string& path, const ImageView& image, int jpeg_quality) {
-    const ImageDesc& d = image.desc;
-    const std::string ext = lower_extension(path);
-    std::vector<uint8_t> bytes;
-    int ok = 0;
-    if (d.width > 0xFFFF * 256 || d.height > 0xFFFF * 256) file_error(Status::limit, path, "image too large to save");
-    if (ext == "png" && d.type == SampleType::u16) {
-        bytes = encode_png16(image);
-        ok = 1;
-    } else if (ext == "png" || ext == "bmp" || ext == "tga" || ext == "jpg" || ext == "jpeg") {
-        Image u8 = packed_as(image, SampleType::u8);
-        const ImageView v = u8.view();
-        const int stride = int(v.desc.stride);
-        if (ext == "png")
-            ok = stbi_write_png_to_func(append_bytes, &bytes, d.width, d.height, d.channels, v.data, stride);
-        else if (ext == "bmp")
-            ok = stbi_write_bmp_to_func(append_bytes, &bytes, d.width, d.height, d.channels, v.data);
-        else if (ext == "tga")
-            ok = stbi_write_tga_to_func(append_bytes, &bytes, d.width, d.height, d.channels, v.data);
-        else
-            ok = stbi_write_jpg_to_func(append_bytes, &bytes, d.width, d.height, d.channels, v.data,
-                                        std::clamp(jpeg_quality, 1, 100));
-    } else if (ext == "hdr") {
-        Image f = packed_as(image, SampleType::f32);
-        ok = stbi_write_hdr_to_func(append_bytes, &bytes, d.width, d.height, d.channels,
-                                    reinterpret_cast<const float*>(f.data()));
-    } else {
-        file_error(Status::invalid_argument, path, "unknown output format '." + ext + "' (use png, jpg, bmp, tga or hdr)");
+LoadedImage decode_image(const uint8_t* data, size_t size, const std::string& name, const LoadOptions& options) {
+    const FileFormat* f = reader_for(data, size, name, options.max_pixels);
+#if UPRES_WITH_VIPS
+    if (f && f->reads == Codec::vips) return vips_decode(data, size, name, *f, options);
+#endif
+    LoadedImage out;
+    out.image = stb_decode(data, size, name, options.max_pixels);
+    return out;
+}
+
+LoadedImage load_image(const std::string& path, const LoadOptions& options) {
+    const std::vector<uint8_t> bytes = read_file(path);
+    return decode_image(bytes.data(), bytes.size(), path, options);
+}
+
+ImageDesc probe_image(const std::string& path, const LoadOptions& options) {
+    const std::vector<uint8_t> bytes = read_file(path);
+    const FileFormat* f = reader_for(bytes.data(), bytes.size(), path, options.max_pixels);
+#if UPRES_WITH_VIPS
+    if (f && f->reads == Codec::vips) return vips_probe(bytes.data(), bytes.size(), path, *f, options);
+#endif
+    (void)f;
+    return stb_probe(bytes.data(), bytes.size(), path, options.max_pixels);
+}
+
+void check_output(const std::string& path, int32_t width, int32_t height, int32_t channels) {
+    const FileFormat* f = format_of_path(path);
+    if (!f) {
+        const size_t dot = path.find_last_of("./");
+        const std::string ext = dot != std::string::npos && path[dot] == '.' ? path.substr(dot) : "";
+        file_error(Status::invalid_argument, path,
+                   (ext.empty() ? std::string("no extension to choose the format by") : "unknown output format '" + ext + "'") +
+                       " (this build writes " + writable_extensions() + ")");
     }
-    if (!ok) file_error(Status::io, path, "encoding failed");
-    write_atomically(path, bytes);
+    if (f->writes == Codec::none)
+        file_error(Status::unsupported, path, std::string("this build cannot write ") + f->name + " (it writes " +
+                                                  writable_extensions() + ")");
+    if (width < 1 || height < 1 || channels < 1 || channels > 4)
+        file_error(Status::invalid_argument, path, "cannot save a " + std::to_string(width) + "x" + std::to_string(height) +
+                                                       " image of " + std::to_string(channels) + " channels");
+    if (f->max_side && (width > f->max_side || height > f->max_side))
+        file_error(Status::limit, path, std::string(f->name) + " holds at most " + std::to_string(f->max_side) + " pixels a side; the image is " +
+                                            std::to_string(width) + "x" + std::to_string(height));
+    if (!f->alpha && (channels == 2 || channels == 4))
+        file_error(Status::invalid_argument, path, std::string(f->name) + " cannot hold the alpha channel (" +
+                                                       std::to_string(channels) + " channels): save as png, webp or tiff");
+}
+
+void save_image(const std::string& path, const ImageView& image, const ImageMetadata* metadata, const SaveOptions& options) {
+    const ImageDesc& d = image.desc;
+    check_output(path, d.width, d.height, d.channels);
+    const FileFormat& f = *format_of_path(path);
+    std::vector<uint8_t> bytes;
+#if UPRES_WITH_VIPS
+    if (f.writes == Codec::vips) bytes = vips_encode(path, f, image, metadata, options);
+#else
+    (void)metadata;
+#endif
+    if (f.writes == Codec::stb) bytes = stb_encode(path, f, image, options.quality);
+    write_atomically(path, bytes.data(), bytes.size());
 }
 
 }  // namespace upres::io

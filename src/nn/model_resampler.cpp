@@ -12,14 +12,13 @@
 
 #include "classical/classical.hpp"
 #include "core/error.hpp"
+#include "nn/cpu_features.hpp"
 #include "nn/network.hpp"
 #include "nn/torch_device.hpp"
 
 namespace upres::nn {
 
 namespace {
-
-bool cpu_has_bf16() { return __builtin_cpu_supports("avx512bf16"); }
 
 // BT.601 YCbCr on the 0..1 scale: studio range (the SRCNN paper's colour space) or full range
 // (JPEG's), for the other 1-channel models.
@@ -66,13 +65,13 @@ public:
         const std::string precision = o.get_string("precision");
         // auto: the fastest precision the family measured to stay >= 50 dB from fp32 on Set5 and
         // Set14 x4 (its descriptor; docs/models.md, "Precision").
-        const bool auto_bf16 = precision == "auto" && device_.is_cpu() && cpu_has_bf16() && d.auto_bf16_cpu;
+        const bool auto_bf16 = precision == "auto" && device_.is_cpu() && cpu_runs_bf16() && d.auto_bf16_cpu;
         const bool auto_fp16 = precision == "auto" && device_.is_cuda() && d.auto_fp16_cuda;
         BuildSettings settings;
         settings.device_index = device_.is_cuda() ? int(device_.index()) : -1;
         dtype_ = at::kFloat;
         if (precision == "bf16" || auto_bf16) {
-            if (device_.is_cpu() && !cpu_has_bf16())
+            if (device_.is_cpu() && !cpu_runs_bf16())
                 fail(Status::unsupported, label_ + ": bf16 needs a CPU with AVX512-BF16 (or a CUDA device)");
             dtype_ = at::kBFloat16;
             settings.precision = BuildSettings::Precision::bf16;

@@ -8,6 +8,7 @@
 #endif
 
 #include "core/error.hpp"
+#include "nn/cpu_features.hpp"
 
 #if DNNL_VERSION_MAJOR != 2
 #error "onednn_chain.cpp is written against oneDNN 2.x (CMake enables it only for that version)"
@@ -18,14 +19,6 @@ namespace upres::nn::onednn {
 using dnnl::memory;
 using Tag = memory::format_tag;
 using Dt = memory::data_type;
-
-bool blocked_kernels_available() {
-    static const bool yes = [] {
-        const auto isa = unsigned(dnnl::get_effective_cpu_isa()), core = unsigned(dnnl::cpu_isa::avx512_core);
-        return (isa & core) == core;  // ISA values are bit sets: avx512_core's bits all present
-    }();
-    return yes;
-}
 
 namespace {
 
@@ -42,7 +35,7 @@ std::string shape_key(const char* kind, int64_t c, int64_t h, int64_t w) {
 
 #if defined(__x86_64__)
 #define UPRES_AVX512F __attribute__((target("avx512f,fma")))
-const bool kAvx512 = __builtin_cpu_supports("avx512f") && blocked_kernels_available();
+const bool kAvx512 = __builtin_cpu_supports("avx512f") && cpu_runs_blocked_onednn();
 
 // e^x for x in [-87, 88] (clamped outside): 2^n e^r with |r| <= ln2 / 2, a degree-6 Taylor
 // polynomial for e^r (relative error below 2e-7, close to f32 rounding).

@@ -14,7 +14,8 @@
 // - the input read by the first convolution as it is (conv_from), the pixel shuffle done while
 //   leaving the blocked layout (out_shuffled).
 // All of it is const and thread-safe: every forward pass has its own Run (stream, scratchpad).
-// Only in builds with oneDNN 2.x (UPRES_WITH_DNNL); src/nn/arch/rrdbnet/onednn_trunk.cpp is the
+// Only in builds with oneDNN 2.x (UPRES_WITH_DNNL), and used only where the CPU has the AVX-512
+// kernels for the blocked layout (nn/cpu_features.hpp: cpu_runs_blocked_onednn); src/nn/arch/rrdbnet/onednn_trunk.cpp is the
 // RRDBNet-specific relative of this file.
 #pragma once
 #if UPRES_WITH_DNNL
@@ -33,11 +34,6 @@
 namespace upres::nn::onednn {
 
 constexpr int kBlock = 16;  // nChw16c: channel counts must be multiples of this
-
-// Whether oneDNN runs the blocked nChw16c f32 layout on its JIT kernels here: those need AVX-512
-// (avx512_core, as oneDNN sees the CPU, ONEDNN_MAX_CPU_ISA included). Without it oneDNN falls back
-// to its reference kernels, a hundred times slower than ATen, so callers keep to ATen instead.
-bool blocked_kernels_available();
 
 // A feature map of the chain: `c` channels of the run's size, blocked nChw16c f32.
 // In that layout channels [c0, c0 + c) of a map are one contiguous range: `slice` makes such a

@@ -245,16 +245,22 @@ def cpu_flags():
     return set()
 
 
+def _onednn_cap():
+    return os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
+
+
 def cpu_has_bf16():
-    """Whether the library runs bf16 on this CPU (AVX512-BF16); elsewhere it refuses precision=bf16."""
-    return "avx512_bf16" in cpu_flags()
+    """Whether the library runs bf16 on this CPU (AVX512-BF16, not capped by ONEDNN_MAX_CPU_ISA:
+    src/nn/cpu_features.cpp); elsewhere it refuses precision=bf16."""
+    cap = _onednn_cap()
+    return "avx512_bf16" in cpu_flags() and (cap in ("ALL", "AVX512_CORE_BF16", "AVX512_CORE_AMX") or cap.startswith("AVX10"))
 
 
 def onednn_blocked_kernels():
     """Whether oneDNN has its AVX-512 kernels here (not capped by ONEDNN_MAX_CPU_ISA): only then
     does the library run its oneDNN chains (src/nn/onednn_chain.hpp); elsewhere they are ATen's."""
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
-    return "avx512f" in cpu_flags() and (cap == "ALL" or cap.startswith("AVX512") or cap.startswith("AVX10"))
+    cap = _onednn_cap()
+    return "avx512f" in cpu_flags() and (cap == "ALL" or cap.startswith("AVX512_CORE") or cap.startswith("AVX10"))
 
 
 def check_onednn_switch(path, module, x, scale, what):

@@ -433,7 +433,7 @@ def test_set14_tiled(ws):
         name = os.path.splitext(os.path.basename(f))[0]
         if names != ["all"] and name not in names:
             continue
-        x = archtest.np.asarray(archtest.upres.load_image(f), dtype=archtest.np.float32)[:, :, :3] / 255.0
+        x = archtest.np.asarray(archtest.upres.load_file(f), dtype=archtest.np.float32)[:, :, :3] / 255.0
         x = archtest.np.ascontiguousarray(archtest.np.repeat(x, 3, 2) if x.shape[2] == 1 else x)
         whole = archtest.run(path, x, 2, tile=4096)
         for tile in tiles:

@@ -308,7 +308,7 @@ def test_stored_buffers_ignored(ws):
 def set14():
     """Set14's x4 LR images (../shared), or None."""
     files = sorted(glob.glob(os.path.join(SHARED, "data", "Set14", "x4", "lr", "*.png")))
-    return [(os.path.basename(f)[:-4], archtest.upres.load_image(f)) for f in files] or None
+    return [(os.path.basename(f)[:-4], archtest.upres.load_file(f)) for f in files] or None
 
 
 def as_rgb_float(img):

@@ -158,6 +158,47 @@ def make_image_seeds():
         return head + struct.pack(">H", 1) + b"".join(struct.pack(">H", len(r)) for r in rows) + b"".join(rows)
 
     seeds["raw.psd"], seeds["rle.psd"] = psd(0), psd(1)
+
+    # The libvips formats, with orientation, profiles and metadata, written by Pillow and by the
+    # formats' own encoders and tools where Debian has them (each skipped when absent).
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "Acme"
+    seeds.update({
+        "exif6.jpg": pil(rgb, "JPEG", exif=exif.tobytes()), "exif6.png": pil(rgb, "PNG", exif=exif.tobytes()),
+        "cmyk.jpg": pil(rgb.convert("CMYK"), "JPEG"),
+        "lossy.webp": pil(rgb, "WEBP", quality=70), "lossless.webp": pil(rgba, "WEBP", lossless=True),
+        "exif.webp": pil(rgb, "WEBP", exif=exif.tobytes()),
+        "raw.tif": pil(rgb, "TIFF"), "lzw.tif": pil(rgba, "TIFF", compression="tiff_lzw"),
+        "deflate.tif": pil(gray, "TIFF", compression="tiff_adobe_deflate"),
+        "float.tif": pil(Image.fromarray(rng.random((5, 7)).astype(numpy.float32), "F"), "TIFF"),
+        "gray16.tif": pil(Image.fromarray(rng.integers(0, 65535, (6, 4)).astype(numpy.uint16), "I;16"), "TIFF"),
+    })
+    icc = "/usr/share/color/icc/colord/AdobeRGB1998.icc"
+    if os.path.exists(icc):
+        seeds["adobe.jpg"] = pil(rgb, "JPEG", icc_profile=open(icc, "rb").read())
+    import shutil
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "src.png")
+        rgb.resize((16, 12)).save(src)
+        tools = {"cwebp.webp": ["cwebp", "-quiet", "-q", "60", src, "-o"], "cjxl.jxl": ["cjxl", "--quiet", src],
+                 "cjxl_lossless.jxl": ["cjxl", "--quiet", "-d", "0", src], "heif.avif": ["heif-enc", "-A", src, "-o"],
+                 "heif.heic": ["heif-enc", src, "-o"], "magick.tif": ["convert-im6.q16", src, "-compress", "zip"],
+                 "magick16.png": ["convert-im6.q16", src, "-depth", "16"]}
+        for name, cmd in tools.items():
+            if not shutil.which(cmd[0]):
+                continue
+            dst = os.path.join(tmp, name)
+            if subprocess.run(cmd + [dst], capture_output=True).returncode == 0 and os.path.exists(dst):
+                seeds[name] = open(dst, "rb").read()
+        if shutil.which("exiftool"):
+            dst = os.path.join(tmp, "tagged.jpg")
+            open(dst, "wb").write(seeds["baseline.jpg"])
+            if subprocess.run(["exiftool", "-q", "-overwrite_original", "-Make=Acme", "-GPSLatitude=48.85", "-XMP-dc:Title=t",
+                               "-IPTC:Keywords=k", dst], capture_output=True).returncode == 0:
+                seeds["exiftool.jpg"] = open(dst, "rb").read()
     for name, data in seeds.items():
         put("fuzz_image", name, data)
 

@@ -77,7 +77,7 @@ TrainingData::TrainingData(const std::string& dir, int max_images, int scale, co
     o.set_int("threads", threads);
     const auto enlarge = upres::create_resampler("matlab", o);
     for (size_t i = 0; i < files.size(); ++i) {
-        upres::Image hr = colour_u8_cropped(upres::io::load_image(files[i]), scale);
+        upres::Image hr = colour_u8_cropped(upres::io::load_pixels(files[i]), scale);
         const int w = hr.desc().width, h = hr.desc().height, ch = hr.desc().channels;
         if (w < patch || h < patch) continue;
         // Each image gets its own draw of a random pipeline; the default one has no randomness.

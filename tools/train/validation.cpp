@@ -43,8 +43,8 @@ Validator::Validator(const std::string& dir, int scale, const std::string& devic
     std::sort(names.begin(), names.end());
     const bool have_lr = std::filesystem::is_directory(dir + "/lr");
     for (const auto& n : names) {
-        upres::Image hr = upres::io::load_image(dir + "/hr/" + n);
-        upres::Image lr = have_lr ? upres::io::load_image(dir + "/lr/" + n)
+        upres::Image hr = upres::io::load_pixels(dir + "/hr/" + n);
+        upres::Image lr = have_lr ? upres::io::load_pixels(dir + "/lr/" + n)
                                   : upres::quality::degrade(hr.view(), upres::quality::parse_degradations(
                                                                            "down:" + std::to_string(scale) + ",matlab"), 0);
         if (lr.desc().channels != hr.desc().channels)

@@ -4,7 +4,9 @@ Images are numpy arrays of shape (height, width, channels) or (height, width) fo
 dtype uint8, uint16 or float32 (nominal range [0, 1]). They are passed to the library without
 copying: each row must be contiguous (pixels then channels) and rows may be any positive stride
 apart (a slice of rows/columns of a larger image works). Results are new arrays; images loaded
-from files are arrays over memory the library owns, freed when the last array using it goes.
+from files are arrays over memory the library owns, freed when the last array using it goes; they
+are Bitmap arrays, which also carry the file's metadata (ICC profile, EXIF, XMP, IPTC, orientation)
+to the file they are saved as.
 
 Every failure raises UpresError (CancelledError for a cancelled run) with the library's status
 and message. A Resampler is immutable and may be used from several threads at once (the library
@@ -21,8 +23,9 @@ from . import _native
 from ._native import lib
 
 __all__ = [
-    "UpresError", "CancelledError", "Options", "Resampler", "CancelToken", "ImageInfo",
-    "load_image", "load_image_memory", "probe_image", "save_image", "psnr", "ssim", "degrade",
+    "UpresError", "CancelledError", "Options", "Resampler", "CancelToken", "Bitmap", "ImageInfo", "FileFormat",
+    "load_file", "load_file_memory", "probe_file", "check_output", "save_file", "file_formats",
+    "psnr", "ssim", "degrade",
     "model_describe", "method_describe", "model_convert", "methods", "architectures", "option_table", "version", "version_number",
     "cuda_device_count",
     "set_max_pixels", "get_max_pixels", "required_bytes",
@@ -106,8 +109,14 @@ def architectures():
 
 def methods():
     """The method names this build knows."""
-    names = (lib.upres_method_name(i) for i in range(lib.upres_method_count()))
-    return [n.decode() for n in names if n is not None]
+    n = c_int32()
+    _check(lib.upres_method_count(byref(n)))
+    names = []
+    for i in range(n.value):
+        name = c_char_p()
+        _check(lib.upres_method_name(i, byref(name)))
+        names.append(name.value.decode())
+    return names
 
 
 def set_max_pixels(max_pixels):
@@ -187,13 +196,16 @@ class _Bitmap:
             self._handle = None
             raise error
         dtype = _SAMPLE_DTYPES[view.sample_type]
+        shape = (view.height, view.width, view.channels)
+        strides = (view.stride_bytes, view.channels * dtype.itemsize, dtype.itemsize)
         self.__array_interface__ = {
             "version": 3,
-            "shape": (view.height, view.width, view.channels),
+            "shape": shape,
             "typestr": dtype.str,
-            "strides": (view.stride_bytes, view.channels * dtype.itemsize, dtype.itemsize),
+            "strides": strides,
             "data": (view.data, False),
         }
+        self.layout = (view.data, shape, strides, dtype)  # what a whole-bitmap array looks like
 
     def __del__(self):
         if getattr(self, "_handle", None) is not None:
@@ -203,6 +215,101 @@ class _Bitmap:
 
 def _take_bitmap(handle):
     return np.asarray(_Bitmap(handle.value))
+
+
+_METADATA_KINDS = {"icc": _native.METADATA_ICC, "exif": _native.METADATA_EXIF, "xmp": _native.METADATA_XMP,
+                   "iptc": _native.METADATA_IPTC}
+
+
+def _metadata_kind(kind):
+    """A kind by name ("icc", "exif", "xmp", "iptc") or METADATA_* value (checked by the library)."""
+    if isinstance(kind, str):
+        if kind.lower() not in _METADATA_KINDS:
+            raise UpresError(_native.E_INVALID_ARGUMENT,
+                             f"metadata kind {kind!r} is not one of {', '.join(_METADATA_KINDS)}")
+        return _METADATA_KINDS[kind.lower()]
+    return int(kind)
+
+
+class Bitmap(np.ndarray):
+    """An (H, W, C) numpy array over pixels the library owns (what load_file returns), carrying the
+    metadata upres keeps with them: .icc, .exif, .xmp, .iptc (bytes, b"" when absent; assign bytes
+    to replace a block, b"" or None to remove it) and .orientation (the EXIF orientation 1..8 the
+    pixels still need: 1 unless loaded with auto_orient=0). save_file writes them.
+
+    Views of a Bitmap (slices, crops) share its metadata; Bitmap.from_array copies any array into
+    a new Bitmap without metadata (copy_metadata_from gives it another's)."""
+
+    def __array_finalize__(self, obj):
+        self._owner = getattr(obj, "_owner", None)
+
+    @classmethod
+    def _wrap(cls, handle):
+        owner = _Bitmap(handle.value)
+        array = np.asarray(owner).view(cls)
+        array._owner = owner
+        return array
+
+    @classmethod
+    def from_array(cls, array):
+        """A new Bitmap (no metadata) holding a copy of an image array ((H, W) gray gives (H, W, 1))."""
+        view = _view(array)
+        handle = c_void_p()
+        _check(lib.upres_bitmap_create(view.width, view.height, view.channels, view.sample_type, byref(handle)))
+        bitmap = cls._wrap(handle)
+        bitmap.view(np.ndarray)[...] = array if array.ndim == 3 else array[:, :, None]
+        return bitmap
+
+    def _handle(self):
+        if self._owner is None:
+            raise UpresError(_native.E_INVALID_ARGUMENT,
+                             "this array is not over an upres bitmap (make one with Bitmap.from_array)")
+        return self._owner._handle
+
+    def _is_whole(self):
+        """True when this array is exactly its bitmap's pixels (not a view of part of them)."""
+        if self._owner is None:
+            return False
+        data, shape, strides, dtype = self._owner.layout
+        return (self.__array_interface__["data"][0] == data and self.shape == shape and self.strides == strides
+                and self.dtype == dtype)
+
+    def metadata(self, kind):
+        """The block of one kind ("icc", "exif", "xmp", "iptc" or METADATA_*) as bytes, b"" when absent."""
+        data, size = c_void_p(), c_size_t()
+        _check(lib.upres_bitmap_metadata(self._handle(), _metadata_kind(kind), byref(data), byref(size)))
+        return ctypes.string_at(data.value, size.value) if size.value else b""
+
+    def set_metadata(self, kind, data):
+        """Replaces the block of one kind with a copy of data (bytes-like); b"" or None removes it."""
+        kind = _metadata_kind(kind)
+        data = bytes(data) if data is not None else b""
+        _check(lib.upres_bitmap_set_metadata(self._handle(), kind, data if data else None, len(data)))
+
+    def copy_metadata_from(self, other):
+        """Gives this bitmap every metadata block and the orientation of another Bitmap."""
+        if not isinstance(other, Bitmap):
+            raise TypeError(f"metadata comes from a Bitmap, not {type(other).__name__}")
+        _check(lib.upres_bitmap_copy_metadata(self._handle(), other._handle()))
+
+    @property
+    def orientation(self):
+        out = c_int32()
+        _check(lib.upres_bitmap_orientation(self._handle(), byref(out)))
+        return out.value
+
+    @orientation.setter
+    def orientation(self, value):
+        _check(lib.upres_bitmap_set_orientation(self._handle(), int(value)))
+
+    icc = property(lambda self: self.metadata("icc"), lambda self, v: self.set_metadata("icc", v),
+                   doc="The ICC colour profile the pixels are encoded in (bytes, b\"\" when absent).")
+    exif = property(lambda self: self.metadata("exif"), lambda self, v: self.set_metadata("exif", v),
+                    doc="EXIF from its TIFF header on (no \"Exif\\0\\0\" prefix), b\"\" when absent.")
+    xmp = property(lambda self: self.metadata("xmp"), lambda self, v: self.set_metadata("xmp", v),
+                   doc="The XMP packet (bytes), b\"\" when absent.")
+    iptc = property(lambda self: self.metadata("iptc"), lambda self, v: self.set_metadata("iptc", v),
+                    doc="IPTC-IIM records (bytes), b\"\" when absent.")
 
 
 # ----------------------------------------------------------------- options
@@ -290,7 +397,9 @@ def option_table():
     """Every option: name, type ("int", "double", "string"), bounds and help."""
     kinds = {_native.OPTION_INT: "int", _native.OPTION_DOUBLE: "double", _native.OPTION_STRING: "string"}
     table = []
-    for i in range(lib.upres_option_count()):
+    count = c_int32()
+    _check(lib.upres_option_count(byref(count)))
+    for i in range(count.value):
         name, help_, kind, lo, hi = c_char_p(), c_char_p(), c_int32(), c_double(), c_double()
         _check(lib.upres_option_describe(i, byref(name), byref(kind), byref(lo), byref(hi), byref(help_)))
         table.append(OptionInfo(name.value.decode(), kinds.get(kind.value, "?"), lo.value, hi.value,
@@ -406,39 +515,98 @@ class Resampler:
 
 
 ImageInfo = namedtuple("ImageInfo", "width height channels dtype")
+FileFormat = namedtuple("FileFormat", "name extensions codec read write")
 
 
-def load_image(path, max_pixels=None):
-    """Decodes PNG (8/16-bit), JPEG, BMP, TGA, GIF, PSD or HDR into an (H, W, C) array."""
-    options = Options(max_pixels=max_pixels) if max_pixels is not None else None
+def _merged(options, values):
+    """`options` (None, dict or Options) with keyword options on top."""
+    if not values:
+        return options
+    if options is None or isinstance(options, dict):
+        return Options(**{**(options or {}), **values})
+    return options.clone().set_all(values)
+
+
+def load_file(path, options=None, **values):
+    """Decodes an image file into a Bitmap, an (H, W, C) array with the file's metadata: PNG, JPEG,
+    WebP, TIFF, JPEG XL, AVIF, HEIC, GIF, BMP, TGA, PSD, HDR as this build reads them (file_formats()).
+    Options: max_pixels, auto_orient (default 1: EXIF orientation applied), to_srgb (1: converted
+    to sRGB through the file's ICC profile)."""
+    handle_opts, _keep = _options_handle(_merged(options, values))
     handle = c_void_p()
-    _check(lib.upres_image_load(_text(path, "path"), options._handle if options else None, byref(handle)))
-    return _take_bitmap(handle)
+    _check(lib.upres_file_load(_text(path, "path"), handle_opts, byref(handle)))
+    return Bitmap._wrap(handle)
 
 
-def load_image_memory(data, max_pixels=None):
-    """Decodes an image file held in a bytes-like object."""
-    options = Options(max_pixels=max_pixels) if max_pixels is not None else None
+def load_file_memory(data, options=None, **values):
+    """Decodes an image file held in a bytes-like object (options as load_file)."""
+    handle_opts, _keep = _options_handle(_merged(options, values))
     buffer = (ctypes.c_char * len(data)).from_buffer_copy(data) if not isinstance(data, bytes) else data
     handle = c_void_p()
-    _check(lib.upres_image_load_memory(buffer, len(data), options._handle if options else None, byref(handle)))
-    return _take_bitmap(handle)
+    _check(lib.upres_file_load_memory(buffer, len(data), handle_opts, byref(handle)))
+    return Bitmap._wrap(handle)
 
 
-def probe_image(path):
-    """Reads only the header of an image file."""
+def probe_file(path, options=None, **values):
+    """Reads only the header of an image file: width and height (after orientation unless
+    auto_orient=0), channels, dtype."""
+    handle_opts, _keep = _options_handle(_merged(options, values))
     info = _native.upres_image()
     info.struct_size = ctypes.sizeof(_native.upres_image)
-    _check(lib.upres_image_probe(_text(path, "path"), byref(info)))
+    _check(lib.upres_file_probe(_text(path, "path"), handle_opts, byref(info)))
     return ImageInfo(info.width, info.height, info.channels, _SAMPLE_DTYPES[info.sample_type])
 
 
-def save_image(path, image, options=None, **values):
-    """Writes by extension (.png, .jpg, .bmp, .tga, .hdr); e.g. jpeg_quality=95."""
-    if values:
-        options = Options(**values)
-    handle, _keep = _options_handle(options)
-    _check(lib.upres_image_save(_text(path, "path"), byref(_view(image)), handle))
+def check_output(path, width, height, channels, options=None, **values):
+    """Raises UpresError when the format `path` names (by its extension) cannot hold an image of
+    that size and channels (status E_LIMIT for WebP over 16383 pixels a side, JPEG over 65535, ...;
+    E_INVALID_ARGUMENT for alpha into JPEG or an unknown extension). Call it before a long upscale."""
+    handle_opts, _keep = _options_handle(_merged(options, values))
+    _check(lib.upres_file_check_output(_text(path, "path"), width, height, channels, handle_opts))
+
+
+def save_file(path, image, options=None, *, metadata=None, **values):
+    """Writes by extension (.png, .jpg, .webp, .tif, .jxl, .avif, .bmp, .tga, .hdr as this build can:
+    file_formats()); options e.g. quality=95, lossless=1, chroma_subsampling="444", progressive=1,
+    tiff_compression="lzw", strip=1. Never leaves a partial file.
+
+    A Bitmap (from load_file, or a view of one) is written with its metadata: the ICC profile is
+    embedded and EXIF (with the new size and orientation), XMP and IPTC copied where the format holds
+    them. metadata=BITMAP takes them from another Bitmap instead, e.g. the image a result was
+    resampled from. Any other array is written as pixels alone."""
+    handle_opts, _keep = _options_handle(_merged(options, values))
+    key = _text(path, "path")
+    source = metadata
+    if source is None and isinstance(image, Bitmap) and image._owner is not None:
+        source = image
+    if source is None:
+        _check(lib.upres_file_save_image(key, byref(_view(image)), handle_opts))
+        return
+    if not isinstance(source, Bitmap):
+        raise TypeError(f"metadata must be a Bitmap (from load_file), not {type(source).__name__}")
+    if image is source and image._is_whole():
+        _check(lib.upres_file_save(key, image._handle(), handle_opts))
+        return
+    # Pixels that are not one whole bitmap (a crop, a resampled array): a bitmap of their own that
+    # takes the source's metadata.
+    copy = Bitmap.from_array(image)
+    copy.copy_metadata_from(source)
+    _check(lib.upres_file_save(key, copy._handle(), handle_opts))
+
+
+def file_formats():
+    """The file formats this build knows: FileFormat(name, extensions (tuple), codec ("libvips" or
+    "stb"), read, write)."""
+    n = c_int32()
+    _check(lib.upres_file_format_count(byref(n)))
+    formats = []
+    for i in range(n.value):
+        name, extensions, codec, flags = c_char_p(), c_char_p(), c_char_p(), c_int32()
+        _check(lib.upres_file_format_info(i, byref(name), byref(extensions), byref(flags), byref(codec)))
+        formats.append(FileFormat(name.value.decode(), tuple(extensions.value.decode().split()),
+                                  (codec.value or b"").decode(), bool(flags.value & _native.FORMAT_READ),
+                                  bool(flags.value & _native.FORMAT_WRITE)))
+    return formats
 
 
 def model_describe(path):

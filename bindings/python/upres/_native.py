@@ -35,6 +35,14 @@ OPTION_STRING = 3
 METRIC_LUMA = 1
 METRIC_ALL = 2
 
+METADATA_ICC = 1
+METADATA_EXIF = 2
+METADATA_XMP = 3
+METADATA_IPTC = 4
+
+FORMAT_READ = 1
+FORMAT_WRITE = 2
+
 
 class upres_image(ctypes.Structure):
     """A view of pixels (include/upres/upres.h); layout checked against C by the tests."""
@@ -94,6 +102,11 @@ _PROTOTYPES = {
     "upres_bitmap_create": (c_int32, [c_int32, c_int32, c_int32, c_int32, _out_handle]),
     "upres_bitmap_view": (c_int32, [_handle, _img]),
     "upres_bitmap_destroy": (None, [_handle]),
+    "upres_bitmap_metadata": (c_int32, [_handle, c_int32, POINTER(c_void_p), POINTER(c_size_t)]),
+    "upres_bitmap_set_metadata": (c_int32, [_handle, c_int32, c_void_p, c_size_t]),
+    "upres_bitmap_orientation": (c_int32, [_handle, POINTER(c_int32)]),
+    "upres_bitmap_set_orientation": (c_int32, [_handle, c_int32]),
+    "upres_bitmap_copy_metadata": (c_int32, [_handle, _handle]),
     "upres_set_max_pixels": (c_int32, [c_uint64]),
     "upres_get_max_pixels": (c_uint64, []),
     "upres_options_create": (c_int32, [_out_handle]),
@@ -105,11 +118,11 @@ _PROTOTYPES = {
     "upres_options_get_int": (c_int32, [_handle, c_char_p, POINTER(c_int64)]),
     "upres_options_get_double": (c_int32, [_handle, c_char_p, POINTER(c_double)]),
     "upres_options_get_string": (c_int32, [_handle, c_char_p, c_void_p, c_size_t, POINTER(c_size_t)]),
-    "upres_option_count": (c_int32, []),
+    "upres_option_count": (c_int32, [POINTER(c_int32)]),
     "upres_option_describe": (c_int32, [c_int32, POINTER(c_char_p), POINTER(c_int32), POINTER(c_double),
                                         POINTER(c_double), POINTER(c_char_p)]),
-    "upres_method_count": (c_int32, []),
-    "upres_method_name": (c_char_p, [c_int32]),
+    "upres_method_count": (c_int32, [POINTER(c_int32)]),
+    "upres_method_name": (c_int32, [c_int32, POINTER(c_char_p)]),
     "upres_resampler_create": (c_int32, [c_char_p, _handle, _out_handle]),
     "upres_resampler_destroy": (None, [_handle]),
     "upres_resampler_scale": (c_int32, [_handle, POINTER(c_int32)]),
@@ -130,10 +143,15 @@ _PROTOTYPES = {
     "upres_psnr": (c_int32, [_img, _img, c_int32, c_int32, POINTER(c_double)]),
     "upres_ssim": (c_int32, [_img, _img, c_int32, c_int32, POINTER(c_double)]),
     "upres_degrade": (c_int32, [_img, c_char_p, c_uint64, _out_handle]),
-    "upres_image_load": (c_int32, [c_char_p, _handle, _out_handle]),
-    "upres_image_load_memory": (c_int32, [c_void_p, c_size_t, _handle, _out_handle]),
-    "upres_image_probe": (c_int32, [c_char_p, _img]),
-    "upres_image_save": (c_int32, [c_char_p, _img, _handle]),
+    "upres_file_load": (c_int32, [c_char_p, _handle, _out_handle]),
+    "upres_file_load_memory": (c_int32, [c_void_p, c_size_t, _handle, _out_handle]),
+    "upres_file_probe": (c_int32, [c_char_p, _handle, _img]),
+    "upres_file_check_output": (c_int32, [c_char_p, c_int32, c_int32, c_int32, _handle]),
+    "upres_file_save": (c_int32, [c_char_p, _handle, _handle]),
+    "upres_file_save_image": (c_int32, [c_char_p, _img, _handle]),
+    "upres_file_format_count": (c_int32, [POINTER(c_int32)]),
+    "upres_file_format_info": (c_int32, [c_int32, POINTER(c_char_p), POINTER(c_char_p), POINTER(c_int32),
+                                         POINTER(c_char_p)]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

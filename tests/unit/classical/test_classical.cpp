@@ -847,8 +847,8 @@ TEST_CASE("MATLAB parity: the matlab downscale reproduces Set5/Set14 LR images")
             double identical_sum = 0;
             int worst_inner = 0;
             for (const auto& n : names) {
-                Image hr = io::load_image(dir + "/hr/" + n + ".png");
-                Image lr = io::load_image(dir + "/lr/" + n + ".png");
+                Image hr = io::load_pixels(dir + "/hr/" + n + ".png");
+                Image lr = io::load_pixels(dir + "/lr/" + n + ".png");
                 Image ours = resize("matlab", hr.view(), lr.desc().width, lr.desc().height);
                 const int ch = lr.desc().channels;
                 size_t same = 0, total = 0;
@@ -876,7 +876,7 @@ TEST_CASE("Pillow parity on the astronaut photo (antialiased)") {
     const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/peer_resize.py";
     const std::string photo = test::temp_path("astronaut.png");
     REQUIRE(test::run_python(script + " astronaut " + photo) == 0);
-    Image src = io::load_image(photo);
+    Image src = io::load_pixels(photo);
     const int targets[][2] = {{2048, 2048}, {128, 128}, {189, 189}, {333, 777}};
     for (auto [name, tolerance] : {std::pair{"bilinear", 1}, std::pair{"bicubic", 2}, std::pair{"lanczos3", 2}}) {
         for (auto& t : targets) {
@@ -885,7 +885,7 @@ TEST_CASE("Pillow parity on the astronaut photo (antialiased)") {
             const std::string out = test::temp_path(std::string("pillow_") + name + ".png");
             REQUIRE(test::run_python(script + " pillow " + name + " " + photo + " " + std::to_string(t[0]) + " " +
                                      std::to_string(t[1]) + " " + out) == 0);
-            Image theirs = io::load_image(out);
+            Image theirs = io::load_pixels(out);
             Options pillow_edges;
             pillow_edges.set_string("edge", "truncate");       // Pillow cuts the kernel at the border
             pillow_edges.set_int("clamp_intermediate", 1);      // and clamps between the passes
@@ -900,7 +900,7 @@ TEST_CASE("OpenCV parity: INTER_CUBIC upscaling with a = -0.75 and no antialias"
     const std::string script = std::string(UPRES_SOURCE_DIR) + "/tests/reference/peer_resize.py";
     const std::string photo = test::temp_path("astronaut_cv.png");
     REQUIRE(test::run_python(script + " astronaut " + photo) == 0);
-    Image src = io::load_image(photo);
+    Image src = io::load_pixels(photo);
     Options o;
     o.set_double("cubic_a", -0.75);
     o.set_int("antialias", 0);
@@ -908,7 +908,7 @@ TEST_CASE("OpenCV parity: INTER_CUBIC upscaling with a = -0.75 and no antialias"
         const std::string out = test::temp_path("opencv_cubic.png");
         REQUIRE(test::run_python(script + " opencv-cubic " + photo + " " + std::to_string(w) + " " + std::to_string(h) +
                                  " " + out) == 0);
-        Image theirs = io::load_image(out);
+        Image theirs = io::load_pixels(out);
         Image ours = resize("bicubic", src.view(), w, h, o);
         CHECK(max_abs_diff(ours, theirs) <= 1);
     }

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "io/image_file.hpp"
 #include "models/model_search.hpp"
+#include "nn/cpu_features.hpp"
 #include "quality/metrics.hpp"
 #include "registry/registry.hpp"
 #include "test_support.hpp"
@@ -100,7 +101,7 @@ TEST_CASE("animevideov3: the ncnn import and the PyTorch .pth upscale alike (>= 
     UPRES_SKIP_UNLESS_SHARED("models/compact-x4-animevideov3-unverified.pth");
     UPRES_SKIP_UNLESS_SHARED("data/Set5/x4/lr");
     if (!have_torch()) return;
-    const Image in = to_f32(io::load_image(test::shared_dir() + "/data/Set5/x4/lr/butterfly.png").view());
+    const Image in = to_f32(io::load_pixels(test::shared_dir() + "/data/Set5/x4/lr/butterfly.png").view());
     Options o;
     o.set_string("model", test::shared_dir() + "/models/realesr-animevideov3-x4.param");
     o.set_string("precision", "fp32");
@@ -129,13 +130,13 @@ TEST_CASE("fetched Real-ESRGAN x4plus equals the PyTorch reference on Set5 (fp32
     if (!have_torch()) return;
     o.set_string("precision", "fp32");
     // The five whole images, fp32 against PyTorch, and bf16 (where the CPU has it) against fp32.
-    const bool bf16 = __builtin_cpu_supports("avx512bf16");
+    const bool bf16 = nn::cpu_runs_bf16();
     if (!bf16) test::skip_part("this CPU has no AVX512-BF16: the bf16 comparisons are left out");
     Options bf = o;
     bf.set_string("precision", "bf16");
     for (const std::string name : {"baby", "bird", "butterfly", "head", "woman"}) {
         CAPTURE(name);
-        const Image in = to_f32(io::load_image(test::shared_dir() + "/data/Set5/x4/lr/" + name + ".png").view());
+        const Image in = to_f32(io::load_pixels(test::shared_dir() + "/data/Set5/x4/lr/" + name + ".png").view());
         const Image ours = upscale("esrgan", o, in);
         const Image ref = reference(path, in, "x4plus-" + name);
         const double p = psnr_rgb(ours, ref);
@@ -149,7 +150,7 @@ TEST_CASE("fetched Real-ESRGAN x4plus equals the PyTorch reference on Set5 (fp32
     }
     // 64 px tiles with 64 px of overlap on a strip (one row of tiles). x4plus looks far: on Set5
     // baby 32 px of context on one side left up to 3/255, and a 2-D 96x96 crop up to 20/255.
-    const Image strip = crop(to_f32(io::load_image(test::shared_dir() + "/data/Set5/x2/lr/baby.png").view()), 256, 40);
+    const Image strip = crop(to_f32(io::load_pixels(test::shared_dir() + "/data/Set5/x2/lr/baby.png").view()), 256, 40);
     Options untiled = o;
     untiled.set_int("tile", 4096);
     const Image whole = upscale("esrgan", untiled, strip);

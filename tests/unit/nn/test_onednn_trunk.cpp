@@ -12,9 +12,7 @@
 #include <vector>
 
 #include "nn/arch/rrdbnet/onednn_trunk.hpp"
-#if UPRES_WITH_DNNL
-#include "nn/onednn_chain.hpp"
-#endif
+#include "nn/cpu_features.hpp"
 #include "test_support.hpp"
 
 using upres::nn::OnednnTrunk;
@@ -96,7 +94,7 @@ TEST_CASE("the trunk takes only feature and growth channels that are multiples o
     CHECK(OnednnTrunk::create(random_weights(1, 32, 8), 1, false) == nullptr);
     CHECK(OnednnTrunk::create(random_weights(1, 32, 16), 0, false) == nullptr);
 #if UPRES_WITH_DNNL
-    if (upres::nn::onednn::blocked_kernels_available()) {
+    if (upres::nn::cpu_runs_blocked_onednn()) {
         CHECK(OnednnTrunk::create(random_weights(1, 32, 16), 1, false) != nullptr);
     } else {
         upres::test::skip_part("oneDNN has no AVX-512 kernels on this CPU: the trunk runs through ATen only");
@@ -138,7 +136,7 @@ TEST_CASE("fp32: the oneDNN trunk equals the ATen trunk within 1e-5 at every til
 
 TEST_CASE("bf16: the oneDNN trunk equals the ATen trunk with the same bf16 roundings") {
     c10::InferenceMode guard;
-    if (!__builtin_cpu_supports("avx512bf16")) UPRES_SKIP("this CPU has no AVX512-BF16");
+    if (!upres::nn::cpu_runs_bf16()) UPRES_SKIP("this CPU has no AVX512-BF16");
     const int blocks = 2;
     const Weights w = random_weights(blocks, 32, 16);
     const auto trunk = OnednnTrunk::create(w, blocks, true);

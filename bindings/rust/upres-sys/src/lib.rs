@@ -37,6 +37,14 @@ pub const UPRES_OPTION_STRING: i32 = 3;
 pub const UPRES_METRIC_LUMA: i32 = 1;
 pub const UPRES_METRIC_ALL: i32 = 2;
 
+pub const UPRES_METADATA_ICC: i32 = 1;
+pub const UPRES_METADATA_EXIF: i32 = 2;
+pub const UPRES_METADATA_XMP: i32 = 3;
+pub const UPRES_METADATA_IPTC: i32 = 4;
+
+pub const UPRES_FORMAT_READ: i32 = 1;
+pub const UPRES_FORMAT_WRITE: i32 = 2;
+
 /// A view of caller-owned pixels. `struct_size` must be `size_of::<upres_image>()`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +105,16 @@ extern "C" {
     ) -> i32;
     pub fn upres_bitmap_view(bitmap: *const upres_bitmap, out_view: *mut upres_image) -> i32;
     pub fn upres_bitmap_destroy(bitmap: *mut upres_bitmap);
+    pub fn upres_bitmap_metadata(
+        bitmap: *const upres_bitmap,
+        kind: i32,
+        out_data: *mut *const c_void,
+        out_size: *mut usize,
+    ) -> i32;
+    pub fn upres_bitmap_set_metadata(bitmap: *mut upres_bitmap, kind: i32, data: *const c_void, size: usize) -> i32;
+    pub fn upres_bitmap_orientation(bitmap: *const upres_bitmap, out_orientation: *mut i32) -> i32;
+    pub fn upres_bitmap_set_orientation(bitmap: *mut upres_bitmap, orientation: i32) -> i32;
+    pub fn upres_bitmap_copy_metadata(dst: *mut upres_bitmap, src: *const upres_bitmap) -> i32;
 
     pub fn upres_set_max_pixels(max_pixels: u64) -> i32;
     pub fn upres_get_max_pixels() -> u64;
@@ -116,7 +134,7 @@ extern "C" {
         capacity: usize,
         out_length: *mut usize,
     ) -> i32;
-    pub fn upres_option_count() -> i32;
+    pub fn upres_option_count(out_count: *mut i32) -> i32;
     pub fn upres_option_describe(
         index: i32,
         out_name: *mut *const c_char,
@@ -126,8 +144,8 @@ extern "C" {
         out_help: *mut *const c_char,
     ) -> i32;
 
-    pub fn upres_method_count() -> i32;
-    pub fn upres_method_name(index: i32) -> *const c_char;
+    pub fn upres_method_count(out_count: *mut i32) -> i32;
+    pub fn upres_method_name(index: i32, out_name: *mut *const c_char) -> i32;
     pub fn upres_resampler_create(
         method: *const c_char,
         options: *const upres_options,
@@ -199,13 +217,29 @@ extern "C" {
         out: *mut *mut upres_bitmap,
     ) -> i32;
 
-    pub fn upres_image_load(path: *const c_char, options: *const upres_options, out: *mut *mut upres_bitmap) -> i32;
-    pub fn upres_image_load_memory(
+    pub fn upres_file_load(path: *const c_char, options: *const upres_options, out: *mut *mut upres_bitmap) -> i32;
+    pub fn upres_file_load_memory(
         data: *const c_void,
         size: usize,
         options: *const upres_options,
         out: *mut *mut upres_bitmap,
     ) -> i32;
-    pub fn upres_image_probe(path: *const c_char, out_info: *mut upres_image) -> i32;
-    pub fn upres_image_save(path: *const c_char, image: *const upres_image, options: *const upres_options) -> i32;
+    pub fn upres_file_probe(path: *const c_char, options: *const upres_options, out_info: *mut upres_image) -> i32;
+    pub fn upres_file_check_output(
+        path: *const c_char,
+        width: i32,
+        height: i32,
+        channels: i32,
+        options: *const upres_options,
+    ) -> i32;
+    pub fn upres_file_save(path: *const c_char, bitmap: *const upres_bitmap, options: *const upres_options) -> i32;
+    pub fn upres_file_save_image(path: *const c_char, image: *const upres_image, options: *const upres_options) -> i32;
+    pub fn upres_file_format_count(out_count: *mut i32) -> i32;
+    pub fn upres_file_format_info(
+        index: i32,
+        out_name: *mut *const c_char,
+        out_extensions: *mut *const c_char,
+        out_flags: *mut i32,
+        out_codec: *mut *const c_char,
+    ) -> i32;
 }

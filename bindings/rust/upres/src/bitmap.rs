@@ -1,10 +1,30 @@
 //! `Bitmap`: pixels that upres allocated and owns (decoded files, new results); freed on drop.
+//! A bitmap also carries the metadata a file had (ICC profile, EXIF, XMP, IPTC, orientation) to the
+//! file it is saved as ([`crate::save_file`]).
 use std::ptr::NonNull;
 
 use upres_sys as sys;
 
 use crate::error::{check, Error, Result};
 use crate::image::{sealed_image, to_i32, AsImage, ImageRef, Sample, SampleType};
+
+/// The kinds of metadata block a bitmap carries (values of the C ABI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum MetadataKind {
+    /// The ICC colour profile the pixels are encoded in.
+    Icc = sys::UPRES_METADATA_ICC,
+    /// EXIF, from its TIFF header on (no "Exif\0\0" prefix).
+    Exif = sys::UPRES_METADATA_EXIF,
+    /// The XMP packet.
+    Xmp = sys::UPRES_METADATA_XMP,
+    /// IPTC-IIM records.
+    Iptc = sys::UPRES_METADATA_IPTC,
+}
+
+impl MetadataKind {
+    pub const ALL: [MetadataKind; 4] = [MetadataKind::Icc, MetadataKind::Exif, MetadataKind::Xmp, MetadataKind::Iptc];
+}
 
 pub struct Bitmap {
     handle: NonNull<sys::upres_bitmap>,
@@ -116,6 +136,50 @@ impl Bitmap {
             return Err(Error::invalid("bitmap samples are not aligned for their type"));
         }
         Ok(())
+    }
+
+    /// The metadata block of one kind, empty when the bitmap has none (a new bitmap has none; one
+    /// loaded from a file has what the file had).
+    pub fn metadata(&self, kind: MetadataKind) -> Result<&[u8]> {
+        let (mut data, mut size) = (std::ptr::null(), 0usize);
+        // SAFETY: live handle, valid out pointers.
+        check(unsafe { sys::upres_bitmap_metadata(self.handle.as_ptr(), kind as i32, &mut data, &mut size) })?;
+        if size == 0 || data.is_null() {
+            return Ok(&[]);
+        }
+        // SAFETY: size bytes inside the bitmap, unchanged while &self borrows it (changes need &mut).
+        Ok(unsafe { std::slice::from_raw_parts(data as *const u8, size) })
+    }
+
+    /// Replaces the block of one kind with a copy of `data` (at most 64 MiB); an empty slice
+    /// removes it.
+    pub fn set_metadata(&mut self, kind: MetadataKind, data: &[u8]) -> Result<()> {
+        let ptr = if data.is_empty() { std::ptr::null() } else { data.as_ptr().cast() };
+        // SAFETY: live handle we may write (&mut self); data.len() bytes readable for the call.
+        check(unsafe { sys::upres_bitmap_set_metadata(self.handle.as_ptr(), kind as i32, ptr, data.len()) })
+    }
+
+    /// The EXIF orientation (1..8) the pixels still need to be shown upright: 1 unless the file was
+    /// loaded with "auto_orient" = 0. Saving writes it into the output's EXIF.
+    pub fn orientation(&self) -> Result<u32> {
+        let mut value = 1;
+        // SAFETY: live handle, valid out pointer.
+        check(unsafe { sys::upres_bitmap_orientation(self.handle.as_ptr(), &mut value) })?;
+        Ok(value as u32)
+    }
+
+    /// Sets the EXIF orientation (1..8; anything else is `ErrorKind::InvalidArgument`).
+    pub fn set_orientation(&mut self, orientation: u32) -> Result<()> {
+        let value = i32::try_from(orientation).unwrap_or(i32::MAX);
+        // SAFETY: live handle we may write.
+        check(unsafe { sys::upres_bitmap_set_orientation(self.handle.as_ptr(), value) })
+    }
+
+    /// Gives this bitmap every metadata block and the orientation of `source` (a resampled copy
+    /// keeps the original's).
+    pub fn copy_metadata_from(&mut self, source: &Bitmap) -> Result<()> {
+        // SAFETY: two live handles; &mut self and &Bitmap cannot be the same bitmap.
+        check(unsafe { sys::upres_bitmap_copy_metadata(self.handle.as_ptr(), source.as_ptr()) })
     }
 
     pub fn as_ptr(&self) -> *const sys::upres_bitmap {

@@ -1,12 +1,13 @@
-//! Image files (PNG, JPEG, BMP, TGA, GIF, PSD, HDR through stb) and model files.
-use std::ffi::CString;
+//! Image files (through libvips where the build has it, stb_image otherwise; metadata travels in
+//! the `Bitmap`) and model files.
+use std::ffi::{c_char, CStr, CString};
 use std::path::Path;
 
 use upres_sys as sys;
 
 use crate::bitmap::Bitmap;
 use crate::error::{check, read_string, Error, Result};
-use crate::image::{AsImage, SampleType};
+use crate::image::{to_i32, AsImage, SampleType};
 use crate::options::Options;
 
 pub(crate) fn c_path(path: &Path) -> Result<CString> {
@@ -22,22 +23,25 @@ fn options_ptr(options: Option<&Options>) -> *const sys::upres_options {
     options.map_or(std::ptr::null(), Options::as_ptr)
 }
 
-/// Decodes an image file (16-bit PNG gives u16, HDR f32, others u8; channels as stored).
-/// `options` may set "max_pixels".
-pub fn load_image(path: impl AsRef<Path>, options: Option<&Options>) -> Result<Bitmap> {
+/// Decodes an image file into a bitmap with the file's metadata (ICC profile, EXIF, XMP, IPTC):
+/// PNG, JPEG, WebP, TIFF, JPEG XL, AVIF, HEIC, GIF, BMP, TGA, PSD, HDR as this build reads them
+/// ([`file_formats`]). 8-bit formats give u8, 16-bit PNG / TIFF / JPEG XL u16, float TIFF and HDR
+/// f32; channels as stored. `options` may set "max_pixels", "auto_orient" (default 1: the EXIF
+/// orientation applied) and "to_srgb" (1: converted to sRGB through the file's profile).
+pub fn load_file(path: impl AsRef<Path>, options: Option<&Options>) -> Result<Bitmap> {
     let path = c_path(path.as_ref())?;
     let mut raw = std::ptr::null_mut();
     // SAFETY: NUL-terminated path, live or null options, valid out pointer.
-    check(unsafe { sys::upres_image_load(path.as_ptr(), options_ptr(options), &mut raw) })?;
+    check(unsafe { sys::upres_file_load(path.as_ptr(), options_ptr(options), &mut raw) })?;
     // SAFETY: a new bitmap we now own.
     unsafe { Bitmap::from_raw(raw) }
 }
 
-/// Decodes an image held in memory.
-pub fn load_image_memory(data: &[u8], options: Option<&Options>) -> Result<Bitmap> {
+/// Decodes an image file held in memory (options as [`load_file`]).
+pub fn load_file_memory(data: &[u8], options: Option<&Options>) -> Result<Bitmap> {
     let mut raw = std::ptr::null_mut();
     // SAFETY: data.len() bytes readable for the call.
-    check(unsafe { sys::upres_image_load_memory(data.as_ptr().cast(), data.len(), options_ptr(options), &mut raw) })?;
+    check(unsafe { sys::upres_file_load_memory(data.as_ptr().cast(), data.len(), options_ptr(options), &mut raw) })?;
     // SAFETY: a new bitmap we now own.
     unsafe { Bitmap::from_raw(raw) }
 }
@@ -51,14 +55,15 @@ pub struct ImageInfo {
     pub sample_type: SampleType,
 }
 
-/// Reads only the header of an image file.
-pub fn probe_image(path: impl AsRef<Path>) -> Result<ImageInfo> {
+/// Reads only the header of an image file: width and height (after the EXIF orientation unless
+/// `options` set "auto_orient" to 0), channels, sample type.
+pub fn probe_file(path: impl AsRef<Path>, options: Option<&Options>) -> Result<ImageInfo> {
     let path = c_path(path.as_ref())?;
     // SAFETY: all-zero is a valid upres_image (null data).
     let mut info: sys::upres_image = unsafe { std::mem::zeroed() };
     info.struct_size = std::mem::size_of::<sys::upres_image>() as u32;
     // SAFETY: valid pointers.
-    check(unsafe { sys::upres_image_probe(path.as_ptr(), &mut info) })?;
+    check(unsafe { sys::upres_file_probe(path.as_ptr(), options_ptr(options), &mut info) })?;
     Ok(ImageInfo {
         width: info.width as u32,
         height: info.height as u32,
@@ -67,12 +72,83 @@ pub fn probe_image(path: impl AsRef<Path>) -> Result<ImageInfo> {
     })
 }
 
-/// Writes by extension (.png, .jpg, .bmp, .tga, .hdr); never leaves a partial file.
-pub fn save_image(path: impl AsRef<Path>, image: &impl AsImage, options: Option<&Options>) -> Result<()> {
+/// Whether the format `path` names (by its extension) can hold an image of this size and these
+/// channels: `ErrorKind::Limit` with the format's limit in the message when it cannot (WebP over
+/// 16383 pixels a side, JPEG over 65535, ...), `ErrorKind::InvalidArgument` for alpha into JPEG or
+/// an unknown extension. Call it before a long upscale; saving checks the same.
+pub fn check_output(
+    path: impl AsRef<Path>,
+    width: u32,
+    height: u32,
+    channels: u32,
+    options: Option<&Options>,
+) -> Result<()> {
+    let path = c_path(path.as_ref())?;
+    let (w, h, c) = (to_i32(width)?, to_i32(height)?, to_i32(channels)?);
+    // SAFETY: NUL-terminated path, live or null options.
+    check(unsafe { sys::upres_file_check_output(path.as_ptr(), w, h, c, options_ptr(options)) })
+}
+
+/// Writes a bitmap by extension (.png, .jpg, .webp, .tif, .jxl, .avif, .bmp, .tga, .hdr as this
+/// build can: [`file_formats`]) with its metadata: the ICC profile embedded, EXIF (with the new size
+/// and the bitmap's orientation), XMP and IPTC copied where the format holds them, unless "strip"
+/// is 1. Saving options: "quality", "lossless", "chroma_subsampling", "progressive",
+/// "tiff_compression". Never leaves a partial file.
+pub fn save_file(path: impl AsRef<Path>, bitmap: &Bitmap, options: Option<&Options>) -> Result<()> {
+    let path = c_path(path.as_ref())?;
+    // SAFETY: live bitmap borrowed for the call, live or null options.
+    check(unsafe { sys::upres_file_save(path.as_ptr(), bitmap.as_ptr(), options_ptr(options)) })
+}
+
+/// Writes pixels alone (no metadata) by extension, as [`save_file`].
+pub fn save_file_image(path: impl AsRef<Path>, image: &impl AsImage, options: Option<&Options>) -> Result<()> {
     let path = c_path(path.as_ref())?;
     let view = image.descriptor();
     // SAFETY: the view describes memory borrowed for the call.
-    check(unsafe { sys::upres_image_save(path.as_ptr(), &view, options_ptr(options)) })
+    check(unsafe { sys::upres_file_save_image(path.as_ptr(), &view, options_ptr(options)) })
+}
+
+/// A file format this build knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFormat {
+    /// "png", "jpeg", "webp", ...
+    pub name: String,
+    /// The file extensions that name it, without dots ("jpg", "jpeg", ...).
+    pub extensions: Vec<String>,
+    /// The library that reads it (else writes it): "libvips" or "stb".
+    pub codec: String,
+    pub read: bool,
+    pub write: bool,
+}
+
+/// The file formats this build knows, with what it can do with each.
+pub fn file_formats() -> Result<Vec<FileFormat>> {
+    let text = |p: *const c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: static NUL-terminated string from upres.
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        }
+    };
+    let mut count = 0;
+    // SAFETY: valid out pointer.
+    check(unsafe { sys::upres_file_format_count(&mut count) })?;
+    let mut formats = Vec::with_capacity(count.max(0) as usize);
+    for index in 0..count {
+        let (mut name, mut extensions, mut codec, mut flags) =
+            (std::ptr::null(), std::ptr::null(), std::ptr::null(), 0);
+        // SAFETY: valid out pointers; the strings are static.
+        check(unsafe { sys::upres_file_format_info(index, &mut name, &mut extensions, &mut flags, &mut codec) })?;
+        formats.push(FileFormat {
+            name: text(name),
+            extensions: text(extensions).split_whitespace().map(str::to_owned).collect(),
+            codec: text(codec),
+            read: flags & sys::UPRES_FORMAT_READ != 0,
+            write: flags & sys::UPRES_FORMAT_WRITE != 0,
+        });
+    }
+    Ok(formats)
 }
 
 /// A one-line description of a model file (works without libtorch).

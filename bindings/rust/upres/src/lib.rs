@@ -20,10 +20,11 @@ mod resampler;
 
 use std::ffi::CStr;
 
-pub use bitmap::Bitmap;
+pub use bitmap::{Bitmap, MetadataKind};
 pub use error::{status_name, Error, ErrorKind, Result};
 pub use files::{
-    load_image, load_image_memory, method_describe, model_convert, model_describe, probe_image, save_image, ImageInfo,
+    check_output, file_formats, load_file, load_file_memory, method_describe, model_convert, model_describe,
+    probe_file, save_file, save_file_image, FileFormat, ImageInfo,
 };
 pub use image::{flags, required_bytes, AsImage, ImageMut, ImageRef, Sample, SampleType};
 pub use options::{option_table, OptionInfo, OptionType, Options};
@@ -53,12 +54,18 @@ pub fn version_number() -> u32 {
 
 /// The method names this build knows.
 pub fn methods() -> Vec<String> {
-    // SAFETY: plain calls; names are static strings or NULL.
-    let count = unsafe { sys::upres_method_count() };
+    let mut count = 0;
+    // SAFETY: valid out pointer.
+    if unsafe { sys::upres_method_count(&mut count) } != sys::UPRES_OK {
+        return Vec::new();
+    }
     (0..count)
         .filter_map(|i| {
-            let name = unsafe { sys::upres_method_name(i) };
-            (!name.is_null()).then(|| unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned())
+            let mut name = std::ptr::null();
+            // SAFETY: valid out pointer; on success the name is a static NUL-terminated string.
+            let status = unsafe { sys::upres_method_name(i, &mut name) };
+            (status == sys::UPRES_OK && !name.is_null())
+                .then(|| unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned())
         })
         .collect()
 }

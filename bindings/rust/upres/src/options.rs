@@ -115,8 +115,11 @@ pub struct OptionInfo {
 
 /// Every option the library knows, with its type and bounds.
 pub fn option_table() -> Vec<OptionInfo> {
-    // SAFETY: plain call.
-    let count = unsafe { sys::upres_option_count() };
+    let mut count = 0;
+    // SAFETY: valid out pointer.
+    if unsafe { sys::upres_option_count(&mut count) } != sys::UPRES_OK {
+        return Vec::new();
+    }
     let mut table = Vec::new();
     for index in 0..count {
         let (mut name, mut help) = (std::ptr::null(), std::ptr::null());

@@ -54,11 +54,27 @@ fn constants_match_c() {
         ("UPRES_OPTION_STRING", sys::UPRES_OPTION_STRING as i64),
         ("UPRES_METRIC_LUMA", sys::UPRES_METRIC_LUMA as i64),
         ("UPRES_METRIC_ALL", sys::UPRES_METRIC_ALL as i64),
+        ("UPRES_METADATA_ICC", sys::UPRES_METADATA_ICC as i64),
+        ("UPRES_METADATA_EXIF", sys::UPRES_METADATA_EXIF as i64),
+        ("UPRES_METADATA_XMP", sys::UPRES_METADATA_XMP as i64),
+        ("UPRES_METADATA_IPTC", sys::UPRES_METADATA_IPTC as i64),
+        ("UPRES_FORMAT_READ", sys::UPRES_FORMAT_READ as i64),
+        ("UPRES_FORMAT_WRITE", sys::UPRES_FORMAT_WRITE as i64),
     ];
     for (name, value) in &rust {
         assert_eq!(c.get(&format!("const.{name}")), Some(&value.to_string()), "{name}");
     }
     assert_eq!(c.keys().filter(|k| k.starts_with("const.")).count(), rust.len());
+}
+
+#[test]
+fn metadata_kinds_are_the_c_values() {
+    use upres::MetadataKind;
+    let kinds: Vec<i32> = MetadataKind::ALL.iter().map(|&k| k as i32).collect();
+    assert_eq!(
+        kinds,
+        [sys::UPRES_METADATA_ICC, sys::UPRES_METADATA_EXIF, sys::UPRES_METADATA_XMP, sys::UPRES_METADATA_IPTC]
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 use upres::{CancelToken, ErrorKind, ImageMut, ImageRef, Metric, Options, Resampler};
 
 fn sample() -> upres::Bitmap {
-    upres::load_image(common::sample_path(), None).expect("sample image loads")
+    upres::load_file(common::sample_path(), None).expect("sample image loads")
 }
 
 fn f32_bytes(samples: &[f32]) -> Vec<u8> {
@@ -70,25 +70,30 @@ fn borrowed_slices_and_files_round_trip() {
     let pixels: Vec<u16> = (0..6 * 5 * 4).map(|i| (i * 541 % 65536) as u16).collect();
     let image = ImageRef::new(&pixels, 6, 5, 4).unwrap();
     let path = common::scratch_dir().join("round_trip.png");
-    upres::save_image(&path, &image, None).unwrap();
-    let info = upres::probe_image(&path).unwrap();
+    upres::save_file_image(&path, &image, None).unwrap();
+    let info = upres::probe_file(&path, None).unwrap();
     assert_eq!((info.width, info.height, info.channels, info.sample_type), (6, 5, 4, upres::SampleType::U16));
-    let back = upres::load_image(&path, None).unwrap();
+    let back = upres::load_file(&path, None).unwrap();
     assert_eq!(back.samples::<u16>().unwrap(), &pixels[..]);
     assert_eq!(back.samples::<u8>().unwrap_err().kind(), ErrorKind::InvalidArgument);
-    let from_memory = upres::load_image_memory(&std::fs::read(&path).unwrap(), None).unwrap();
+    let from_memory = upres::load_file_memory(&std::fs::read(&path).unwrap(), None).unwrap();
     assert_eq!(from_memory.to_packed_bytes(), back.to_packed_bytes());
+
+    // A bitmap saved with upres_file_save (its metadata with it) comes back with the same pixels.
+    let again = common::scratch_dir().join("round_trip_bitmap.png");
+    upres::save_file(&again, &back, None).unwrap();
+    assert_eq!(upres::load_file(&again, None).unwrap().to_packed_bytes(), back.to_packed_bytes());
 }
 
 #[test]
 fn errors_carry_status_and_message() {
     let missing = common::scratch_dir().join("no-such-image.png");
-    let error = upres::load_image(&missing, None).unwrap_err();
+    let error = upres::load_file(&missing, None).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Io);
     assert_eq!(error.status_name(), "UPRES_E_IO");
     assert!(error.message.contains("no-such-image.png"), "{}", error.message);
 
-    let error = upres::load_image_memory(b"definitely not an image", None).unwrap_err();
+    let error = upres::load_file_memory(b"definitely not an image", None).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Format, "{error}");
 
     let error = Resampler::new("no-such-method", None).unwrap_err();
@@ -198,6 +203,10 @@ fn options_table_and_methods() {
     let table = upres::option_table();
     let threads = table.iter().find(|o| o.name == "threads").expect("threads option");
     assert_eq!(threads.kind, upres::OptionType::Int);
+    let quality = table.iter().find(|o| o.name == "quality").expect("quality option");
+    assert_eq!((quality.kind, quality.min, quality.max), (upres::OptionType::Int, 0.0, 100.0));
+    assert!(!table.iter().any(|o| o.name == "jpeg_quality"), "jpeg_quality was renamed quality");
+    assert!(table.iter().any(|o| o.name == "tiff_compression" && o.kind == upres::OptionType::String));
     let options = Options::new().unwrap();
     assert_eq!(options.get_string("edge").unwrap(), "clamp"); // the default
     let copy = options.try_clone().unwrap();

@@ -3,6 +3,7 @@
 #include "nn/torch_weights.hpp"
 
 #if UPRES_WITH_DNNL
+#include "nn/cpu_features.hpp"
 #include "nn/onednn_chain.hpp"
 #endif
 
@@ -19,7 +20,7 @@ public:
         const at::Tensor& first = get(w, "body.0.weight");
         const int64_t feat = first.size(0);
         const at::Tensor& last = get(w, "body." + std::to_string(2 * (convs_ + 1)) + ".weight");
-        if (onednn && onednn::blocked_kernels_available() && first.device().is_cpu() && first.scalar_type() == at::kFloat && convs_ > 0 && feat % onednn::kBlock == 0) {
+        if (onednn && cpu_runs_blocked_onednn() && first.device().is_cpu() && first.scalar_type() == at::kFloat && convs_ > 0 && feat % onednn::kBlock == 0) {
             chain_ = std::make_unique<onednn::Chain>();
             first_ = chain_->add_conv(first, maybe(w, "body.0.bias"));
             for (int i = 1; i <= convs_; ++i) {

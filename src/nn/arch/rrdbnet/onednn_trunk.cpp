@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "nn/onednn_chain.hpp"
+#include "nn/cpu_features.hpp"
 
 #if DNNL_VERSION_MAJOR != 2
 #error "onednn_trunk.cpp is written against oneDNN 2.x (CMake enables it only for that version)"
@@ -301,7 +301,7 @@ std::unique_ptr<OnednnTrunk> OnednnTrunk::create(const std::map<std::string, at:
         return it == weights.end() ? at::Tensor() : it->second;
     };
     const at::Tensor first = find("conv_first.weight"), grow = find("body.0.rdb1.conv1.weight");
-    if (num_block < 1 || !first.defined() || !grow.defined() || !onednn::blocked_kernels_available()) return nullptr;
+    if (num_block < 1 || !first.defined() || !grow.defined() || !cpu_runs_blocked_onednn()) return nullptr;
     const int nf = int(first.size(0)), gc = int(grow.size(0));
     if (nf % kBlock != 0 || gc % kBlock != 0) return nullptr;
     std::vector<Conv> layers[kKinds];

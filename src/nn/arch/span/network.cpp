@@ -4,6 +4,7 @@
 #include "nn/torch_weights.hpp"
 
 #if UPRES_WITH_DNNL
+#include "nn/cpu_features.hpp"
 #include "nn/onednn_chain.hpp"
 #endif
 
@@ -19,7 +20,7 @@ public:
         // through oneDNN (onednn_chain.hpp) on blocked maps: the 3x3 convolutions by Winograd, SiLU
         // and the attention by eltwise / binary passes, conv_cat over a free concatenation.
         const at::Tensor& first = get(w, p_.convs[0].name + ".eval_conv.weight");
-        if (onednn && onednn::blocked_kernels_available() && first.device().is_cpu() && first.scalar_type() == at::kFloat && p_.feat % onednn::kBlock == 0) {
+        if (onednn && cpu_runs_blocked_onednn() && first.device().is_cpu() && first.scalar_type() == at::kFloat && p_.feat % onednn::kBlock == 0) {
             chain_ = std::make_unique<onednn::Chain>();
             for (size_t i = 0; i < p_.convs.size(); ++i) {
                 const std::string n = p_.convs[i].name + ".eval_conv";

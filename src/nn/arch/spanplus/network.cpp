@@ -5,6 +5,7 @@
 #include "nn/torch_weights.hpp"
 
 #if UPRES_WITH_DNNL
+#include "nn/cpu_features.hpp"
 #include "nn/onednn_chain.hpp"
 #endif
 
@@ -27,7 +28,7 @@ public:
         // (onednn_chain.hpp) as SPAN's are: the 3x3 convolutions by Winograd, Mish and the
         // attention as passes over blocked maps, each conv_cat over a free concatenation.
         const at::Tensor& first = get(w, p_.convs[0].name + ".eval_conv.weight");
-        if (onednn && onednn::blocked_kernels_available() && first.device().is_cpu() && first.scalar_type() == at::kFloat && p_.feat % onednn::kBlock == 0) {
+        if (onednn && cpu_runs_blocked_onednn() && first.device().is_cpu() && first.scalar_type() == at::kFloat && p_.feat % onednn::kBlock == 0) {
             chain_ = std::make_unique<onednn::Chain>();
             for (const span::Conv3xc& c : p_.convs) chain_->add_conv(get(w, c.name + ".eval_conv.weight"), get(w, c.name + ".eval_conv.bias"));
             for (size_t s = 0; s < p_.blocks.size(); ++s) {
