@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Image files at photo size: decoding and encoding a 24-megapixel (6000 x 4000) photo-like image as
-JPEG, PNG and WebP, through `upres upscale --method nearest --scale 1` (decode, copy, encode: what
-a user's command does around the upscaling), libvips' own command (`vips copy`) and Pillow (open,
-load, save), in one run, each the best of --repeat runs. Same settings everywhere: JPEG quality 90
-with 4:2:0, PNG zlib level 6, WebP quality 90 at effort 4. Prints a table and the ratios.
-usage: benchmarks/file_speed.py UPRES_BINARY [--repeat N] [--size WxH]"""
+JPEG, PNG and WebP, in one run, each the best of --repeat runs:
+- upres's library in-process (the Python binding: upres.load_file + upres.save_file), beside Pillow
+  in-process (open, load, save);
+- upres's command (`upres upscale --method nearest --scale 1`: start, decode, copy, encode: what a
+  user's command does around the upscaling), beside libvips' own command (`vips copy`).
+Same settings everywhere: JPEG quality 90 with 4:2:0, PNG zlib level 6, WebP quality 90 at effort 4.
+usage: benchmarks/file_speed.py UPRES_BINARY [--repeat N] [--size WxH]
+(UPRES_LIBRARY, default the libupres.so beside the binary's folder, is what the binding loads.)"""
 import argparse
 import os
 import shutil
@@ -53,8 +56,12 @@ def main():
         "webp": ({"quality": 90, "method": 4}, ["--quality", "90"], "[Q=90,effort=4]"),
     }
     vips = shutil.which("vips")
+    os.environ.setdefault("UPRES_LIBRARY", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(a.upres))), "libupres.so"))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
+    import upres
+    binding_kw = {"jpg": {"quality": 90, "chroma_subsampling": "420"}, "png": {}, "webp": {"quality": 90}}
     print("%d x %d (%.0f Mpx), best of %d; seconds for decode + encode of one file" % (w, h, w * h / 1e6, a.repeat))
-    print("%-6s %10s %10s %10s %14s %14s" % ("format", "upres", "vips", "Pillow", "upres/vips", "upres/Pillow"))
+    print("%-6s | %12s %12s %8s | %12s %12s %8s" % ("format", "upres lib", "Pillow", "ratio", "upres CLI", "vips CLI", "ratio"))
     for ext, (pil_kw, upres_args, vips_args) in settings.items():
         inp = os.path.join(tmp, "in." + ext)
         src.save(inp, **pil_kw)
@@ -72,10 +79,14 @@ def main():
             im.load()
             im.save(out, **pil_kw)
 
+        def run_library():
+            upres.save_file(out, upres.load_file(inp), **binding_kw[ext])
+
+        t_lib = best(run_library, a.repeat)
+        t_pil = best(run_pillow, a.repeat)
         t_upres = best(run_upres, a.repeat)
         t_vips = best(run_vips, a.repeat) if vips else float("nan")
-        t_pil = best(run_pillow, a.repeat)
-        print("%-6s %10.2f %10.2f %10.2f %14.2f %14.2f" % (ext, t_upres, t_vips, t_pil, t_upres / t_vips, t_upres / t_pil))
+        print("%-6s | %12.2f %12.2f %8.2f | %12.2f %12.2f %8.2f" % (ext, t_lib, t_pil, t_lib / t_pil, t_upres, t_vips, t_upres / t_vips))
         sys.stdout.flush()
     shutil.rmtree(tmp)
 

@@ -297,7 +297,7 @@ std::vector<uint8_t> vips_encode(const std::string& path, const FileFormat& form
     auto quality = [&](int fallback) { return o.quality > 0 ? std::clamp(o.quality, 1, 100) : fallback; };
     if (n == "jpeg") {
         rc = vips_jpegsave_buffer(im.get(), &buf, &len, "Q", quality(90), "interlace", gboolean(o.progressive),
-                                  "subsample_mode", chroma, "optimize_coding", TRUE, nullptr);
+                                  "subsample_mode", chroma, nullptr);
     } else if (n == "png") {
         rc = vips_pngsave_buffer(im.get(), &buf, &len, "compression", 6, "interlace", gboolean(o.progressive), "bitdepth",
                                  deep ? 16 : 8, nullptr);
