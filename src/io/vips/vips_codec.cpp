@@ -9,9 +9,6 @@
 
 #include "core/checked_math.hpp"
 #include "io/file_bytes.hpp"
-#if UPRES_TIFF_EXIF
-#include "io/vips/tiff_exif.hpp"
-#endif
 
 namespace upres::io {
 
@@ -283,17 +280,8 @@ std::vector<uint8_t> vips_encode(const std::string& path, const FileFormat& form
                 vips_image_set_blob_copy(im.get(), VIPS_META_EXIF_NAME, exif.data(), exif.size());
             }
             if (!metadata->xmp.empty()) vips_image_set_blob_copy(im.get(), VIPS_META_XMP_NAME, metadata->xmp.data(), metadata->xmp.size());
-            // IPTC as JPEG keeps it: an APP13 "Photoshop 3.0" block of image resources. TIFF keeps
-            // those resources (without the header) in its Photoshop tag.
-            static const std::string kPhotoshop("Photoshop 3.0\0", 14);
-            const std::string& iptc = metadata->iptc;
-            if (format.name == std::string("tiff")) {
-                if (iptc.compare(0, kPhotoshop.size(), kPhotoshop) == 0 && iptc.size() > kPhotoshop.size())
-                    vips_image_set_blob_copy(im.get(), VIPS_META_PHOTOSHOP_NAME, iptc.data() + kPhotoshop.size(),
-                                             iptc.size() - kPhotoshop.size());
-            } else if (!iptc.empty()) {
-                vips_image_set_blob_copy(im.get(), VIPS_META_IPTC_NAME, iptc.data(), iptc.size());
-            }
+            if (!metadata->iptc.empty())
+                vips_image_set_blob_copy(im.get(), VIPS_META_IPTC_NAME, metadata->iptc.data(), metadata->iptc.size());
         }
         vips_image_set_int(im.get(), VIPS_META_ORIENTATION, metadata->orientation);
     }
@@ -337,10 +325,6 @@ std::vector<uint8_t> vips_encode(const std::string& path, const FileFormat& form
     if (rc != 0 || !buf) file_error(Status::io, path, "encoding " + n + " failed (" + vips_message() + ")");
     std::vector<uint8_t> file(static_cast<uint8_t*>(buf), static_cast<uint8_t*>(buf) + len);
     g_free(buf);
-#if UPRES_TIFF_EXIF
-    if (n == "tiff" && metadata && !o.strip && !metadata->exif.empty())
-        file = tiff_with_exif(path, std::move(file), metadata->exif, d.width, d.height);
-#endif
     return file;
 }
 
