@@ -166,4 +166,10 @@ void convert_samples(const ImageView& src, const ImageView& dst) {
     }
 }
 
+Image converted_copy(const ImageView& src, SampleType type) {
+    Image out = Image::allocate(src.desc.width, src.desc.height, src.desc.channels, type, UINT64_MAX);
+    convert_samples(src, out.view());
+    return out;
+}
+
 }  // namespace upres

@@ -92,5 +92,7 @@ private:
 // Copies pixels between views of the same width/height/channels, converting the sample type
 // (u8 <-> u16 <-> f32 with [0,1] nominal float range; integer results rounded and clamped).
 void convert_samples(const ImageView& src, const ImageView& dst);
+// A tightly packed copy of `src` in sample type `type` (converted as convert_samples does).
+Image converted_copy(const ImageView& src, SampleType type);
 
 }  // namespace upres

@@ -107,13 +107,6 @@ void append_bytes(void* context, void* data, int size) {
     out->insert(out->end(), p, p + size);
 }
 
-// Packed copy in the sample type a format needs.
-Image packed_as(const ImageView& image, SampleType type) {
-    Image out = Image::allocate(image.desc.width, image.desc.height, image.desc.channels, type, UINT64_MAX);
-    convert_samples(image, out.view());
-    return out;
-}
-
 // stb's PNG writer takes 8-bit samples only; 16-bit PNG is written here (stored zlib blocks are
 // valid deflate and keep the writer small; stb_image and every decoder read them).
 std::vector<uint8_t> encode_png16(const ImageView& img);
@@ -198,10 +191,10 @@ std::vector<uint8_t> stb_encode(const std::string& path, const FileFormat& forma
     int ok = 0;
     if (d.width > 0xFFFF * 256 || d.height > 0xFFFF * 256) file_error(Status::limit, path, "image too large to save");
     if (ext == "png" && d.type != SampleType::u8) {  // 16-bit PNG keeps u16 and f32 precision
-        bytes = d.type == SampleType::u16 ? encode_png16(image) : encode_png16(packed_as(image, SampleType::u16).view());
+        bytes = d.type == SampleType::u16 ? encode_png16(image) : encode_png16(converted_copy(image, SampleType::u16).view());
         ok = 1;
     } else if (ext == "png" || ext == "bmp" || ext == "tga" || ext == "jpeg") {
-        Image u8 = packed_as(image, SampleType::u8);
+        Image u8 = converted_copy(image, SampleType::u8);
         const ImageView v = u8.view();
         const int stride = int(v.desc.stride);
         if (ext == "png")
@@ -214,7 +207,7 @@ std::vector<uint8_t> stb_encode(const std::string& path, const FileFormat& forma
             ok = stbi_write_jpg_to_func(append_bytes, &bytes, d.width, d.height, d.channels, v.data,
                                         std::clamp(quality > 0 ? quality : 90, 1, 100));
     } else if (ext == "hdr") {
-        Image f = packed_as(image, SampleType::f32);
+        Image f = converted_copy(image, SampleType::f32);
         ok = stbi_write_hdr_to_func(append_bytes, &bytes, d.width, d.height, d.channels,
                                     reinterpret_cast<const float*>(f.data()));
     } else {

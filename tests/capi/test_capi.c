@@ -494,11 +494,21 @@ static int same_pixels(const upres_image* a, const upres_image* b) {
     return 1;
 }
 
+/* A bitmap loaded back (when the load gave one) has the pixels of `expected`; it is destroyed. */
+static void check_loaded_back(upres_bitmap** back, const upres_image* expected) {
+    upres_image view;
+    if (!*back) return;
+    CHECK_STATUS(upres_bitmap_view(*back, &view), UPRES_OK);
+    CHECK(same_pixels(expected, &view));
+    upres_bitmap_destroy(*back);
+    *back = NULL;
+}
+
 static void test_files(void) {
     upres_bitmap* b = (upres_bitmap*)0x1;
     upres_bitmap *fresh = NULL, *back = NULL, *sample = NULL;
     upres_options* o = NULL;
-    upres_image info, view, back_view;
+    upres_image info, view;
     const void* data = NULL;
     size_t size = 99;
     char path[4096];
@@ -536,21 +546,11 @@ static void test_files(void) {
     CHECK(info.width == 5 && info.height == 3 && info.channels == 2 && info.sample_type == UPRES_SAMPLE_U16);
     CHECK(info.data == NULL);
     CHECK_STATUS(upres_file_load("capi_round_trip.png", NULL, &back), UPRES_OK);
-    if (back) {
-        CHECK_STATUS(upres_bitmap_view(back, &back_view), UPRES_OK);
-        CHECK(same_pixels(&view, &back_view));
-        upres_bitmap_destroy(back);
-        back = NULL;
-    }
+    check_loaded_back(&back, &view);
     /* the same pixels alone, through upres_file_save_image */
     CHECK_STATUS(upres_file_save_image("capi_round_trip.png", &view, NULL), UPRES_OK);
     CHECK_STATUS(upres_file_load("capi_round_trip.png", NULL, &back), UPRES_OK);
-    if (back) {
-        CHECK_STATUS(upres_bitmap_view(back, &back_view), UPRES_OK);
-        CHECK(same_pixels(&view, &back_view));
-        upres_bitmap_destroy(back);
-        back = NULL;
-    }
+    check_loaded_back(&back, &view);
     remove("capi_round_trip.png");
     /* refused saves leave no file */
     CHECK_STATUS(upres_file_save("capi_nothing.xyz", fresh, NULL), UPRES_E_INVALID_ARGUMENT);
@@ -578,12 +578,7 @@ static void test_files(void) {
             CHECK_STATUS(upres_bitmap_view(sample, &view), UPRES_OK);
             CHECK_STATUS(upres_file_save("capi_sample.png", sample, NULL), UPRES_OK);
             CHECK_STATUS(upres_file_load("capi_sample.png", NULL, &back), UPRES_OK);
-            if (back) {
-                CHECK_STATUS(upres_bitmap_view(back, &back_view), UPRES_OK);
-                CHECK(same_pixels(&view, &back_view));
-                upres_bitmap_destroy(back);
-                back = NULL;
-            }
+            check_loaded_back(&back, &view);
             /* from memory: the same file gives the same pixels */
             f = fopen("capi_sample.png", "rb");
             if (f) {
@@ -591,12 +586,7 @@ static void test_files(void) {
                 size_t n = fread(bytes, 1, sizeof bytes, f);
                 fclose(f);
                 CHECK_STATUS(upres_file_load_memory(bytes, n, NULL, &back), UPRES_OK);
-                if (back) {
-                    CHECK_STATUS(upres_bitmap_view(back, &back_view), UPRES_OK);
-                    CHECK(same_pixels(&view, &back_view));
-                    upres_bitmap_destroy(back);
-                    back = NULL;
-                }
+                check_loaded_back(&back, &view);
             }
             remove("capi_sample.png");
             /* saving options reach the encoder: quality, chroma subsampling */

@@ -231,13 +231,6 @@ LoadedImage vips_decode(const uint8_t* data, size_t size, const std::string& nam
 
 namespace {
 
-// Packed pixels in the sample type the format stores.
-Image packed_as(const ImageView& image, SampleType type) {
-    Image out = Image::allocate(image.desc.width, image.desc.height, image.desc.channels, type, UINT64_MAX);
-    convert_samples(image, out.view());
-    return out;
-}
-
 SampleType stored_type(const FileFormat& f, SampleType in) {
     const std::string n = f.name;
     if (n == "jpeg" || n == "webp") return SampleType::u8;
@@ -255,7 +248,7 @@ std::vector<uint8_t> vips_encode(const std::string& path, const FileFormat& form
     Image packed;
     ImageView v = image;
     if (type != d.type || size_t(d.stride) != d.row_bytes()) {
-        packed = packed_as(image, type);
+        packed = converted_copy(image, type);
         v = packed.view();
     }
     const VipsBandFormat bf = type == SampleType::u8 ? VIPS_FORMAT_UCHAR : type == SampleType::u16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_FLOAT;
